@@ -1,0 +1,51 @@
+#pragma once
+// The one error hierarchy of tessera. Everything a user can act on derives from tessera::Error.
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace tessera {
+
+class Error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Wrong use of the API, caught when a graph is built: an unregistered function, a wrong number
+/// or type of arguments, a value from another runtime.
+class UsageError : public Error {
+public:
+    using Error::Error;
+};
+
+/// A failed MPI call or a broken message; the message names the call and the rank.
+class CommError : public Error {
+public:
+    using Error::Error;
+};
+
+/// An exception thrown inside a task on some rank, rethrown where the driver waits.
+class TaskError : public Error {
+public:
+    TaskError(std::string function, std::uint64_t task, int rank, std::string message)
+        : Error("task " + std::to_string(task) + " (" + function + ") failed on rank " +
+                std::to_string(rank) + ": " + message),
+          function_(std::move(function)),
+          task_(task),
+          rank_(rank),
+          original_(std::move(message)) {}
+
+    const std::string& function() const { return function_; }
+    std::uint64_t task() const { return task_; }
+    int rank() const { return rank_; }
+    /// The what() of the exception the task threw.
+    const std::string& original_message() const { return original_; }
+
+private:
+    std::string function_;
+    std::uint64_t task_;
+    int rank_;
+    std::string original_;
+};
+
+}  // namespace tessera

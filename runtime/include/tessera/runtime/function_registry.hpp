@@ -1,0 +1,59 @@
+#pragma once
+// Functions that tasks may call, registered by name at static initialisation so that every rank
+// of the same binary knows them. Ids are assigned by name order when the runtime starts, so
+// they agree across ranks whatever the static initialisation order.
+#include <deque>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "tessera/runtime/codec.hpp"
+#include "tessera/runtime/task_graph.hpp"
+
+namespace tessera {
+
+/// One encoded argument as the callee sees it.
+struct ArgView {
+    const char* data;
+    std::size_t size;
+};
+
+struct FunctionInfo {
+    std::string name;
+    std::vector<std::string> arg_types;  // demangled, for build-time checks and messages
+    std::string result_type;
+    /// Decodes the arguments, calls the function and appends the encoded result to `out`.
+    std::function<void(const ArgView* args, Bytes& out)> invoke;
+    FunctionId id = 0;
+};
+
+class FunctionRegistry {
+public:
+    static FunctionRegistry& instance();
+
+    /// Registers a function; throws UsageError on a duplicate name or after freeze().
+    FunctionInfo& add(FunctionInfo info);
+    /// Assigns ids in name order. Called once by the runtime before any graph is built.
+    void freeze();
+    bool frozen() const { return frozen_; }
+
+    const FunctionInfo& get(FunctionId id) const { return *by_id_.at(id); }
+    /// Throws UsageError naming the closest registered names when `name` is unknown.
+    const FunctionInfo& find(std::string_view name) const;
+    std::size_t size() const { return entries_.size(); }
+
+private:
+    std::deque<FunctionInfo> entries_;  // deque: stable addresses for handles
+    std::unordered_map<std::string, FunctionInfo*> by_name_;
+    std::vector<FunctionInfo*> by_id_;
+    bool frozen_ = false;
+};
+
+/// Up to `count` registered names closest to `name` by edit distance, for "did you mean".
+std::vector<std::string> closest_names(std::string_view name,
+                                       const std::vector<std::string>& candidates,
+                                       std::size_t count = 3);
+
+}  // namespace tessera

@@ -1,0 +1,86 @@
+#pragma once
+// The task table that the driver builds and the scheduler runs: integer ids, struct-of-arrays,
+// literal arguments packed into one byte pool. No per-task heap node, so graphs of millions of
+// tasks stay within a few dozen bytes per task on rank 0.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace tessera {
+
+using TaskId = std::uint32_t;
+using FunctionId = std::uint32_t;
+
+/// One argument of a task: the result of another task, or a literal value in the byte pool.
+class ArgRef {
+public:
+    static ArgRef task(TaskId id) { return ArgRef(id | kTaskBit); }
+    static ArgRef literal(std::uint32_t index) { return ArgRef(index); }
+    bool is_task() const { return (bits_ & kTaskBit) != 0; }
+    std::uint32_t index() const { return bits_ & ~kTaskBit; }
+
+private:
+    static constexpr std::uint32_t kTaskBit = 1u << 31;
+    explicit ArgRef(std::uint32_t bits) : bits_(bits) {}
+    std::uint32_t bits_;
+};
+
+class TaskGraph {
+public:
+    /// Appends a task; its task arguments must already be in the graph, so ids are a
+    /// topological order by construction.
+    TaskId add_task(FunctionId fn, std::span<const ArgRef> args);
+    /// Appends a literal argument value and returns its index.
+    std::uint32_t add_literal(const char* data, std::size_t n);
+
+    std::size_t size() const { return fn_.size(); }
+    std::size_t num_edges() const { return args_.size(); }
+    FunctionId function(TaskId t) const { return fn_[t]; }
+    std::span<const ArgRef> args(TaskId t) const {
+        return {args_.data() + arg_begin_[t], args_.data() + arg_begin_[t + 1]};
+    }
+    /// Index of the first argument slot of t; slots are numbered across the whole graph.
+    std::uint32_t first_arg_slot(TaskId t) const { return arg_begin_[t]; }
+    std::span<const char> literal(std::uint32_t index) const {
+        return {literal_bytes_.data() + literal_begin_[index],
+                literal_bytes_.data() + literal_begin_[index + 1]};
+    }
+    std::int32_t priority(TaskId t) const { return priority_[t]; }
+
+    /// Priority given to tasks added from now on (higher runs first; default 0).
+    void set_default_priority(std::int32_t p) { default_priority_ = p; }
+    std::int32_t default_priority() const { return default_priority_; }
+
+    /// Bytes held by the table, for the rank-0 memory-per-task figure.
+    std::size_t memory_bytes() const;
+
+private:
+    std::vector<FunctionId> fn_;
+    std::vector<std::uint32_t> arg_begin_{0};
+    std::vector<ArgRef> args_;
+    std::vector<std::uint64_t> literal_begin_{0};
+    std::vector<char> literal_bytes_;
+    std::vector<std::int32_t> priority_;
+    std::int32_t default_priority_ = 0;
+};
+
+class Client;
+
+namespace detail {
+/// A graph being built and run by one client. Delayed values and futures share ownership of
+/// it; the client starts a new one once nobody refers to the old.
+struct GraphState {
+    TaskGraph graph;
+    Client* client = nullptr;  // null once the client is gone
+    std::uint32_t epoch = 0;   // distinguishes task keys of successive graphs
+};
+}  // namespace detail
+
+/// The key under which a task's result is known on every rank: graph epoch and task id.
+inline std::uint64_t task_key(std::uint32_t epoch, TaskId id) {
+    return (static_cast<std::uint64_t>(epoch) << 32) | id;
+}
+
+}  // namespace tessera

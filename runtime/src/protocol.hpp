@@ -1,0 +1,107 @@
+#pragma once
+// The messages between ranks. Every MPI message is a batch of records, each an Op byte followed
+// by its fields; a progress loop appends records to a per-destination Outbox and flushes once
+// per iteration, so a burst of tiny tasks costs a few messages, not one per task.
+// Chunk payloads are copied raw into the batch, never through an archive.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tessera/runtime/codec.hpp"
+#include "tessera/runtime/comm.hpp"
+
+namespace tessera::protocol {
+
+enum class Op : std::uint8_t {
+    // scheduler -> worker
+    kAssign = 1,  // key, fn, priority, want_result, args
+    kRelease,     // key: no task needs this result any more
+    kConfigure,   // trace on/off
+    kCollect,     // reply with kStats
+    kShutdown,    // exit code
+    // worker -> scheduler
+    kDone,    // key, nbytes, seconds, optional result bytes
+    kFailed,  // key, message
+    kStats,   // counters and trace events
+    // any rank -> worker holding data, and the reply
+    kFetch,    // key
+    kData,     // key, bytes
+    kMissing,  // key
+};
+
+enum class ArgKind : std::uint8_t { kLiteral = 0, kTask = 1 };
+
+struct TaskEvent {
+    std::uint64_t key;
+    std::uint32_t fn;
+    std::uint32_t thread;  // 0: executor thread, 1: progress thread (short tasks run inline)
+    std::int64_t start_ns;
+    std::int64_t end_ns;
+};
+
+struct TransferEvent {
+    std::uint64_t key;
+    std::int32_t from;
+    std::int64_t start_ns;  // request sent
+    std::int64_t end_ns;    // data arrived
+    std::uint64_t bytes;
+};
+
+struct WorkerStats {
+    std::uint64_t tasks = 0;
+    std::uint64_t transfers = 0;
+    std::uint64_t transfer_bytes = 0;
+    std::uint64_t spills = 0;
+    std::uint64_t spill_bytes = 0;
+    std::uint64_t peak_memory = 0;
+    std::uint64_t held_results = 0;  // results in the store now (memory or spilled)
+    std::vector<TaskEvent> tasks_run;
+    std::vector<TransferEvent> transfers_in;
+};
+
+void write_stats(ByteWriter& w, const WorkerStats& s);
+WorkerStats read_stats(ByteReader& r);
+
+inline void write_string(ByteWriter& w, const std::string& s) {
+    w.pod<std::uint64_t>(s.size());
+    w.write(s.data(), s.size());
+}
+inline std::string read_string(ByteReader& r) {
+    const auto n = r.pod<std::uint64_t>();
+    return std::string(r.take(n), n);
+}
+inline void write_bytes(ByteWriter& w, const char* data, std::size_t n) {
+    w.pod<std::uint64_t>(n);
+    w.write(data, n);
+}
+
+/// Per-destination batches of records. Not thread-safe: owned by one progress loop.
+class Outbox {
+public:
+    explicit Outbox(Comm& comm) : comm_(comm), batches_(static_cast<std::size_t>(comm.size())) {}
+    /// A writer appending to the batch for `dest`; write one Op and its fields.
+    ByteWriter to(int dest) {
+        auto& b = batches_[static_cast<std::size_t>(dest)];
+        if (b.empty()) dirty_.push_back(dest);
+        return ByteWriter(b);
+    }
+    /// Sends every non-empty batch.
+    void flush() {
+        for (int dest : dirty_) {
+            auto& b = batches_[static_cast<std::size_t>(dest)];
+            comm_.send(dest, std::move(b));
+            b = Bytes();
+        }
+        dirty_.clear();
+    }
+    /// Appends records until a batch is this big before it is sent early, so a flood of records
+    /// does not build one huge message.
+    bool large(int dest) const { return batches_[static_cast<std::size_t>(dest)].size() > (1u << 20); }
+
+private:
+    Comm& comm_;
+    std::vector<Bytes> batches_;
+    std::vector<int> dirty_;
+};
+
+}  // namespace tessera::protocol

@@ -1,0 +1,633 @@
+#include "scheduler.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+
+#include "tessera/runtime/function_registry.hpp"
+
+namespace tessera {
+
+using protocol::Op;
+
+Scheduler::Scheduler(Comm& comm, RuntimeOptions options)
+    : comm_(comm),
+      options_(std::move(options)),
+      outbox_(comm),
+      progress_display_(options_.progress),
+      function_time_(FunctionRegistry::instance().size()) {
+    for (int r = 1; r < comm_.size(); ++r) workers_.push_back(WorkerSlot{r, 0, {}});
+    worker_stats_.resize(workers_.size());
+    if (workers_.empty()) throw UsageError("the scheduler needs at least one worker rank");
+    if (!options_.trace_path.empty()) {
+        for (const auto& w : workers_) {
+            auto out = outbox_.to(w.rank);
+            out.pod(Op::kConfigure);
+            out.pod<std::uint8_t>(1);
+        }
+        outbox_.flush();
+    }
+    graph_ = std::make_shared<detail::GraphState>();
+    graph_->epoch = next_epoch_++;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Graphs
+
+std::shared_ptr<detail::GraphState> Scheduler::building_graph(Client* client) {
+    if (graph_.use_count() == 1 && in_flight_ == 0 && graph_->graph.size() > 0) reset_graph();
+    graph_->client = client;
+    return graph_;
+}
+
+void Scheduler::reset_graph() {
+    for (TaskId t = 0; t < state_.size(); ++t) {
+        if (state_[t] != State::kMemory) continue;
+        auto w = outbox_.to(owner_[t]);
+        w.pod(Op::kRelease);
+        w.pod(task_key(graph_->epoch, t));
+    }
+    outbox_.flush();
+    const auto priority = graph_->graph.default_priority();
+    graph_ = std::make_shared<detail::GraphState>();
+    graph_->epoch = next_epoch_++;
+    graph_->graph.set_default_priority(priority);
+    for (auto* v : {&waiting_, &dependents_, &holds_, &first_edge_, &next_edge_, &edge_task_})
+        v->clear();
+    state_.clear();
+    flags_.clear();
+    owner_.clear();
+    nbytes_.clear();
+    order_.clear();
+    roots_ = {};
+    for (auto& w : workers_) w.queue.clear();
+    results_.clear();
+    failures_.clear();
+}
+
+void Scheduler::check_graph(const detail::GraphState& g) const {
+    if (&g != graph_.get())
+        throw UsageError("this value belongs to a graph that has been discarded");
+}
+
+void Scheduler::grow_to_graph() {
+    const auto n = graph_->graph.size();
+    if (state_.size() == n) return;
+    state_.resize(n, State::kIdle);
+    flags_.resize(n, 0);
+    waiting_.resize(n, 0);
+    dependents_.resize(n, 0);
+    holds_.resize(n, 0);
+    owner_.resize(n, -1);
+    nbytes_.resize(n, 0);
+    order_.resize(n, 0);
+    first_edge_.resize(n, kNoEdge);
+    next_edge_.resize(graph_->graph.num_edges(), kNoEdge);
+    edge_task_.resize(graph_->graph.num_edges(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Submission: a depth-first walk from the targets over everything not computed yet. Tasks get
+// their order in post-order, so each input comes before its dependents and a subtree finishes
+// before the walk moves on: small goals first, memory freed early.
+
+void Scheduler::submit(detail::GraphState& g, std::span<const TaskId> targets, bool want_results) {
+    check_graph(g);
+    grow_to_graph();
+    const TaskGraph& graph = graph_->graph;
+    struct Frame {
+        TaskId task;
+        std::uint32_t next_arg;
+    };
+    std::vector<Frame> stack;
+    for (TaskId target : targets) {
+        if (want_results) flags_[target] |= kWantResult;
+        if (state_[target] != State::kIdle && state_[target] != State::kReleased) continue;
+        state_[target] = State::kVisiting;
+        stack.push_back({target, 0});
+        while (!stack.empty()) {
+            Frame& f = stack.back();
+            const auto args = graph.args(f.task);
+            bool descended = false;
+            while (f.next_arg < args.size()) {
+                const ArgRef a = args[f.next_arg++];
+                if (!a.is_task()) continue;
+                const TaskId p = a.index();
+                if (state_[p] == State::kIdle || state_[p] == State::kReleased) {
+                    state_[p] = State::kVisiting;
+                    stack.push_back({p, 0});  // invalidates f
+                    descended = true;
+                    break;
+                }
+            }
+            if (descended) continue;
+            const TaskId t = f.task;
+            stack.pop_back();
+            finish_walk(t);
+        }
+    }
+    dispatch();
+    outbox_.flush();
+}
+
+void Scheduler::finish_walk(TaskId t) {
+    const TaskGraph& graph = graph_->graph;
+    const auto prio = static_cast<std::int64_t>(graph.priority(t));
+    order_[t] = (static_cast<std::uint64_t>(0x7fffffffLL - prio) << 32) | (next_order_++ & 0xffffffffu);
+    ++submitted_;
+    const auto args = graph.args(t);
+    if (!(flags_[t] & kLinked)) {
+        std::uint32_t slot = graph.first_arg_slot(t);
+        for (const ArgRef a : args) {
+            if (a.is_task()) {
+                edge_task_[slot] = t;
+                next_edge_[slot] = first_edge_[a.index()];
+                first_edge_[a.index()] = slot;
+            }
+            ++slot;
+        }
+        flags_[t] |= kLinked;
+    }
+    state_[t] = State::kWaiting;
+    std::uint32_t waiting = 0;
+    const Failure* failed_input = nullptr;
+    for (const ArgRef a : args) {
+        if (!a.is_task()) continue;
+        const TaskId p = a.index();
+        ++dependents_[p];
+        if (state_[p] == State::kErred) failed_input = &failures_.at(p);
+        else if (state_[p] != State::kMemory) ++waiting;
+    }
+    waiting_[t] = waiting;
+    if (failed_input) {
+        const Failure copy = *failed_input;
+        mark_erred(t, copy);
+    } else if (waiting == 0) {
+        make_ready(t);
+    }
+}
+
+void Scheduler::make_ready(TaskId t) {
+    state_[t] = State::kReady;
+    const auto args = graph_->graph.args(t);
+    // Placement by locality: the worker holding most input bytes; ties to the least loaded.
+    WorkerSlot* best = nullptr;
+    std::uint64_t best_bytes = 0;
+    for (const ArgRef a : args) {
+        if (!a.is_task()) continue;
+        const int owner = owner_[a.index()];
+        std::uint64_t bytes = 0;
+        for (const ArgRef b : args)
+            if (b.is_task() && owner_[b.index()] == owner) bytes += nbytes_[b.index()] + 1;
+        WorkerSlot& w = workers_[static_cast<std::size_t>(owner - 1)];
+        if (!best || bytes > best_bytes ||
+            (bytes == best_bytes && w.in_flight + w.queue.size() < best->in_flight + best->queue.size())) {
+            best = &w;
+            best_bytes = bytes;
+        }
+    }
+    if (!best) {
+        roots_.emplace(order_[t], t);  // withheld until a worker has a free slot
+        return;
+    }
+    best->queue.emplace(order_[t], t);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dispatch
+
+std::uint32_t Scheduler::capacity() const {
+    // One running task plus enough queued ones to cover ~2 ms of message latency and batching:
+    // two for long tasks, up to a thousand for microsecond ones.
+    constexpr double kLatencyToHide = 2e-3;
+    if (mean_task_seconds_ < 0) return 2;
+    const double window = kLatencyToHide / std::max(mean_task_seconds_, 1e-7);
+    return static_cast<std::uint32_t>(std::clamp(window, 2.0, 1024.0));
+}
+
+void Scheduler::dispatch() {
+    for (auto& w : workers_) fill(w);
+}
+
+bool Scheduler::fill(WorkerSlot& w) {
+    const auto cap = capacity();
+    bool any = false;
+    while (w.in_flight < cap) {
+        TaskId t;
+        if (!w.queue.empty()) {
+            t = w.queue.begin()->second;
+            w.queue.erase(w.queue.begin());
+        } else if (!roots_.empty()) {
+            t = roots_.top().second;
+            roots_.pop();
+        } else if (!steal_for(w)) {
+            break;
+        } else {
+            continue;  // steal_for moved a task into w.queue
+        }
+        if (state_[t] != State::kReady) continue;  // erred while queued
+        assign(w, t);
+        any = true;
+    }
+    return any;
+}
+
+bool Scheduler::steal_for(WorkerSlot& w) {
+    WorkerSlot* victim = nullptr;
+    for (auto& v : workers_)
+        if (&v != &w && !v.queue.empty() && (!victim || v.queue.size() > victim->queue.size()))
+            victim = &v;
+    if (!victim) return false;
+    const auto [order, t] = *std::prev(victim->queue.end());
+    std::uint64_t bytes_to_move = 0;
+    for (const ArgRef a : graph_->graph.args(t))
+        if (a.is_task() && owner_[a.index()] != w.rank) bytes_to_move += nbytes_[a.index()];
+    // Moving costs a round trip plus the bytes at ~2 GB/s; staying costs the tasks ahead of it.
+    const double move_seconds = 50e-6 + static_cast<double>(bytes_to_move) / 2e9;
+    const double wait_seconds = static_cast<double>(victim->queue.size() + victim->in_flight) *
+                                std::max(mean_task_seconds_, 0.0);
+    if (move_seconds >= wait_seconds) return false;
+    victim->queue.erase(std::prev(victim->queue.end()));
+    w.queue.emplace(order, t);
+    return true;
+}
+
+void Scheduler::assign(WorkerSlot& w, TaskId t) {
+    const TaskGraph& graph = graph_->graph;
+    state_[t] = State::kProcessing;
+    owner_[t] = w.rank;
+    ++w.in_flight;
+    ++in_flight_;
+    auto out = outbox_.to(w.rank);
+    out.pod(Op::kAssign);
+    out.pod(task_key(graph_->epoch, t));
+    out.pod(graph.function(t));
+    out.pod(order_[t]);
+    out.pod<std::uint8_t>((flags_[t] & kWantResult) ? 1 : 0);
+    const auto args = graph.args(t);
+    out.pod<std::uint32_t>(static_cast<std::uint32_t>(args.size()));
+    for (const ArgRef a : args) {
+        if (a.is_task()) {
+            out.pod(protocol::ArgKind::kTask);
+            out.pod(task_key(graph_->epoch, a.index()));
+            out.pod<std::int32_t>(owner_[a.index()]);
+        } else {
+            const auto lit = graph.literal(a.index());
+            out.pod(protocol::ArgKind::kLiteral);
+            protocol::write_bytes(out, lit.data(), lit.size());
+        }
+    }
+    if (outbox_.large(w.rank)) outbox_.flush();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events from workers
+
+void Scheduler::progress(bool may_wait) {
+    bool worked = false;
+    Envelope env;
+    for (int n = 0; n < 64 && comm_.try_receive(env); ++n) {
+        handle(env);
+        worked = true;
+    }
+    if (worked) dispatch();
+    outbox_.flush();
+    progress_display_.update(finished_, submitted_);
+    if (worked)
+        backoff_.reset();
+    else if (may_wait)
+        backoff_.wait(comm_);
+}
+
+void Scheduler::handle(const Envelope& env) {
+    ByteReader r(env.payload);
+    while (!r.done()) {
+        const auto op = r.pod<Op>();
+        switch (op) {
+            case Op::kDone: {
+                const auto key = r.pod<std::uint64_t>();
+                const auto nbytes = r.pod<std::uint64_t>();
+                const auto seconds = r.pod<double>();
+                const bool has_result = r.pod<std::uint8_t>() != 0;
+                const char* data = nullptr;
+                std::uint64_t n = 0;
+                if (has_result) {
+                    n = r.pod<std::uint64_t>();
+                    data = r.take(n);
+                }
+                on_done(env.source, key, nbytes, seconds, data, n, has_result);
+                break;
+            }
+            case Op::kFailed: {
+                const auto key = r.pod<std::uint64_t>();
+                on_failed(env.source, key, protocol::read_string(r));
+                break;
+            }
+            case Op::kData: {
+                const auto key = r.pod<std::uint64_t>();
+                const auto n = r.pod<std::uint64_t>();
+                const char* data = r.take(n);
+                const TaskId t = static_cast<TaskId>(key);
+                if (is_current_key(key) && (flags_[t] & kFetching)) {
+                    results_[t] = Bytes(data, data + n);
+                    flags_[t] &= static_cast<std::uint8_t>(~kFetching);
+                }
+                break;
+            }
+            case Op::kMissing: {
+                const auto key = r.pod<std::uint64_t>();
+                if (is_current_key(key))
+                    on_failed(env.source, key, "result lost: rank " + std::to_string(env.source) +
+                                                   " no longer holds it");
+                break;
+            }
+            case Op::kStats: {
+                auto s = protocol::read_stats(r);
+                auto& acc = worker_stats_[static_cast<std::size_t>(env.source - 1)];
+                acc.tasks = s.tasks;
+                acc.transfers = s.transfers;
+                acc.transfer_bytes = s.transfer_bytes;
+                acc.spills = s.spills;
+                acc.spill_bytes = s.spill_bytes;
+                acc.peak_memory = s.peak_memory;
+                acc.held_results = s.held_results;
+                acc.tasks_run.insert(acc.tasks_run.end(), s.tasks_run.begin(), s.tasks_run.end());
+                acc.transfers_in.insert(acc.transfers_in.end(), s.transfers_in.begin(),
+                                        s.transfers_in.end());
+                --stats_pending_;
+                break;
+            }
+            default:
+                throw CommError("scheduler: unknown message op " + std::to_string(static_cast<int>(op)) +
+                                " from rank " + std::to_string(env.source));
+        }
+    }
+}
+
+void Scheduler::on_done(int rank, std::uint64_t key, std::uint64_t nbytes, double seconds,
+                        const char* result, std::size_t result_size, bool has_result) {
+    const TaskId t = static_cast<TaskId>(key);
+    if (!is_current_key(key) || state_[t] != State::kProcessing) {
+        auto w = outbox_.to(rank);  // not ours any more: free it
+        w.pod(Op::kRelease);
+        w.pod(key);
+        return;
+    }
+    auto& w = workers_[static_cast<std::size_t>(rank - 1)];
+    --w.in_flight;
+    --in_flight_;
+    ++finished_;
+    state_[t] = State::kMemory;
+    nbytes_[t] = nbytes;
+    mean_task_seconds_ = mean_task_seconds_ < 0 ? seconds : 0.95 * mean_task_seconds_ + 0.05 * seconds;
+    auto& ft = function_time_[graph_->graph.function(t)];
+    ++ft.count;
+    ft.seconds += seconds;
+    if (has_result) results_[t] = Bytes(result, result + result_size);
+    for (auto e = first_edge_[t]; e != kNoEdge; e = next_edge_[e]) {
+        const TaskId d = edge_task_[e];
+        if (state_[d] == State::kWaiting && --waiting_[d] == 0) make_ready(d);
+    }
+    for (const ArgRef a : graph_->graph.args(t)) {
+        if (!a.is_task()) continue;
+        --dependents_[a.index()];
+        maybe_release(a.index());
+    }
+    maybe_release(t);
+}
+
+void Scheduler::on_failed(int rank, std::uint64_t key, std::string message) {
+    const TaskId t = static_cast<TaskId>(key);
+    if (!is_current_key(key)) return;
+    if (state_[t] == State::kProcessing) {
+        --workers_[static_cast<std::size_t>(rank - 1)].in_flight;
+        --in_flight_;
+    }
+    const auto& info = FunctionRegistry::instance().get(graph_->graph.function(t));
+    mark_erred(t, Failure{info.name, t, rank, std::move(message)});
+}
+
+void Scheduler::mark_erred(TaskId first, const Failure& failure) {
+    // The failure reaches every dependent that can no longer run; their inputs lose a consumer.
+    std::vector<TaskId> stack{first};
+    while (!stack.empty()) {
+        const TaskId t = stack.back();
+        stack.pop_back();
+        if (state_[t] == State::kErred) continue;
+        const bool was_pending = state_[t] == State::kWaiting || state_[t] == State::kReady ||
+                                 state_[t] == State::kProcessing || state_[t] == State::kVisiting;
+        state_[t] = State::kErred;
+        failures_.emplace(t, failure);
+        ++finished_;
+        if (was_pending) {
+            for (const ArgRef a : graph_->graph.args(t)) {
+                if (!a.is_task()) continue;
+                --dependents_[a.index()];
+                maybe_release(a.index());
+            }
+        }
+        for (auto e = first_edge_[t]; e != kNoEdge; e = next_edge_[e]) {
+            const TaskId d = edge_task_[e];
+            if (state_[d] == State::kWaiting || state_[d] == State::kReady) stack.push_back(d);
+        }
+    }
+}
+
+void Scheduler::maybe_release(TaskId t) {
+    if (state_[t] != State::kMemory || dependents_[t] != 0 || holds_[t] != 0) return;
+    state_[t] = State::kReleased;
+    results_.erase(t);
+    auto w = outbox_.to(owner_[t]);
+    w.pod(Op::kRelease);
+    w.pod(task_key(graph_->epoch, t));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Waiting on the driver
+
+void Scheduler::request_result(TaskId t) {
+    if (results_.count(t) || (flags_[t] & kFetching)) return;
+    flags_[t] |= kFetching;
+    auto w = outbox_.to(owner_[t]);
+    w.pod(Op::kFetch);
+    w.pod(task_key(graph_->epoch, t));
+}
+
+void Scheduler::throw_failure(TaskId t) const {
+    const Failure& f = failures_.at(t);
+    throw TaskError(f.function, f.task, f.rank, f.message);
+}
+
+std::vector<Bytes> Scheduler::compute(detail::GraphState& g, std::span<const TaskId> targets) {
+    check_graph(g);
+    grow_to_graph();
+    for (TaskId t : targets) ++holds_[t];
+    // Whatever happens, the holds of this computation go away with it.
+    struct Unhold {
+        Scheduler& s;
+        std::span<const TaskId> targets;
+        ~Unhold() {
+            for (TaskId t : targets) {
+                --s.holds_[t];
+                s.flags_[t] &= static_cast<std::uint8_t>(~kWantResult);
+                s.maybe_release(t);
+            }
+            s.outbox_.flush();
+        }
+    } unhold{*this, targets};
+    progress_display_.begin();
+    submit(g, targets, true);
+    for (;;) {
+        bool all = true;
+        for (TaskId t : targets) {
+            if (state_[t] == State::kErred) {
+                progress_display_.end(finished_, submitted_);
+                throw_failure(t);
+            }
+            if (state_[t] != State::kMemory) {
+                all = false;
+            } else if (!results_.count(t)) {
+                request_result(t);
+                all = false;
+            }
+        }
+        if (all) break;
+        progress(true);
+    }
+    progress_display_.end(finished_, submitted_);
+    std::vector<Bytes> out;
+    out.reserve(targets.size());
+    for (TaskId t : targets) out.push_back(results_.at(t));  // a target may appear twice
+    for (TaskId t : targets) results_.erase(t);
+    return out;
+}
+
+Bytes Scheduler::result(detail::GraphState& g, TaskId t) {
+    check_graph(g);
+    grow_to_graph();
+    if (state_[t] == State::kIdle || state_[t] == State::kReleased) {
+        const TaskId targets[] = {t};
+        submit(g, targets, false);
+    }
+    for (;;) {
+        if (state_[t] == State::kErred) throw_failure(t);
+        if (state_[t] == State::kMemory) {
+            if (results_.count(t)) break;
+            request_result(t);
+        }
+        progress(true);
+    }
+    Bytes b = std::move(results_.at(t));
+    results_.erase(t);
+    return b;
+}
+
+std::vector<Bytes> Scheduler::gather(detail::GraphState& g, std::span<const TaskId> ids) {
+    check_graph(g);
+    grow_to_graph();
+    std::vector<TaskId> unsubmitted;
+    for (TaskId t : ids)
+        if (state_[t] == State::kIdle || state_[t] == State::kReleased) unsubmitted.push_back(t);
+    if (!unsubmitted.empty()) submit(g, unsubmitted, false);
+    // Two cursors: results are requested in order as tasks finish, then collected in order, so
+    // a million futures cost one pass, not one round trip each.
+    std::size_t requested = 0, collected = 0;
+    std::vector<Bytes> out(ids.size());
+    while (collected < ids.size()) {
+        while (requested < ids.size()) {
+            const TaskId t = ids[requested];
+            if (state_[t] == State::kErred) throw_failure(t);
+            if (state_[t] != State::kMemory) break;
+            request_result(t);
+            ++requested;
+        }
+        while (collected < requested) {
+            auto it = results_.find(ids[collected]);
+            if (it == results_.end()) break;
+            // The same future may appear twice: copy, and let the last use move it out.
+            out[collected] = it->second;
+            ++collected;
+        }
+        if (collected < ids.size()) progress(true);
+    }
+    for (TaskId t : ids) results_.erase(t);
+    return out;
+}
+
+bool Scheduler::finished(detail::GraphState& g, TaskId t) const {
+    check_graph(g);
+    return t < state_.size() && (state_[t] == State::kMemory || state_[t] == State::kErred);
+}
+
+std::size_t Scheduler::wait_any(detail::GraphState& g, std::span<const TaskId> ids) {
+    check_graph(g);
+    for (;;) {
+        for (std::size_t i = 0; i < ids.size(); ++i)
+            if (state_[ids[i]] == State::kMemory || state_[ids[i]] == State::kErred) return i;
+        progress(true);
+    }
+}
+
+void Scheduler::hold(detail::GraphState& g, TaskId t) {
+    check_graph(g);
+    grow_to_graph();
+    ++holds_[t];
+}
+
+void Scheduler::release_hold(detail::GraphState& g, TaskId t) {
+    if (&g != graph_.get()) return;
+    --holds_[t];
+    maybe_release(t);
+}
+
+// ---------------------------------------------------------------------------------------------
+// End of job, diagnostics
+
+void Scheduler::shutdown(int code) {
+    // Drain running tasks first: a worker must not exit with messages to us still unsent.
+    while (in_flight_ > 0) progress(true);
+    for (const auto& w : workers_) {
+        auto out = outbox_.to(w.rank);
+        out.pod(Op::kShutdown);
+        out.pod<std::int32_t>(code);
+    }
+    outbox_.flush();
+}
+
+RunSummary Scheduler::collect() {
+    stats_pending_ = static_cast<int>(workers_.size());
+    for (const auto& w : workers_) {
+        auto out = outbox_.to(w.rank);
+        out.pod(Op::kCollect);
+    }
+    outbox_.flush();
+    while (stats_pending_ > 0) progress(true);
+    RunSummary s;
+    s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    for (const auto& w : worker_stats_) {
+        s.tasks += w.tasks;
+        s.transfers += w.transfers;
+        s.transfer_bytes += w.transfer_bytes;
+        s.spills += w.spills;
+        s.spill_bytes += w.spill_bytes;
+        s.peak_worker_memory = std::max(s.peak_worker_memory, w.peak_memory);
+        s.held_results += w.held_results;
+    }
+    auto& registry = FunctionRegistry::instance();
+    for (FunctionId f = 0; f < function_time_.size(); ++f)
+        if (function_time_[f].count > 0) s.functions[registry.get(f).name] = function_time_[f];
+    return s;
+}
+
+double Scheduler::memory_per_task() const {
+    const auto n = graph_->graph.size();
+    if (n == 0) return 0.0;
+    const std::size_t arrays =
+        state_.capacity() * sizeof(State) + flags_.capacity() + waiting_.capacity() * 4 +
+        dependents_.capacity() * 4 + holds_.capacity() * 4 + owner_.capacity() * 4 +
+        nbytes_.capacity() * 8 + order_.capacity() * 8 + first_edge_.capacity() * 4 +
+        next_edge_.capacity() * 4 + edge_task_.capacity() * 4 + roots_.size() * sizeof(QueueEntry);
+    return static_cast<double>(arrays + graph_->graph.memory_bytes()) / static_cast<double>(n);
+}
+
+}  // namespace tessera

@@ -1,0 +1,369 @@
+#include "worker.hpp"
+
+#include <algorithm>
+#include <exception>
+
+#include "tessera/runtime/function_registry.hpp"
+
+namespace tessera {
+
+using protocol::Op;
+
+// ---------------------------------------------------------------------------------------------
+// Executor
+
+Executor::Executor(Waker& waker) : waker_(waker), thread_([this] { loop(); }) {}
+
+Executor::~Executor() {
+    {
+        std::lock_guard lock(mutex_);
+        stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+}
+
+void Executor::start(std::function<void()> job) {
+    {
+        std::lock_guard lock(mutex_);
+        job_ = std::move(job);
+        has_job_ = true;
+        finished_ = false;
+    }
+    cv_.notify_one();
+}
+
+bool Executor::poll() {
+    std::lock_guard lock(mutex_);
+    if (!finished_) return false;
+    finished_ = false;
+    return true;
+}
+
+void Executor::loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        cv_.wait(lock, [this] { return has_job_ || stop_; });
+        if (stop_ && !has_job_) return;
+        auto job = std::move(job_);
+        has_job_ = false;
+        lock.unlock();
+        job();  // never throws: the job catches the task's exceptions itself
+        lock.lock();
+        finished_ = true;
+        waker_.notify();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker
+
+Worker::Worker(Comm& comm, WorkerConfig config)
+    : comm_(comm),
+      config_(std::move(config)),
+      outbox_(comm),
+      store_(config_.memory_limit, io::SpillDirectory(config_.local_dir, config_.spill_tag)),
+      executor_(comm.waker()),
+      fn_seconds_(FunctionRegistry::instance().size(), -1.0) {}
+
+std::int64_t Worker::now_ns() const {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
+                                                                config_.epoch)
+        .count();
+}
+
+int Worker::run() {
+    IdleBackoff backoff;
+    while (!shutdown_ || running_) {
+        bool worked = false;
+        Envelope env;
+        for (int n = 0; n < 64 && comm_.try_receive(env); ++n) {
+            handle(env);
+            worked = true;
+        }
+        if (running_ && executor_.poll()) {
+            running_ = false;
+            complete(running_key_, running_outcome_, 0);
+            worked = true;
+        }
+        if (!running_ && !shutdown_) worked = start_ready_tasks() || worked;
+        outbox_.flush();
+        if (worked)
+            backoff.reset();
+        else
+            backoff.wait(comm_);  // the executor's notify cuts the wait short
+    }
+    outbox_.flush();
+    return exit_code_;
+}
+
+void Worker::handle(const Envelope& env) {
+    ByteReader r(env.payload);
+    while (!r.done()) {
+        const auto op = r.pod<Op>();
+        switch (op) {
+            case Op::kAssign: on_assign(r); break;
+            case Op::kRelease: on_release(r.pod<std::uint64_t>()); break;
+            case Op::kFetch: on_fetch(env.source, r.pod<std::uint64_t>()); break;
+            case Op::kData: {
+                const auto key = r.pod<std::uint64_t>();
+                const auto n = r.pod<std::uint64_t>();
+                on_data(env.source, key, r.take(n), n);
+                break;
+            }
+            case Op::kMissing: on_missing(env.source, r.pod<std::uint64_t>()); break;
+            case Op::kConfigure: tracing_ = r.pod<std::uint8_t>() != 0; break;
+            case Op::kCollect: {
+                stats_.spills = store_.spills();
+                stats_.spill_bytes = store_.spill_bytes();
+                stats_.peak_memory = store_.peak_memory();
+                stats_.held_results = store_.size();
+                auto w = outbox_.to(env.source);
+                w.pod(Op::kStats);
+                protocol::write_stats(w, stats_);
+                stats_.tasks_run.clear();  // events go out once; counters stay cumulative
+                stats_.transfers_in.clear();
+                break;
+            }
+            case Op::kShutdown:
+                exit_code_ = r.pod<std::int32_t>();
+                shutdown_ = true;
+                break;
+            default:
+                throw CommError("worker " + std::to_string(comm_.rank()) +
+                                ": unknown message op " + std::to_string(static_cast<int>(op)) +
+                                " from rank " + std::to_string(env.source));
+        }
+    }
+}
+
+void Worker::on_assign(ByteReader& r) {
+    Task t;
+    t.key = r.pod<std::uint64_t>();
+    t.fn = r.pod<FunctionId>();
+    t.priority = r.pod<std::uint64_t>();
+    t.want_result = r.pod<std::uint8_t>() != 0;
+    const auto nargs = r.pod<std::uint32_t>();
+    t.inputs.resize(nargs);
+    std::string missing_here;
+    for (auto& in : t.inputs) {
+        in.is_task = r.pod<protocol::ArgKind>() == protocol::ArgKind::kTask;
+        if (!in.is_task) {
+            const auto n = r.pod<std::uint64_t>();
+            const char* p = r.take(n);
+            in.literal.assign(p, p + n);
+            continue;
+        }
+        in.key = r.pod<std::uint64_t>();
+        in.owner = r.pod<std::int32_t>();
+        ++needed_[in.key];
+        if (store_.contains(in.key)) continue;
+        if (in.owner == comm_.rank()) {
+            missing_here = std::to_string(in.key);
+            continue;
+        }
+        ++t.missing;
+        auto& waiters = waiting_for_[in.key];
+        if (waiters.empty()) {  // first local task to need it: prefetch now
+            auto w = outbox_.to(in.owner);
+            w.pod(Op::kFetch);
+            w.pod(in.key);
+            fetch_started_[in.key] = now_ns();
+        }
+        waiters.push_back(t.key);
+    }
+    const std::uint64_t key = t.key;
+    const bool ready = t.missing == 0;
+    const std::uint64_t priority = t.priority;
+    tasks_.emplace(key, std::move(t));
+    if (!missing_here.empty())
+        fail(key, "input " + missing_here + " is not held on rank " + std::to_string(comm_.rank()));
+    else if (ready)
+        ready_.emplace(priority, key);
+}
+
+void Worker::on_release(std::uint64_t key) {
+    if (needed_.count(key) == 0) store_.erase(key);
+    else store_.disown(key);  // a queued task still reads it; dropped when that task is done
+}
+
+void Worker::on_fetch(int source, std::uint64_t key) {
+    auto w = outbox_.to(source);
+    SharedBytes data;
+    try {
+        data = store_.get(key);
+    } catch (const std::exception&) {
+        data = nullptr;  // an unreadable spill file: the requester reports the input missing
+    }
+    if (!data) {
+        w.pod(Op::kMissing);
+        w.pod(key);
+        return;
+    }
+    w.pod(Op::kData);
+    w.pod(key);
+    protocol::write_bytes(w, data->data(), data->size());
+}
+
+void Worker::on_data(int source, std::uint64_t key, const char* data, std::size_t n) {
+    auto waiters = waiting_for_.find(key);
+    if (waiters == waiting_for_.end()) return;  // nobody waits any more
+    ++stats_.transfers;
+    stats_.transfer_bytes += n;
+    if (tracing_)
+        stats_.transfers_in.push_back(
+            {key, source, fetch_started_[key], now_ns(), static_cast<std::uint64_t>(n)});
+    fetch_started_.erase(key);
+    try {
+        store_.put(key, std::make_shared<const Bytes>(data, data + n), /*owned=*/false);
+    } catch (const std::exception& e) {
+        for (auto waiter : waiters->second) fail(waiter, e.what());
+        waiting_for_.erase(waiters);
+        return;
+    }
+    for (auto waiter : waiters->second) {
+        auto it = tasks_.find(waiter);
+        if (it != tasks_.end() && --it->second.missing == 0) ready_.emplace(it->second.priority, waiter);
+    }
+    waiting_for_.erase(waiters);
+}
+
+void Worker::on_missing(int source, std::uint64_t key) {
+    auto waiters = waiting_for_.find(key);
+    if (waiters == waiting_for_.end()) return;
+    const auto list = std::move(waiters->second);
+    waiting_for_.erase(waiters);
+    fetch_started_.erase(key);
+    for (auto waiter : list)
+        fail(waiter, "input " + std::to_string(key) + " was not found on rank " + std::to_string(source));
+}
+
+bool Worker::start_ready_tasks() {
+    // Run short tasks inline for up to ~1 ms, then go back to answering messages; start at most
+    // one long task on the executor.
+    const auto budget_end = std::chrono::steady_clock::now() + std::chrono::milliseconds(1);
+    bool worked = false;
+    while (!ready_.empty() && !running_) {
+        const auto key = ready_.top().second;
+        ready_.pop();
+        auto it = tasks_.find(key);
+        if (it == tasks_.end()) continue;  // failed meanwhile
+        Task& t = it->second;
+        const FunctionInfo& info = FunctionRegistry::instance().get(t.fn);
+        std::vector<ArgView> views;
+        std::vector<SharedBytes> held;
+        views.reserve(t.inputs.size());
+        std::string lost;
+        for (const auto& in : t.inputs) {
+            if (!in.is_task) {
+                views.push_back({in.literal.data(), in.literal.size()});
+                continue;
+            }
+            SharedBytes d;
+            try {
+                d = store_.get(in.key);
+            } catch (const std::exception& e) {
+                lost = e.what();
+                break;
+            }
+            if (!d) {
+                lost = "input " + std::to_string(in.key) + " is no longer held on rank " +
+                       std::to_string(comm_.rank());
+                break;
+            }
+            store_.pin(in.key);
+            views.push_back({d->data(), d->size()});
+            held.push_back(std::move(d));
+        }
+        worked = true;
+        if (!lost.empty()) {
+            fail(key, lost);
+            continue;
+        }
+        auto job = [&info, views = std::move(views), held = std::move(held), this](Outcome& out) {
+            out = Outcome{};
+            out.start_ns = now_ns();
+            try {
+                info.invoke(views.data(), out.result);
+            } catch (const std::exception& e) {
+                out.failed = true;
+                out.error = e.what();
+            } catch (...) {
+                out.failed = true;
+                out.error = "unknown exception (not derived from std::exception)";
+            }
+            out.end_ns = now_ns();
+        };
+        const double known = fn_seconds_[t.fn];
+        if (known >= 0 && known < kInlineSeconds) {
+            Outcome out;
+            job(out);
+            complete(key, out, 1);
+            if (std::chrono::steady_clock::now() > budget_end) break;
+        } else {
+            running_ = true;
+            running_key_ = key;
+            executor_.start([job = std::move(job), this] { job(running_outcome_); });
+        }
+    }
+    return worked;
+}
+
+void Worker::forget_inputs(const Task& task) {
+    for (const auto& in : task.inputs) {
+        if (!in.is_task) continue;
+        store_.unpin(in.key);
+        auto it = needed_.find(in.key);
+        if (it == needed_.end() || --it->second > 0) continue;
+        needed_.erase(it);
+        if (!store_.owned(in.key)) store_.erase(in.key);  // a fetched copy nobody here needs
+    }
+}
+
+void Worker::complete(std::uint64_t key, Outcome& outcome, std::uint32_t thread) {
+    auto it = tasks_.find(key);
+    Task task = std::move(it->second);
+    tasks_.erase(it);
+    forget_inputs(task);
+    const double seconds = static_cast<double>(outcome.end_ns - outcome.start_ns) * 1e-9;
+    double& avg = fn_seconds_[task.fn];
+    avg = avg < 0 ? seconds : 0.8 * avg + 0.2 * seconds;
+    ++stats_.tasks;
+    if (tracing_)
+        stats_.tasks_run.push_back({key, task.fn, thread, outcome.start_ns, outcome.end_ns});
+    if (outcome.failed) {
+        auto w = outbox_.to(0);
+        w.pod(Op::kFailed);
+        w.pod(key);
+        protocol::write_string(w, outcome.error);
+        return;
+    }
+    auto data = std::make_shared<const Bytes>(std::move(outcome.result));
+    auto w = outbox_.to(0);
+    w.pod(Op::kDone);
+    w.pod(key);
+    w.pod<std::uint64_t>(data->size());
+    w.pod(seconds);
+    w.pod<std::uint8_t>(task.want_result ? 1 : 0);
+    if (task.want_result) protocol::write_bytes(w, data->data(), data->size());
+    try {
+        store_.put(key, std::move(data), /*owned=*/true);
+    } catch (const std::exception& e) {
+        // The result could not be kept (spilling failed): the scheduler must not count on it.
+        fail(key, std::string("cannot store result: ") + e.what());
+    }
+}
+
+void Worker::fail(std::uint64_t key, const std::string& message) {
+    auto it = tasks_.find(key);
+    if (it != tasks_.end()) {
+        forget_inputs(it->second);
+        tasks_.erase(it);
+    }
+    auto w = outbox_.to(0);
+    w.pod(Op::kFailed);
+    w.pod(key);
+    protocol::write_string(w, message);
+}
+
+}  // namespace tessera

@@ -1,0 +1,83 @@
+// The scheduler and workers over the in-process transport: the scheduling logic without MPI.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "runtime/graph_scenarios.hpp"
+
+namespace {
+
+tessera::RuntimeOptions quiet() {
+    tessera::RuntimeOptions o;
+    o.progress = tessera::ProgressMode::kNone;
+    return o;
+}
+
+class LocalClusterTest : public ::testing::TestWithParam<int> {
+protected:
+    tessera::LocalCluster cluster_{GetParam(), quiet()};
+};
+
+TEST_P(LocalClusterTest, Chain) { scenarios::chain(); }
+TEST_P(LocalClusterTest, TreeOfAdditions) { scenarios::tree(1000); }
+TEST_P(LocalClusterTest, TreeWithSingleLeaf) { scenarios::tree(1); }
+TEST_P(LocalClusterTest, FanOutFanIn) { scenarios::fan_out_fan_in(); }
+TEST_P(LocalClusterTest, Diamond) { scenarios::diamond(); }
+TEST_P(LocalClusterTest, SameArgumentTwice) { scenarios::same_argument_twice(); }
+TEST_P(LocalClusterTest, UserTypesAndStrings) { scenarios::user_types_and_strings(); }
+TEST_P(LocalClusterTest, ChunkBuffers) { scenarios::chunks(37, 1001); }
+TEST_P(LocalClusterTest, EmptyChunks) { scenarios::chunks(5, 0); }
+TEST_P(LocalClusterTest, Futures) { scenarios::futures(); }
+TEST_P(LocalClusterTest, TaskErrorReachesDriver) { scenarios::task_error_reaches_driver(); }
+TEST_P(LocalClusterTest, BuildTimeErrors) { scenarios::build_time_errors(); }
+TEST_P(LocalClusterTest, NothingLeftBehind) { scenarios::nothing_left_behind(); }
+TEST_P(LocalClusterTest, HundredThousandTasks) { scenarios::tree(65536); }
+
+INSTANTIATE_TEST_SUITE_P(Workers, LocalClusterTest, ::testing::Values(1, 2, 3),
+                         [](const auto& param_info) { return std::to_string(param_info.param) + "workers"; });
+
+TEST(LocalCluster, SpillsWhenIntermediatesExceedTheMemoryLimit) {
+    auto options = quiet();
+    options.memory_limit = 1 << 20;  // 1 MB per worker; the futures below hold 8 MB
+    options.local_dir = ::testing::TempDir();
+    tessera::LocalCluster cluster(2, options);
+    std::vector<tessera::Future<tessera::kernels::Buffer>> parts;
+    for (int i = 0; i < 32; ++i) parts.push_back(tessera::submit(scenarios::make_chunk(i * 32768, 32768)));
+    std::vector<tessera::Delayed<tessera::kernels::Buffer>> lazy(parts.begin(), parts.end());
+    auto total = scenarios::chunk_sum(
+        scenarios::reduce_tree(lazy, [](const auto& a, const auto& b) { return scenarios::add_chunks(a, b); }));
+    const double n = 32.0 * 32768;
+    EXPECT_DOUBLE_EQ(total.compute(), n * (n - 1) / 2);
+    const auto summary = cluster.client().summary();
+    EXPECT_GT(summary.spills, 0u);
+    EXPECT_GT(summary.spill_bytes, 0u);
+    EXPECT_LE(summary.peak_worker_memory, 2u << 20);  // the limit plus the chunks in use
+}
+
+TEST(LocalCluster, TraceAndGraphFiles) {
+    const auto dir = std::filesystem::path(::testing::TempDir());
+    auto options = quiet();
+    options.trace_path = (dir / "tessera_trace.json").string();
+    {
+        tessera::LocalCluster cluster(2, options);
+        auto x = scenarios::addition_tree(64);
+        cluster.client().write_dot((dir / "tessera_graph.dot").string(), x);
+        EXPECT_EQ(x.compute(), 64 * 63 / 2);
+    }  // the trace is written at shutdown
+    std::ifstream trace(options.trace_path);
+    const std::string json((std::istreambuf_iterator<char>(trace)), {});
+    EXPECT_NE(json.find("\"traceEvents\""), std::string::npos);
+    EXPECT_NE(json.find("\"tests.add\""), std::string::npos);
+    EXPECT_NE(json.find("\"rank 1 (worker)\""), std::string::npos);
+    std::ifstream dot(dir / "tessera_graph.dot");
+    const std::string graph((std::istreambuf_iterator<char>(dot)), {});
+    EXPECT_EQ(graph.rfind("digraph tessera {", 0), 0u);
+    EXPECT_NE(graph.find("tests.add"), std::string::npos);
+}
+
+TEST(LocalCluster, LazyValuesNeedARuntime) {
+    EXPECT_THROW(scenarios::inc(1), tessera::UsageError);
+}
+
+}  // namespace
