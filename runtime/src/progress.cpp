@@ -18,13 +18,21 @@ ProgressDisplay::ProgressDisplay(ProgressMode mode) : mode_(mode) {
         mode_ = isatty(STDERR_FILENO) ? ProgressMode::kBar : ProgressMode::kLines;
 }
 
-void ProgressDisplay::begin() {
-    start_ = last_draw_ = std::chrono::steady_clock::now();
-    drawn_ = false;
-}
-
 void ProgressDisplay::update(std::uint64_t done, std::uint64_t total) {
-    if (mode_ == ProgressMode::kNone || (++calls_ & 63) != 0) return;  // clock reads are not free
+    if (mode_ == ProgressMode::kNone) return;
+    if (!active_) {
+        if (done >= total) return;
+        active_ = true;
+        drawn_ = false;
+        start_ = last_draw_ = std::chrono::steady_clock::now();
+        return;
+    }
+    if (done >= total) {
+        active_ = false;
+        if (drawn_ || std::chrono::steady_clock::now() - start_ >= kQuietPeriod) draw(done, total, true);
+        return;
+    }
+    if ((++calls_ & 63) != 0) return;  // clock reads are not free
     const auto now = std::chrono::steady_clock::now();
     if (now - start_ < kQuietPeriod) return;
     const auto interval = mode_ == ProgressMode::kBar ? std::chrono::duration_cast<std::chrono::milliseconds>(kBarInterval)
@@ -32,11 +40,6 @@ void ProgressDisplay::update(std::uint64_t done, std::uint64_t total) {
     if (drawn_ && now - last_draw_ < interval) return;
     last_draw_ = now;
     draw(done, total, false);
-}
-
-void ProgressDisplay::end(std::uint64_t done, std::uint64_t total) {
-    if (mode_ == ProgressMode::kNone) return;
-    if (drawn_ || std::chrono::steady_clock::now() - start_ >= kQuietPeriod) draw(done, total, true);
 }
 
 void ProgressDisplay::draw(std::uint64_t done, std::uint64_t total, bool final) {

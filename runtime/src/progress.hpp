@@ -1,6 +1,7 @@
 #pragma once
 // The progress display on rank 0, on stderr: a bar redrawn in place on a terminal, a plain line
-// every 10 s in a batch log. Quiet for computations shorter than half a second.
+// every 10 s in a batch log. A display starts when work is outstanding and ends when all
+// submitted tasks have finished; it stays quiet for bursts shorter than half a second.
 #include <chrono>
 #include <cstdint>
 
@@ -11,13 +12,12 @@ namespace tessera {
 class ProgressDisplay {
 public:
     explicit ProgressDisplay(ProgressMode mode);
-    void begin();
     /// Cheap to call often: it draws only when its interval has passed.
     void update(std::uint64_t done, std::uint64_t total);
-    void end(std::uint64_t done, std::uint64_t total);
 
 private:
     void draw(std::uint64_t done, std::uint64_t total, bool final);
+    bool active_ = false;
     ProgressMode mode_;
     std::chrono::steady_clock::time_point start_;
     std::chrono::steady_clock::time_point last_draw_;

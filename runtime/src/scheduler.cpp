@@ -128,6 +128,7 @@ void Scheduler::submit(detail::GraphState& g, std::span<const TaskId> targets, b
     }
     dispatch();
     outbox_.flush();
+    progress_display_.update(finished_, submitted_);
 }
 
 void Scheduler::finish_walk(TaskId t) {
@@ -475,15 +476,11 @@ std::vector<Bytes> Scheduler::compute(detail::GraphState& g, std::span<const Tas
             s.outbox_.flush();
         }
     } unhold{*this, targets};
-    progress_display_.begin();
     submit(g, targets, true);
     for (;;) {
         bool all = true;
         for (TaskId t : targets) {
-            if (state_[t] == State::kErred) {
-                progress_display_.end(finished_, submitted_);
-                throw_failure(t);
-            }
+            if (state_[t] == State::kErred) throw_failure(t);
             if (state_[t] != State::kMemory) {
                 all = false;
             } else if (!results_.count(t)) {
@@ -494,7 +491,6 @@ std::vector<Bytes> Scheduler::compute(detail::GraphState& g, std::span<const Tas
         if (all) break;
         progress(true);
     }
-    progress_display_.end(finished_, submitted_);
     std::vector<Bytes> out;
     out.reserve(targets.size());
     for (TaskId t : targets) out.push_back(results_.at(t));  // a target may appear twice

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what tessera needs on Debian or Ubuntu (only the packages that are missing) and
+# builds tessera into build/. Safe to run again: it only redoes what changed.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+packages=(
+  build-essential cmake git
+  openmpi-bin libopenmpi-dev            # MPI
+  libhdf5-openmpi-dev hdf5-tools        # parallel HDF5, h5dump
+  libboost-serialization-dev            # task arguments of user types
+  libcli11-dev                          # command lines
+  libopenblas-dev liblapacke-dev         # BLAS/LAPACK
+  nlohmann-json3-dev                    # traces
+  libgtest-dev                          # tests
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  echo "setup: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)"
