@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 #include "runtime/graph_scenarios.hpp"
 
@@ -78,6 +79,48 @@ TEST(LocalCluster, TraceAndGraphFiles) {
 
 TEST(LocalCluster, LazyValuesNeedARuntime) {
     EXPECT_THROW(scenarios::inc(1), tessera::UsageError);
+}
+
+}  // namespace
+
+namespace {
+
+// Worker threads share this process, so a task can record the order in which tasks ran.
+std::mutex order_mutex;
+std::vector<std::int64_t> run_order;
+const auto record = tessera::register_function("tests.record", [](std::int64_t id) {
+    std::lock_guard lock(order_mutex);
+    run_order.push_back(id);
+    return id;
+});
+
+TEST(Scheduling, HigherPriorityTasksRunFirst) {
+    tessera::LocalCluster cluster(1, quiet());
+    run_order.clear();
+    std::vector<tessera::Delayed<std::int64_t>> tasks;
+    for (std::int64_t i = 0; i < 20; ++i) tasks.push_back(record(i));
+    {
+        tessera::PriorityScope urgent(5);
+        for (std::int64_t i = 100; i < 110; ++i) tasks.push_back(record(i));
+    }
+    auto total = scenarios::reduce_tree(tasks, [](const auto& a, const auto& b) { return scenarios::add(a, b); });
+    EXPECT_EQ(total.compute(), 190 + 1045);
+    ASSERT_EQ(run_order.size(), 30u);
+    for (std::size_t i = 0; i < 10; ++i) EXPECT_GE(run_order[i], 100) << "position " << i;
+}
+
+TEST(Scheduling, DepthFirstOrderKeepsFewLargeResultsAlive) {
+    // 64 leaves of 1 MiB summed by a tree: run in post-order, with root tasks withheld until a
+    // worker has room, only a handful of leaves are alive at a time (about 8 MiB measured),
+    // not all 64.
+    tessera::LocalCluster cluster(1, quiet());
+    std::vector<tessera::Delayed<tessera::kernels::Buffer>> leaves;
+    for (int i = 0; i < 64; ++i) leaves.push_back(scenarios::make_chunk(i, 1 << 17));
+    auto total = scenarios::chunk_sum(
+        scenarios::reduce_tree(leaves, [](const auto& a, const auto& b) { return scenarios::add_chunks(a, b); }));
+    total.compute();
+    const auto summary = cluster.client().summary();
+    EXPECT_LT(summary.peak_worker_memory, 24u << 20) << "peak " << summary.peak_worker_memory;
 }
 
 }  // namespace
