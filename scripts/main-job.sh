@@ -4,7 +4,7 @@
 # against the same search done serially.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-./scripts/setup.sh
+./scripts/setup.sh tessera-grid-search
 source scripts/mpi_env.sh
 ranks=${TESSERA_RANKS:-3}
 exec mpirun -n "$ranks" build/apps/tessera-grid-search \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what tessera needs on Debian or Ubuntu (only the packages that are missing) and
-# builds tessera into build/. Safe to run again: it only redoes what changed.
+# builds tessera into build/ (everything, or only the targets named as arguments). Safe to run
+# again: it only redoes what changed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -27,4 +28,6 @@ if ((${#missing[@]})); then
 fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j"$(nproc)"
+targets=()
+for t in "$@"; do targets+=(--target "$t"); done
+cmake --build build -j"$(nproc)" "${targets[@]}"

@@ -13,8 +13,6 @@
 
 namespace tessera {
 
-using SharedBytes = std::shared_ptr<const Bytes>;
-
 class ChunkStore {
 public:
     static constexpr double kSpillTarget = 0.6;

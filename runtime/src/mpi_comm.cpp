@@ -26,16 +26,36 @@ MpiComm::~MpiComm() {
     MPI_Comm_free(&comm_);
 }
 
+void MpiComm::isend(const char* data, std::size_t size, int dest, int tag, MPI_Request* request) {
+    if (size > static_cast<std::size_t>(INT_MAX))
+        throw CommError("message of " + std::to_string(size) + " bytes to rank " +
+                        std::to_string(dest) + " exceeds MPI's 2 GiB count limit; use smaller chunks");
+    TESSERA_CHECK_MPI(MPI_Isend(data, static_cast<int>(size), MPI_BYTE, dest, tag, comm_, request));
+}
+
 void MpiComm::send(int dest, Bytes payload) {
-    if (payload.size() > static_cast<std::size_t>(INT_MAX))
-        throw CommError("message of " + std::to_string(payload.size()) +
-                        " bytes to rank " + std::to_string(dest) +
-                        " exceeds MPI's 2 GiB count limit; use smaller chunks");
-    pending_.push_back(PendingSend{std::move(payload), MPI_REQUEST_NULL});
+    pending_.push_back(PendingSend{std::move(payload), nullptr, MPI_REQUEST_NULL});
     auto& p = pending_.back();
-    TESSERA_CHECK_MPI(MPI_Isend(p.payload.data(), static_cast<int>(p.payload.size()), MPI_BYTE,
-                                dest, kTag, comm_, &p.request));
+    isend(p.batch.data(), p.batch.size(), dest, kTag, &p.request);
     complete_sends();
+}
+
+void MpiComm::send_payload(int dest, SharedBytes payload) {
+    pending_.push_back(PendingSend{{}, std::move(payload), MPI_REQUEST_NULL});
+    auto& p = pending_.back();
+    isend(p.payload->data(), p.payload->size(), dest, kPayloadTag, &p.request);
+    complete_sends();
+}
+
+Bytes MpiComm::receive_payload(int source) {
+    MPI_Message message;
+    MPI_Status status;
+    TESSERA_CHECK_MPI(MPI_Mprobe(source, kPayloadTag, comm_, &message, &status));
+    int count = 0;
+    TESSERA_CHECK_MPI(MPI_Get_count(&status, MPI_BYTE, &count));
+    Bytes b(static_cast<std::size_t>(count));
+    TESSERA_CHECK_MPI(MPI_Mrecv(b.data(), count, MPI_BYTE, &message, MPI_STATUS_IGNORE));
+    return b;
 }
 
 void MpiComm::complete_sends() {

@@ -27,15 +27,20 @@ public:
     void send(int dest, Bytes payload) override;
     bool try_receive(Envelope& out) override;
     bool notifies_on_arrival() const override { return false; }
+    void send_payload(int dest, SharedBytes payload) override;
+    Bytes receive_payload(int source) override;
 
 private:
     void complete_sends();
+    void isend(const char* data, std::size_t size, int dest, int tag, MPI_Request* request);
 
     struct PendingSend {
-        Bytes payload;
+        Bytes batch;          // a batch, owned here
+        SharedBytes payload;  // or a payload shared with the chunk store
         MPI_Request request;
     };
     static constexpr int kTag = 7;
+    static constexpr int kPayloadTag = 8;
     MPI_Comm comm_ = MPI_COMM_NULL;
     int rank_ = 0;
     int size_ = 1;

@@ -85,7 +85,19 @@ public:
         if (b.empty()) dirty_.push_back(dest);
         return ByteWriter(b);
     }
-    /// Sends every non-empty batch.
+    /// Appends `data` to a record being written to `dest`: inline when small, else announced
+    /// here and sent after the batch as a separate payload message, without a copy.
+    void write_payload(int dest, ByteWriter& w, SharedBytes data) {
+        const bool attach = data->size() >= kAttachBytes;
+        w.pod<std::uint8_t>(attach ? 1 : 0);
+        if (!attach) {
+            write_bytes(w, data->data(), data->size());
+            return;
+        }
+        w.pod<std::uint64_t>(data->size());
+        attachments_.emplace_back(dest, std::move(data));
+    }
+    /// Sends every non-empty batch, then the payloads announced in them.
     void flush() {
         for (int dest : dirty_) {
             auto& b = batches_[static_cast<std::size_t>(dest)];
@@ -93,15 +105,35 @@ public:
             b = Bytes();
         }
         dirty_.clear();
+        for (auto& [dest, data] : attachments_) comm_.send_payload(dest, std::move(data));
+        attachments_.clear();
     }
     /// Appends records until a batch is this big before it is sent early, so a flood of records
     /// does not build one huge message.
     bool large(int dest) const { return batches_[static_cast<std::size_t>(dest)].size() > (1u << 20); }
 
+    static constexpr std::size_t kAttachBytes = 64 * 1024;
+
 private:
     Comm& comm_;
     std::vector<Bytes> batches_;
     std::vector<int> dirty_;
+    std::vector<std::pair<int, SharedBytes>> attachments_;
 };
+
+/// Reads what Outbox::write_payload wrote, receiving the separate payload when there is one.
+inline Bytes read_payload(ByteReader& r, Comm& comm, int source) {
+    const bool attached = r.pod<std::uint8_t>() != 0;
+    const auto n = r.pod<std::uint64_t>();
+    if (!attached) {
+        const char* p = r.take(n);
+        return Bytes(p, p + n);
+    }
+    Bytes b = comm.receive_payload(source);
+    if (b.size() != n)
+        throw CommError("payload from rank " + std::to_string(source) + " has " +
+                        std::to_string(b.size()) + " bytes, " + std::to_string(n) + " announced");
+    return b;
+}
 
 }  // namespace tessera::protocol

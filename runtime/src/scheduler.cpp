@@ -310,13 +310,9 @@ void Scheduler::handle(const Envelope& env) {
                 const auto nbytes = r.pod<std::uint64_t>();
                 const auto seconds = r.pod<double>();
                 const bool has_result = r.pod<std::uint8_t>() != 0;
-                const char* data = nullptr;
-                std::uint64_t n = 0;
-                if (has_result) {
-                    n = r.pod<std::uint64_t>();
-                    data = r.take(n);
-                }
-                on_done(env.source, key, nbytes, seconds, data, n, has_result);
+                std::optional<Bytes> result;
+                if (has_result) result = protocol::read_payload(r, comm_, env.source);
+                on_done(env.source, key, nbytes, seconds, std::move(result));
                 break;
             }
             case Op::kFailed: {
@@ -326,11 +322,10 @@ void Scheduler::handle(const Envelope& env) {
             }
             case Op::kData: {
                 const auto key = r.pod<std::uint64_t>();
-                const auto n = r.pod<std::uint64_t>();
-                const char* data = r.take(n);
+                Bytes data = protocol::read_payload(r, comm_, env.source);
                 const TaskId t = static_cast<TaskId>(key);
                 if (is_current_key(key) && (flags_[t] & kFetching)) {
-                    results_[t] = Bytes(data, data + n);
+                    results_[t] = std::move(data);
                     flags_[t] &= static_cast<std::uint8_t>(~kFetching);
                 }
                 break;
@@ -366,7 +361,7 @@ void Scheduler::handle(const Envelope& env) {
 }
 
 void Scheduler::on_done(int rank, std::uint64_t key, std::uint64_t nbytes, double seconds,
-                        const char* result, std::size_t result_size, bool has_result) {
+                        std::optional<Bytes> result) {
     const TaskId t = static_cast<TaskId>(key);
     if (!is_current_key(key) || state_[t] != State::kProcessing) {
         auto w = outbox_.to(rank);  // not ours any more: free it
@@ -384,7 +379,7 @@ void Scheduler::on_done(int rank, std::uint64_t key, std::uint64_t nbytes, doubl
     auto& ft = function_time_[graph_->graph.function(t)];
     ++ft.count;
     ft.seconds += seconds;
-    if (has_result) results_[t] = Bytes(result, result + result_size);
+    if (result) results_[t] = std::move(*result);
     for (auto e = first_edge_[t]; e != kNoEdge; e = next_edge_[e]) {
         const TaskId d = edge_task_[e];
         if (state_[d] == State::kWaiting && --waiting_[d] == 0) make_ready(d);

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <set>
 #include <span>
@@ -109,7 +110,7 @@ private:
     void progress(bool may_wait);
     void handle(const Envelope& env);
     void on_done(int rank, std::uint64_t key, std::uint64_t nbytes, double seconds,
-                 const char* result, std::size_t result_size, bool has_result);
+                 std::optional<Bytes> result);
     void on_failed(int rank, std::uint64_t key, std::string message);
     void mark_erred(TaskId t, const Failure& failure);
     void maybe_release(TaskId t);

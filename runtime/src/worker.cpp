@@ -107,8 +107,7 @@ void Worker::handle(const Envelope& env) {
             case Op::kFetch: on_fetch(env.source, r.pod<std::uint64_t>()); break;
             case Op::kData: {
                 const auto key = r.pod<std::uint64_t>();
-                const auto n = r.pod<std::uint64_t>();
-                on_data(env.source, key, r.take(n), n);
+                on_data(env.source, key, protocol::read_payload(r, comm_, env.source));
                 break;
             }
             case Op::kMissing: on_missing(env.source, r.pod<std::uint64_t>()); break;
@@ -202,12 +201,13 @@ void Worker::on_fetch(int source, std::uint64_t key) {
     }
     w.pod(Op::kData);
     w.pod(key);
-    protocol::write_bytes(w, data->data(), data->size());
+    outbox_.write_payload(source, w, std::move(data));
 }
 
-void Worker::on_data(int source, std::uint64_t key, const char* data, std::size_t n) {
+void Worker::on_data(int source, std::uint64_t key, Bytes data) {
     auto waiters = waiting_for_.find(key);
     if (waiters == waiting_for_.end()) return;  // nobody waits any more
+    const auto n = data.size();
     ++stats_.transfers;
     stats_.transfer_bytes += n;
     if (tracing_)
@@ -215,7 +215,7 @@ void Worker::on_data(int source, std::uint64_t key, const char* data, std::size_
             {key, source, fetch_started_[key], now_ns(), static_cast<std::uint64_t>(n)});
     fetch_started_.erase(key);
     try {
-        store_.put(key, std::make_shared<const Bytes>(data, data + n), /*owned=*/false);
+        store_.put(key, std::make_shared<const Bytes>(std::move(data)), /*owned=*/false);
     } catch (const std::exception& e) {
         for (auto waiter : waiters->second) fail(waiter, e.what());
         waiting_for_.erase(waiters);
@@ -345,7 +345,7 @@ void Worker::complete(std::uint64_t key, Outcome& outcome, std::uint32_t thread)
     w.pod<std::uint64_t>(data->size());
     w.pod(seconds);
     w.pod<std::uint8_t>(task.want_result ? 1 : 0);
-    if (task.want_result) protocol::write_bytes(w, data->data(), data->size());
+    if (task.want_result) outbox_.write_payload(0, w, data);
     try {
         store_.put(key, std::move(data), /*owned=*/true);
     } catch (const std::exception& e) {

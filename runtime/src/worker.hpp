@@ -89,7 +89,7 @@ private:
     void on_assign(ByteReader& r);
     void on_release(std::uint64_t key);
     void on_fetch(int source, std::uint64_t key);
-    void on_data(int source, std::uint64_t key, const char* data, std::size_t n);
+    void on_data(int source, std::uint64_t key, Bytes data);
     void on_missing(int source, std::uint64_t key);
     bool start_ready_tasks();
     void complete(std::uint64_t key, Outcome& outcome, std::uint32_t thread);

@@ -12,6 +12,7 @@
 #include <boost/serialization/vector.hpp>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -24,6 +25,8 @@
 namespace tessera {
 
 using Bytes = std::vector<char>;
+/// Bytes shared between the chunk store, a running task and a send in flight.
+using SharedBytes = std::shared_ptr<const Bytes>;
 
 /// Appends to a byte vector.
 class ByteWriter {

@@ -43,6 +43,13 @@ public:
     virtual void send(int dest, Bytes payload) = 0;
     /// Returns the next message from any rank, if one has arrived.
     virtual bool try_receive(Envelope& out) = 0;
+    /// Sends a large payload (a chunk) without copying it; it stays alive until sent. Payloads
+    /// travel apart from the batches, in order per destination: the batch record that announces
+    /// a payload is sent first.
+    virtual void send_payload(int dest, SharedBytes payload) = 0;
+    /// Receives the next payload from `source`, waiting for it if needed (it was announced in a
+    /// batch already received, so it is on its way).
+    virtual Bytes receive_payload(int source) = 0;
     /// True when a message can arrive without this rank polling for it; then the waker is
     /// notified on arrival and a progress loop may sleep long.
     virtual bool notifies_on_arrival() const = 0;
