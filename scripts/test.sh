@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Quick start, part 2: set up, build, and run every test (unit tests, MPI tests with 1, 3 and
-# 4 ranks, the example against its serial twin, an install consumer).
+# 4 ranks, the example against its serial twin, an install consumer), then the same suite built
+# with the address and undefined-behaviour sanitizers (skip that with TESSERA_SKIP_SANITIZERS=1).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ./scripts/setup.sh
 source scripts/mpi_env.sh
 ctest --test-dir build --output-on-failure -j2 "$@"
+if [ "${TESSERA_SKIP_SANITIZERS:-0}" != 1 ]; then
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan -j"$(nproc)"
+  ctest --test-dir build-asan --output-on-failure -j2 "$@"
+fi
