@@ -19,6 +19,12 @@ if(NOT HDF5_IS_PARALLEL)
     "spack: hdf5+mpi) or point HDF5_ROOT at it.")
 endif()
 
+# Random123 is header-only: Philox streams for counter-based random arrays.
+find_path(TESSERA_RANDOM123_INCLUDE_DIR Random123/philox.h)
+if(NOT TESSERA_RANDOM123_INCLUDE_DIR)
+  message(FATAL_ERROR "tessera needs Random123 (Debian: librandom123-dev; spack: random123)")
+endif()
+
 # LAPACKE (the C interface to LAPACK) and the CBLAS header ship as separate pieces on some
 # systems; find them explicitly so a missing one is named.
 find_path(TESSERA_LAPACKE_INCLUDE_DIR lapacke.h PATH_SUFFIXES openblas)

@@ -13,6 +13,7 @@ packages=(
   libcli11-dev                          # command lines
   libopenblas-dev liblapacke-dev         # BLAS/LAPACK
   nlohmann-json3-dev                    # traces
+  librandom123-dev                      # counter-based random numbers (Philox)
   libgtest-dev                          # tests
 )
 missing=()

@@ -29,6 +29,38 @@ std::string_view dtype_name(DType dtype) {
     return "unknown";
 }
 
+DType parse_dtype(std::string_view name) {
+    if (name == "float64" || name == "f8" || name == "float" || name == "double") return DType::kFloat64;
+    if (name == "float32" || name == "f4") return DType::kFloat32;
+    if (name == "int64" || name == "i8" || name == "int") return DType::kInt64;
+    if (name == "int32" || name == "i4") return DType::kInt32;
+    if (name == "bool" || name == "b1") return DType::kBool;
+    throw std::invalid_argument("unknown dtype '" + std::string(name) +
+                                "'; use float64, float32, int64, int32 or bool");
+}
+
+bool is_float(DType d) { return d == DType::kFloat64 || d == DType::kFloat32; }
+bool is_integer(DType d) { return d == DType::kInt64 || d == DType::kInt32; }
+
+DType promote(DType a, DType b) {
+    if (a == b) return a;
+    if (a == DType::kBool) return b;
+    if (b == DType::kBool) return a;
+    if (is_float(a) && is_float(b)) return DType::kFloat64;
+    if (is_integer(a) && is_integer(b)) return DType::kInt64;
+    // One integer, one float: float32 holds int32 exactly only up to 2^24, so NumPy goes to 64.
+    return DType::kFloat64;
+}
+
+DType promote_with_scalar(DType array, ScalarKind scalar) {
+    switch (scalar) {
+        case ScalarKind::kBool: return array;
+        case ScalarKind::kInt: return array == DType::kBool ? DType::kInt64 : array;
+        case ScalarKind::kFloat: return is_float(array) ? array : DType::kFloat64;
+    }
+    return array;
+}
+
 std::int64_t shape_size(const Shape& shape) {
     std::int64_t n = 1;
     for (auto extent : shape) {
@@ -61,6 +93,11 @@ Buffer::Buffer(const Buffer& other) : Buffer(other.dtype_, other.shape_) {
 Buffer& Buffer::operator=(const Buffer& other) {
     if (this != &other) *this = Buffer(other);
     return *this;
+}
+
+void Buffer::reshape(Shape shape) {
+    if (shape_size(shape) != size_) throw std::invalid_argument("reshape: sizes differ");
+    shape_ = std::move(shape);
 }
 
 void Buffer::check_type(DType requested) const {

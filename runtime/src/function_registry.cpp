@@ -32,6 +32,16 @@ FunctionInfo& FunctionRegistry::add(FunctionInfo info) {
     return entries_.back();
 }
 
+const FunctionInfo& register_raw_function(std::string name,
+                                          std::function<void(std::span<const ArgView>, Bytes&)> fn) {
+    FunctionInfo info;
+    info.name = std::move(name);
+    info.result_type = "bytes";
+    info.invoke = std::move(fn);
+    info.variadic = true;
+    return FunctionRegistry::instance().add(std::move(info));
+}
+
 void FunctionRegistry::freeze() {
     if (frozen_) return;
     by_id_.clear();

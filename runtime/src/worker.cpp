@@ -284,7 +284,7 @@ bool Worker::start_ready_tasks() {
             out = Outcome{};
             out.start_ns = now_ns();
             try {
-                info.invoke(views.data(), out.result);
+                info.invoke(views, out.result);
             } catch (const std::exception& e) {
                 out.failed = true;
                 out.error = e.what();

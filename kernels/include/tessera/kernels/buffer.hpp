@@ -61,6 +61,9 @@ public:
         return {data<T>(), static_cast<std::size_t>(size_)};
     }
 
+    /// Gives the same elements a new shape of the same size (C order, no copy).
+    void reshape(Shape shape);
+
     friend bool operator==(const Buffer& a, const Buffer& b);
 
 private:

@@ -100,7 +100,7 @@ struct CallSignature<R (C::*)(A...)> {
 };
 
 template <class R, class... A, class F, std::size_t... I>
-void invoke_decoded(const F& f, const ArgView* args, Bytes& out, std::index_sequence<I...>) {
+void invoke_decoded(const F& f, std::span<const ArgView> args, Bytes& out, std::index_sequence<I...>) {
     // Braced initialisation evaluates left to right, decoding arguments in order.
     std::tuple<A...> decoded{decode<A>(args[I].data, args[I].size)...};
     ByteWriter w(out);
@@ -224,7 +224,7 @@ auto register_function(std::string name, F f) {
         info.name = std::move(name);
         info.arg_types = {type_name<A>()...};
         info.result_type = type_name<R>();
-        info.invoke = [f](const ArgView* args, Bytes& out) {
+        info.invoke = [f](std::span<const ArgView> args, Bytes& out) {
             detail::invoke_decoded<R, A...>(f, args, out, std::index_sequence_for<A...>{});
         };
         return Function<R(A...)>(&FunctionRegistry::instance().add(std::move(info)));

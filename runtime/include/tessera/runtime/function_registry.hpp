@@ -4,6 +4,7 @@
 // they agree across ranks whatever the static initialisation order.
 #include <deque>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -25,7 +26,9 @@ struct FunctionInfo {
     std::vector<std::string> arg_types;  // demangled, for build-time checks and messages
     std::string result_type;
     /// Decodes the arguments, calls the function and appends the encoded result to `out`.
-    std::function<void(const ArgView* args, Bytes& out)> invoke;
+    std::function<void(std::span<const ArgView> args, Bytes& out)> invoke;
+    /// Whether the function takes any number of arguments (raw functions of the collections).
+    bool variadic = false;
     FunctionId id = 0;
 };
 
@@ -50,6 +53,11 @@ private:
     std::vector<FunctionInfo*> by_id_;
     bool frozen_ = false;
 };
+
+/// Registers a function that sees its encoded arguments as they are: the collections (arrays)
+/// use these for chunk kernels with any number of inputs. Call at namespace scope.
+const FunctionInfo& register_raw_function(std::string name,
+                                          std::function<void(std::span<const ArgView>, Bytes&)> fn);
 
 /// Up to `count` registered names closest to `name` by edit distance, for "did you mean".
 std::vector<std::string> closest_names(std::string_view name,

@@ -1,0 +1,29 @@
+#pragma once
+// Structural kernels on blocks: transposes, strided slices, copies between regions (the pieces
+// of concatenation, rechunking and assembling results) and dense products through BLAS.
+#include <cstdint>
+#include <vector>
+
+#include "tessera/kernels/buffer.hpp"
+
+namespace tessera::kernels {
+
+/// out[i_perm[0], ...] layout: out.shape[d] = in.shape[perm[d]] (np.transpose).
+Buffer transpose_block(const Buffer& in, const std::vector<int>& perm);
+
+/// Elements start[d] + step[d] * i for i < out_shape[d] (step > 0 or < 0).
+Buffer slice_block(const Buffer& in, const std::vector<std::int64_t>& start, const std::vector<std::int64_t>& step,
+                   const Shape& out_shape);
+
+/// Copies the region [src_start, src_start + extent) of src to [dst_start, ...) of dst.
+void copy_region(const Buffer& src, const std::vector<std::int64_t>& src_start, Buffer& dst,
+                 const std::vector<std::int64_t>& dst_start, const Shape& extent);
+
+/// c += a @ b for 2-d blocks: DGEMM/SGEMM for floats, plain loops for integers. c must have
+/// the product's shape and dtype (the promoted dtype of a and b, which must already match).
+void matmul_accumulate(const Buffer& a, const Buffer& b, Buffer& c);
+
+/// Converts a block to another dtype.
+Buffer astype(const Buffer& in, DType dtype);
+
+}  // namespace tessera::kernels

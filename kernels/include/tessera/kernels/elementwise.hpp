@@ -1,0 +1,57 @@
+#pragma once
+// Fused elementwise kernels. A chain of NumPy-style operations on chunks is compiled (by the
+// array layer) into a Program: a straight list of typed instructions, each defining one
+// register. evaluate() runs the whole program over the output block in cache-sized tiles,
+// OpenMP-parallel over tiles, so a chain of N operators costs one pass over memory, not N
+// temporaries. Inputs broadcast NumPy-style: same rank as the output, extents equal or 1.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tessera/kernels/buffer.hpp"
+
+namespace tessera::kernels {
+
+enum class Op : std::uint8_t {
+    // leaves
+    kInput,  // a = input index
+    kConst,  // scalar in f (floats) or i (integers, bool)
+    kCast,   // a converted to this instruction's dtype
+    // unary (a)
+    kNeg, kAbs, kSqrt, kExp, kLog, kLog1p, kSin, kCos, kTanh, kFloor, kCeil, kRound, kInvert,
+    // binary (a, b), operands of one dtype
+    kAdd, kSub, kMul, kDiv, kFloorDiv, kMod, kPow, kMaximum, kMinimum,
+    kEqual, kNotEqual, kLess, kLessEqual, kGreater, kGreaterEqual,  // result bool
+    kAnd, kOr, kXor,                                                  // bitwise; logical on bool
+    // ternary
+    kWhere,  // a (bool) ? b : c
+};
+
+/// Lowercase name of an operation, for plans and error messages.
+const char* op_name(Op op);
+bool is_comparison(Op op);
+
+struct Instr {
+    Op op = Op::kConst;
+    DType dtype = DType::kFloat64;  // of the result
+    std::uint16_t a = 0, b = 0, c = 0;
+    double f = 0;
+    std::int64_t i = 0;
+};
+
+struct Program {
+    std::vector<Instr> code;  // register r is defined by code[r]; the last is the result
+    std::uint16_t num_inputs = 0;
+
+    DType result_dtype() const { return code.back().dtype; }
+    /// Checks register references and operand dtypes; throws std::invalid_argument.
+    void validate() const;
+};
+
+/// Runs `program` over a block of `out_shape`; `inputs[k]` feeds kInput k.
+Buffer evaluate(const Program& program, const std::vector<const Buffer*>& inputs, const Shape& out_shape);
+/// The same, one element at a time and serially: the reference evaluate() is tested against.
+Buffer evaluate_reference(const Program& program, const std::vector<const Buffer*>& inputs,
+                          const Shape& out_shape);
+
+}  // namespace tessera::kernels

@@ -1,0 +1,192 @@
+#include "tessera/kernels/block_ops.hpp"
+
+#include <cblas.h>
+
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "tessera/kernels/dispatch.hpp"
+
+namespace tessera::kernels {
+
+namespace {
+
+std::vector<std::int64_t> strides_of(const Shape& shape) {
+    std::vector<std::int64_t> s(shape.size(), 1);
+    for (std::int64_t d = static_cast<std::int64_t>(shape.size()) - 2; d >= 0; --d) s[d] = s[d + 1] * shape[d + 1];
+    return s;
+}
+
+/// Calls f(src_offset, dst_offset) for every element of an n-d walk, the last dimension inner.
+template <class F>
+void walk(const Shape& extent, const std::vector<std::int64_t>& src_stride, std::int64_t src0,
+          const std::vector<std::int64_t>& dst_stride, std::int64_t dst0, F&& f) {
+    const std::size_t nd = extent.size();
+    if (shape_size(extent) == 0) return;
+    if (nd == 0) { f(src0, dst0); return; }
+    std::vector<std::int64_t> idx(nd, 0);
+    const std::int64_t rows = shape_size(extent) / extent[nd - 1];
+    for (std::int64_t r = 0; r < rows; ++r) {
+        std::int64_t rem = r, s = src0, d = dst0;
+        for (std::int64_t k = static_cast<std::int64_t>(nd) - 2; k >= 0; --k) {
+            const std::int64_t i = rem % extent[k];
+            rem /= extent[k];
+            s += i * src_stride[k];
+            d += i * dst_stride[k];
+        }
+        for (std::int64_t j = 0; j < extent[nd - 1]; ++j) f(s + j * src_stride[nd - 1], d + j * dst_stride[nd - 1]);
+    }
+}
+
+}  // namespace
+
+Buffer transpose_block(const Buffer& in, const std::vector<int>& perm) {
+    const Shape& s = in.shape();
+    if (perm.size() != s.size()) throw std::invalid_argument("transpose: axes do not match the rank");
+    Shape out_shape(s.size());
+    const auto in_stride = strides_of(s);
+    std::vector<std::int64_t> src_stride(s.size());
+    for (std::size_t d = 0; d < s.size(); ++d) {
+        out_shape[d] = s[static_cast<std::size_t>(perm[d])];
+        src_stride[d] = in_stride[static_cast<std::size_t>(perm[d])];
+    }
+    Buffer out(in.dtype(), out_shape);
+    const auto dst_stride = strides_of(out_shape);
+    const std::size_t e = dtype_size(in.dtype());
+    visit_dtype(in.dtype(), [&](auto t) {
+        using T = decltype(t);
+        const T* a = in.data<T>();
+        T* o = out.data<T>();
+        // 2-d: cache-blocked, so both sides stream through tiles that fit in L1.
+        if (s.size() == 2 && perm[0] == 1) {
+            constexpr std::int64_t kB = 32;
+            const std::int64_t n = s[0], m = s[1];
+#pragma omp parallel for schedule(static)
+            for (std::int64_t ii = 0; ii < n; ii += kB)
+                for (std::int64_t jj = 0; jj < m; jj += kB)
+                    for (std::int64_t i = ii; i < std::min(ii + kB, n); ++i)
+                        for (std::int64_t j = jj; j < std::min(jj + kB, m); ++j) o[j * n + i] = a[i * m + j];
+            return;
+        }
+        walk(out_shape, src_stride, 0, dst_stride, 0, [&](std::int64_t si, std::int64_t di) { o[di] = a[si]; });
+    });
+    (void)e;
+    return out;
+}
+
+Buffer slice_block(const Buffer& in, const std::vector<std::int64_t>& start, const std::vector<std::int64_t>& step,
+                   const Shape& out_shape) {
+    const Shape& s = in.shape();
+    if (start.size() != s.size() || step.size() != s.size() || out_shape.size() != s.size())
+        throw std::invalid_argument("slice_block: rank mismatch");
+    const auto in_stride = strides_of(s);
+    std::vector<std::int64_t> src_stride(s.size());
+    std::int64_t src0 = 0;
+    for (std::size_t d = 0; d < s.size(); ++d) {
+        if (out_shape[d] > 0) {
+            const std::int64_t lastidx = start[d] + step[d] * (out_shape[d] - 1);
+            if (start[d] < 0 || start[d] >= s[d] || lastidx < 0 || lastidx >= s[d])
+                throw std::invalid_argument("slice_block: slice outside the block");
+        }
+        src_stride[d] = in_stride[d] * step[d];
+        src0 += start[d] * in_stride[d];
+    }
+    Buffer out(in.dtype(), out_shape);
+    const auto dst_stride = strides_of(out_shape);
+    visit_dtype(in.dtype(), [&](auto t) {
+        using T = decltype(t);
+        const T* a = in.data<T>();
+        T* o = out.data<T>();
+        walk(out_shape, src_stride, src0, dst_stride, 0, [&](std::int64_t si, std::int64_t di) { o[di] = a[si]; });
+    });
+    return out;
+}
+
+void copy_region(const Buffer& src, const std::vector<std::int64_t>& src_start, Buffer& dst,
+                 const std::vector<std::int64_t>& dst_start, const Shape& extent) {
+    if (src.dtype() != dst.dtype()) throw std::invalid_argument("copy_region: dtypes differ");
+    const std::size_t nd = extent.size();
+    if (src.shape().size() != nd || dst.shape().size() != nd) throw std::invalid_argument("copy_region: rank mismatch");
+    for (std::size_t d = 0; d < nd; ++d)
+        if (src_start[d] < 0 || dst_start[d] < 0 || src_start[d] + extent[d] > src.shape()[d] ||
+            dst_start[d] + extent[d] > dst.shape()[d])
+            throw std::invalid_argument("copy_region: region outside a block");
+    if (shape_size(extent) == 0) return;
+    const auto ss = strides_of(src.shape()), ds = strides_of(dst.shape());
+    std::int64_t s0 = 0, d0 = 0;
+    for (std::size_t d = 0; d < nd; ++d) {
+        s0 += src_start[d] * ss[d];
+        d0 += dst_start[d] * ds[d];
+    }
+    const std::size_t e = dtype_size(src.dtype());
+    if (nd == 0) {
+        std::memcpy(dst.bytes(), src.bytes(), e);
+        return;
+    }
+    // Whole contiguous rows at a time.
+    const std::int64_t run = extent[nd - 1];
+    const Shape rows(extent.begin(), extent.end() - 1);
+    const std::int64_t nrows = shape_size(rows);
+    for (std::int64_t r = 0; r < nrows; ++r) {
+        std::int64_t rem = r, so = s0, dof = d0;
+        for (std::int64_t k = static_cast<std::int64_t>(nd) - 2; k >= 0; --k) {
+            const std::int64_t i = rem % extent[k];
+            rem /= extent[k];
+            so += i * ss[k];
+            dof += i * ds[k];
+        }
+        std::memcpy(dst.bytes() + dof * static_cast<std::int64_t>(e), src.bytes() + so * static_cast<std::int64_t>(e),
+                    static_cast<std::size_t>(run) * e);
+    }
+}
+
+void matmul_accumulate(const Buffer& a, const Buffer& b, Buffer& c) {
+    if (a.shape().size() != 2 || b.shape().size() != 2 || c.shape().size() != 2)
+        throw std::invalid_argument("matmul blocks must be 2-d");
+    const std::int64_t n = a.shape()[0], k = a.shape()[1], m = b.shape()[1];
+    if (b.shape()[0] != k || c.shape()[0] != n || c.shape()[1] != m)
+        throw std::invalid_argument("matmul: shapes (" + std::to_string(n) + "," + std::to_string(k) + ") and (" +
+                                    std::to_string(b.shape()[0]) + "," + std::to_string(m) + ") are not aligned");
+    if (a.dtype() != b.dtype() || a.dtype() != c.dtype()) throw std::invalid_argument("matmul: dtypes differ");
+    if (n == 0 || m == 0 || k == 0) return;
+    const auto N = static_cast<int>(n), K = static_cast<int>(k), M = static_cast<int>(m);
+    switch (a.dtype()) {
+        case DType::kFloat64:
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, M, K, 1.0, a.data<double>(), K,
+                        b.data<double>(), M, 1.0, c.data<double>(), M);
+            return;
+        case DType::kFloat32:
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, M, K, 1.0f, a.data<float>(), K,
+                        b.data<float>(), M, 1.0f, c.data<float>(), M);
+            return;
+        default:
+            visit_dtype(a.dtype(), [&](auto t) {
+                using T = decltype(t);
+                const T* x = a.data<T>();
+                const T* y = b.data<T>();
+                T* z = c.data<T>();
+#pragma omp parallel for schedule(static)
+                for (std::int64_t i = 0; i < n; ++i)
+                    for (std::int64_t p = 0; p < k; ++p)
+                        for (std::int64_t j = 0; j < m; ++j) z[i * m + j] = static_cast<T>(z[i * m + j] + x[i * k + p] * y[p * m + j]);
+            });
+    }
+}
+
+Buffer astype(const Buffer& in, DType dtype) {
+    if (in.dtype() == dtype) return in;
+    Buffer out(dtype, in.shape());
+    visit_dtype(in.dtype(), [&](auto f) {
+        using From = decltype(f);
+        visit_dtype(dtype, [&](auto t) {
+            using To = decltype(t);
+            const From* a = in.data<From>();
+            To* o = out.data<To>();
+            for (std::int64_t i = 0; i < in.size(); ++i) o[i] = static_cast<To>(a[i]);
+        });
+    });
+    return out;
+}
+
+}  // namespace tessera::kernels

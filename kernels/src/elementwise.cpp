@@ -1,0 +1,374 @@
+#include "tessera/kernels/elementwise.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <type_traits>
+
+#include "tessera/kernels/dispatch.hpp"
+
+namespace tessera::kernels {
+
+const char* op_name(Op op) {
+    switch (op) {
+        case Op::kInput: return "input";
+        case Op::kConst: return "const";
+        case Op::kCast: return "astype";
+        case Op::kNeg: return "negative";
+        case Op::kAbs: return "abs";
+        case Op::kSqrt: return "sqrt";
+        case Op::kExp: return "exp";
+        case Op::kLog: return "log";
+        case Op::kLog1p: return "log1p";
+        case Op::kSin: return "sin";
+        case Op::kCos: return "cos";
+        case Op::kTanh: return "tanh";
+        case Op::kFloor: return "floor";
+        case Op::kCeil: return "ceil";
+        case Op::kRound: return "round";
+        case Op::kInvert: return "invert";
+        case Op::kAdd: return "add";
+        case Op::kSub: return "subtract";
+        case Op::kMul: return "multiply";
+        case Op::kDiv: return "divide";
+        case Op::kFloorDiv: return "floor_divide";
+        case Op::kMod: return "mod";
+        case Op::kPow: return "power";
+        case Op::kMaximum: return "maximum";
+        case Op::kMinimum: return "minimum";
+        case Op::kEqual: return "equal";
+        case Op::kNotEqual: return "not_equal";
+        case Op::kLess: return "less";
+        case Op::kLessEqual: return "less_equal";
+        case Op::kGreater: return "greater";
+        case Op::kGreaterEqual: return "greater_equal";
+        case Op::kAnd: return "and";
+        case Op::kOr: return "or";
+        case Op::kXor: return "xor";
+        case Op::kWhere: return "where";
+    }
+    return "?";
+}
+
+bool is_comparison(Op op) { return op >= Op::kEqual && op <= Op::kGreaterEqual; }
+
+namespace {
+
+bool is_unary(Op op) { return op >= Op::kNeg && op <= Op::kInvert; }
+bool is_binary(Op op) { return op >= Op::kAdd && op <= Op::kXor; }
+
+template <class T>
+T unary(Op op, T x) {
+    if constexpr (std::is_same_v<T, bool>) {
+        switch (op) {
+            case Op::kInvert: return !x;
+            case Op::kAbs: case Op::kFloor: case Op::kCeil: case Op::kRound: return x;
+            default: throw std::invalid_argument(std::string(op_name(op)) + " is not defined for bool");
+        }
+    } else if constexpr (std::is_integral_v<T>) {
+        switch (op) {
+            case Op::kNeg: return static_cast<T>(-x);
+            case Op::kAbs: return x < 0 ? static_cast<T>(-x) : x;
+            case Op::kInvert: return static_cast<T>(~x);
+            case Op::kFloor: case Op::kCeil: case Op::kRound: return x;
+            default: throw std::invalid_argument(std::string(op_name(op)) + " needs a float operand");
+        }
+    } else {
+        switch (op) {
+            case Op::kNeg: return -x;
+            case Op::kAbs: return std::abs(x);
+            case Op::kSqrt: return std::sqrt(x);
+            case Op::kExp: return std::exp(x);
+            case Op::kLog: return std::log(x);
+            case Op::kLog1p: return std::log1p(x);
+            case Op::kSin: return std::sin(x);
+            case Op::kCos: return std::cos(x);
+            case Op::kTanh: return std::tanh(x);
+            case Op::kFloor: return std::floor(x);
+            case Op::kCeil: return std::ceil(x);
+            case Op::kRound: return std::nearbyint(x);  // half to even, as NumPy
+            default: throw std::invalid_argument(std::string(op_name(op)) + " is not defined for floats");
+        }
+    }
+}
+
+template <class T>
+T arithmetic(Op op, T x, T y) {
+    if constexpr (std::is_same_v<T, bool>) {
+        switch (op) {
+            case Op::kAnd: case Op::kMul: case Op::kMinimum: return x && y;
+            case Op::kOr: case Op::kAdd: case Op::kMaximum: return x || y;
+            case Op::kXor: return x != y;
+            default: throw std::invalid_argument(std::string(op_name(op)) + " is not defined for bool");
+        }
+    } else if constexpr (std::is_integral_v<T>) {
+        switch (op) {
+            case Op::kAdd: return static_cast<T>(x + y);
+            case Op::kSub: return static_cast<T>(x - y);
+            case Op::kMul: return static_cast<T>(x * y);
+            case Op::kFloorDiv: {  // Python semantics; NumPy gives 0 for division by zero
+                if (y == 0) return 0;
+                T q = static_cast<T>(x / y);
+                if ((x % y != 0) && ((x < 0) != (y < 0))) --q;
+                return q;
+            }
+            case Op::kMod: {
+                if (y == 0) return 0;
+                T r = static_cast<T>(x % y);
+                if (r != 0 && ((r < 0) != (y < 0))) r = static_cast<T>(r + y);
+                return r;
+            }
+            case Op::kPow: {
+                if (y < 0) return x == 1 ? 1 : 0;
+                T result = 1, base = x;
+                for (auto e = y; e > 0; e >>= 1) {
+                    if (e & 1) result = static_cast<T>(result * base);
+                    base = static_cast<T>(base * base);
+                }
+                return result;
+            }
+            case Op::kMaximum: return std::max(x, y);
+            case Op::kMinimum: return std::min(x, y);
+            case Op::kAnd: return static_cast<T>(x & y);
+            case Op::kOr: return static_cast<T>(x | y);
+            case Op::kXor: return static_cast<T>(x ^ y);
+            default: throw std::invalid_argument(std::string(op_name(op)) + " is not defined for integers");
+        }
+    } else {
+        switch (op) {
+            case Op::kAdd: return x + y;
+            case Op::kSub: return x - y;
+            case Op::kMul: return x * y;
+            case Op::kDiv: return x / y;
+            case Op::kFloorDiv: return std::floor(x / y);
+            case Op::kMod: {
+                if (y == 0) return std::numeric_limits<T>::quiet_NaN();
+                T r = std::fmod(x, y);
+                if (r != 0 && ((r < 0) != (y < 0))) r += y;
+                return r;
+            }
+            case Op::kPow: return std::pow(x, y);
+            case Op::kMaximum: return (x > y || std::isnan(x)) ? x : y;
+            case Op::kMinimum: return (x < y || std::isnan(x)) ? x : y;
+            default: throw std::invalid_argument(std::string(op_name(op)) + " is not defined for floats");
+        }
+    }
+}
+
+template <class T>
+bool compare(Op op, T x, T y) {
+    switch (op) {
+        case Op::kEqual: return x == y;
+        case Op::kNotEqual: return x != y;
+        case Op::kLess: return x < y;
+        case Op::kLessEqual: return x <= y;
+        case Op::kGreater: return x > y;
+        case Op::kGreaterEqual: return x >= y;
+        default: return false;
+    }
+}
+
+/// Where each input's elements are, relative to the output block (0 stride: broadcast).
+struct InputLayout {
+    const std::byte* data;
+    DType dtype;
+    std::vector<std::int64_t> strides;  // in elements, per output dimension
+    bool contiguous;                    // same shape as the output
+};
+
+std::vector<InputLayout> layouts(const Program& program, const std::vector<const Buffer*>& inputs,
+                                 const Shape& out_shape) {
+    if (inputs.size() != program.num_inputs)
+        throw std::invalid_argument("elementwise program wants " + std::to_string(program.num_inputs) +
+                                    " inputs, got " + std::to_string(inputs.size()));
+    std::vector<InputLayout> out;
+    for (const Buffer* in : inputs) {
+        const Shape& s = in->shape();
+        if (s.size() != out_shape.size())
+            throw std::invalid_argument("elementwise input rank differs from the output's");
+        InputLayout l{in->bytes(), in->dtype(), std::vector<std::int64_t>(s.size(), 0), s == out_shape};
+        std::int64_t stride = 1;
+        for (std::size_t d = s.size(); d-- > 0;) {
+            if (s[d] != out_shape[d] && s[d] != 1)
+                throw std::invalid_argument("elementwise input does not broadcast to the output block");
+            l.strides[d] = s[d] == 1 ? 0 : stride;
+            stride *= s[d];
+        }
+        out.push_back(std::move(l));
+    }
+    return out;
+}
+
+/// Offset in an input of output element `flat`.
+std::int64_t input_offset(const InputLayout& l, const Shape& out_shape, std::int64_t flat) {
+    if (l.contiguous) return flat;
+    std::int64_t offset = 0;
+    for (std::size_t d = out_shape.size(); d-- > 0;) {
+        const std::int64_t idx = flat % out_shape[d];
+        flat /= out_shape[d];
+        offset += idx * l.strides[d];
+    }
+    return offset;
+}
+
+constexpr std::int64_t kTile = 512;
+
+/// Registers of one tile: kTile slots of 8 bytes per instruction.
+struct Tile {
+    explicit Tile(std::size_t registers) : storage(registers * kTile) {}
+    template <class T>
+    T* reg(std::size_t r) {
+        return reinterpret_cast<T*>(storage.data() + r * kTile);
+    }
+    std::vector<std::int64_t> storage;
+};
+
+void run_instruction(const Program& p, std::size_t r, Tile& tile, const std::vector<InputLayout>& in,
+                     const Shape& out_shape, std::int64_t start, std::int64_t n) {
+    const Instr& ins = p.code[r];
+    if (ins.op == Op::kInput) {
+        const InputLayout& l = in[ins.a];
+        visit_dtype(ins.dtype, [&](auto t) {
+            using T = decltype(t);
+            T* out = tile.reg<T>(r);
+            const T* src = reinterpret_cast<const T*>(l.data);
+            if (l.contiguous) {
+                std::memcpy(out, src + start, static_cast<std::size_t>(n) * sizeof(T));
+            } else {
+                for (std::int64_t k = 0; k < n; ++k) out[k] = src[input_offset(l, out_shape, start + k)];
+            }
+        });
+        return;
+    }
+    if (ins.op == Op::kConst) {
+        visit_dtype(ins.dtype, [&](auto t) {
+            using T = decltype(t);
+            const T v = std::is_floating_point_v<T> ? static_cast<T>(ins.f) : static_cast<T>(ins.i);
+            std::fill_n(tile.reg<T>(r), n, v);
+        });
+        return;
+    }
+    if (ins.op == Op::kCast) {
+        visit_dtype(ins.dtype, [&](auto to) {
+            using To = decltype(to);
+            visit_dtype(p.code[ins.a].dtype, [&](auto from) {
+                using From = decltype(from);
+                const From* a = tile.reg<From>(ins.a);
+                To* out = tile.reg<To>(r);
+                for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<To>(a[k]);
+            });
+        });
+        return;
+    }
+    if (ins.op == Op::kWhere) {
+        const bool* cond = tile.reg<bool>(ins.a);
+        visit_dtype(ins.dtype, [&](auto t) {
+            using T = decltype(t);
+            const T* b = tile.reg<T>(ins.b);
+            const T* c = tile.reg<T>(ins.c);
+            T* out = tile.reg<T>(r);
+            for (std::int64_t k = 0; k < n; ++k) out[k] = cond[k] ? b[k] : c[k];
+        });
+        return;
+    }
+    const DType operand = p.code[ins.a].dtype;
+    visit_dtype(operand, [&](auto t) {
+        using T = decltype(t);
+        const T* a = tile.reg<T>(ins.a);
+        if (is_unary(ins.op)) {
+            T* out = tile.reg<T>(r);
+            for (std::int64_t k = 0; k < n; ++k) out[k] = unary(ins.op, a[k]);
+            return;
+        }
+        const T* b = tile.reg<T>(ins.b);
+        if (is_comparison(ins.op)) {
+            bool* out = tile.reg<bool>(r);
+            for (std::int64_t k = 0; k < n; ++k) out[k] = compare(ins.op, a[k], b[k]);
+            return;
+        }
+        T* out = tile.reg<T>(r);
+        // The common operators get their own loops so the compiler vectorises them.
+        switch (ins.op) {
+            case Op::kAdd: for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<T>(a[k] + b[k]); return;
+            case Op::kSub:
+                if constexpr (!std::is_same_v<T, bool>) {
+                    for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<T>(a[k] - b[k]);
+                    return;
+                }
+                break;
+            case Op::kMul: for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<T>(a[k] * b[k]); return;
+            default: break;
+        }
+        if constexpr (std::is_same_v<T, bool>) {
+            if (ins.op == Op::kAdd || ins.op == Op::kMul) return;
+        }
+        for (std::int64_t k = 0; k < n; ++k) out[k] = arithmetic(ins.op, a[k], b[k]);
+    });
+}
+
+}  // namespace
+
+void Program::validate() const {
+    if (code.empty()) throw std::invalid_argument("empty elementwise program");
+    for (std::size_t r = 0; r < code.size(); ++r) {
+        const Instr& ins = code[r];
+        auto operand = [&](std::uint16_t reg) -> DType {
+            if (reg >= r) throw std::invalid_argument("elementwise program refers to a later register");
+            return code[reg].dtype;
+        };
+        if (ins.op == Op::kInput) {
+            if (ins.a >= num_inputs) throw std::invalid_argument("elementwise program reads a missing input");
+        } else if (ins.op == Op::kCast) {
+            operand(ins.a);
+        } else if (ins.op == Op::kWhere) {
+            if (operand(ins.a) != DType::kBool || operand(ins.b) != ins.dtype || operand(ins.c) != ins.dtype)
+                throw std::invalid_argument("where: operand dtypes do not match");
+        } else if (is_unary(ins.op)) {
+            if (operand(ins.a) != ins.dtype) throw std::invalid_argument("unary operand dtype mismatch");
+        } else if (is_binary(ins.op)) {
+            const DType a = operand(ins.a), b = operand(ins.b);
+            if (a != b) throw std::invalid_argument(std::string(op_name(ins.op)) + ": operand dtypes differ");
+            if ((is_comparison(ins.op) ? DType::kBool : a) != ins.dtype)
+                throw std::invalid_argument(std::string(op_name(ins.op)) + ": wrong result dtype");
+        }
+    }
+}
+
+Buffer evaluate(const Program& program, const std::vector<const Buffer*>& inputs, const Shape& out_shape) {
+    const auto in = layouts(program, inputs, out_shape);
+    Buffer out(program.result_dtype(), out_shape);
+    const std::int64_t total = out.size();
+    const std::int64_t tiles = (total + kTile - 1) / kTile;
+    const std::size_t result = program.code.size() - 1;
+    const std::size_t elem = dtype_size(out.dtype());
+#pragma omp parallel
+    {
+        Tile tile(program.code.size());
+#pragma omp for schedule(static)
+        for (std::int64_t t = 0; t < tiles; ++t) {
+            const std::int64_t start = t * kTile;
+            const std::int64_t n = std::min(kTile, total - start);
+            for (std::size_t r = 0; r < program.code.size(); ++r)
+                run_instruction(program, r, tile, in, out_shape, start, n);
+            std::memcpy(out.bytes() + start * static_cast<std::int64_t>(elem), tile.reg<char>(result),
+                        static_cast<std::size_t>(n) * elem);
+        }
+    }
+    return out;
+}
+
+Buffer evaluate_reference(const Program& program, const std::vector<const Buffer*>& inputs,
+                          const Shape& out_shape) {
+    const auto in = layouts(program, inputs, out_shape);
+    Buffer out(program.result_dtype(), out_shape);
+    const std::size_t elem = dtype_size(out.dtype());
+    Tile tile(program.code.size());
+    for (std::int64_t flat = 0; flat < out.size(); ++flat) {
+        for (std::size_t r = 0; r < program.code.size(); ++r) run_instruction(program, r, tile, in, out_shape, flat, 1);
+        std::memcpy(out.bytes() + flat * static_cast<std::int64_t>(elem), tile.reg<char>(program.code.size() - 1), elem);
+    }
+    return out;
+}
+
+}  // namespace tessera::kernels

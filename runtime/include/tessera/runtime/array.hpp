@@ -1,0 +1,236 @@
+#pragma once
+// tessera's dask.array: a lazy n-d array made of chunks. Operations build a graph of array
+// nodes; compute() turns it into chunk tasks (fusing elementwise chains into one task per
+// output chunk, and into the reductions that consume them) and runs them on the workers.
+//
+//   auto x = tessera::random::random({20000, 20000}, tessera::ChunkSpec(2000), /*seed=*/1);
+//   auto y = (x + x.T()) - x.mean(0);
+//   double s = y.std().item<double>();
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "tessera/kernels/buffer.hpp"
+#include "tessera/kernels/dispatch.hpp"
+#include "tessera/kernels/elementwise.hpp"
+#include "tessera/kernels/reduction.hpp"
+#include "tessera/runtime/error.hpp"
+
+namespace tessera {
+
+using kernels::Buffer;
+using kernels::DType;
+using kernels::Shape;
+/// Block sizes per dimension, like Dask's `chunks` tuple of tuples.
+using Chunks = std::vector<std::vector<std::int64_t>>;
+
+/// How an array is cut into chunks, the ways Dask accepts:
+///   ChunkSpec(1000)               the same size along every dimension
+///   ChunkSpec({1000, -1})         per dimension (-1: the whole dimension)
+///   ChunkSpec(Chunks{{3, 3, 1}})  explicit block sizes
+///   ChunkSpec::automatic()        blocks of about 128 MiB (or ChunkSpec::automatic(bytes))
+class ChunkSpec {
+public:
+    ChunkSpec(std::int64_t size) : spec_(std::vector<std::int64_t>{size}), uniform_(true) {}  // NOLINT
+    ChunkSpec(std::vector<std::int64_t> per_dimension) : spec_(std::move(per_dimension)) {}     // NOLINT
+    ChunkSpec(std::initializer_list<std::int64_t> per_dimension) : spec_(std::vector<std::int64_t>(per_dimension)) {}
+    ChunkSpec(Chunks explicit_blocks) : spec_(std::move(explicit_blocks)) {}  // NOLINT
+    static ChunkSpec automatic(std::int64_t target_bytes = 128 << 20) {
+        ChunkSpec s(std::int64_t{0});
+        s.auto_bytes_ = target_bytes;
+        return s;
+    }
+    /// Block sizes for an array of this shape and dtype; throws UsageError when they cannot fit.
+    Chunks normalize(const Shape& shape, DType dtype) const;
+
+private:
+    std::variant<std::vector<std::int64_t>, Chunks> spec_;
+    bool uniform_ = false;
+    std::int64_t auto_bytes_ = 0;
+};
+
+/// A Python-like scalar operand: its kind decides type promotion (NEP 50).
+struct Scalar {
+    Scalar(double v) : f(v), i(static_cast<std::int64_t>(v)), kind(kernels::ScalarKind::kFloat) {}  // NOLINT
+    Scalar(int v) : f(v), i(v), kind(kernels::ScalarKind::kInt) {}                                   // NOLINT
+    Scalar(std::int64_t v) : f(static_cast<double>(v)), i(v), kind(kernels::ScalarKind::kInt) {}    // NOLINT
+    Scalar(bool v) : f(v), i(v), kind(kernels::ScalarKind::kBool) {}                                 // NOLINT
+    double f;
+    std::int64_t i;
+    kernels::ScalarKind kind;
+};
+
+/// Axes to reduce over: none given means all.
+using Axes = std::vector<int>;
+
+/// One entry of a basic index: an integer, a slice, a new axis or an ellipsis.
+struct Slice {
+    std::optional<std::int64_t> start, stop, step;
+};
+struct NewAxis {};
+struct Ellipsis {};
+using Index = std::variant<std::int64_t, Slice, NewAxis, Ellipsis>;
+
+namespace detail {
+struct ArrayNode;
+}
+
+class Array {
+public:
+    explicit Array(std::shared_ptr<const detail::ArrayNode> node) : node_(std::move(node)) {}
+
+    DType dtype() const;
+    const Shape& shape() const;
+    const Chunks& chunks() const;
+    int ndim() const { return static_cast<int>(shape().size()); }
+    std::int64_t size() const;
+    std::int64_t nbytes() const;
+    /// Blocks along each dimension.
+    std::vector<std::int64_t> numblocks() const;
+
+    // Structure
+    Array T() const { return transpose(); }
+    Array transpose(std::vector<int> axes = {}) const;
+    Array astype(DType dtype) const;
+    Array rechunk(const ChunkSpec& chunks) const;
+    /// Basic indexing: x[{0, Slice{1, 10, 2}, Ellipsis{}, NewAxis{}}].
+    Array operator[](const std::vector<Index>& index) const;
+    Array squeeze(Axes axes = {}) const;
+    Array expand_dims(int axis) const;
+    Array broadcast_to(const Shape& shape) const;
+    Array reshape(const Shape& shape) const;
+
+    // Reductions (axes empty: all); split_every is the fan-in of the combine tree.
+    Array sum(Axes axes = {}, bool keepdims = false) const;
+    Array prod(Axes axes = {}, bool keepdims = false) const;
+    Array mean(Axes axes = {}, bool keepdims = false) const;
+    Array var(Axes axes = {}, std::int64_t ddof = 0, bool keepdims = false) const;
+    Array std(Axes axes = {}, std::int64_t ddof = 0, bool keepdims = false) const;
+    Array min(Axes axes = {}, bool keepdims = false) const;
+    Array max(Axes axes = {}, bool keepdims = false) const;
+    Array argmin(std::optional<int> axis = std::nullopt) const;
+    Array argmax(std::optional<int> axis = std::nullopt) const;
+    Array any(Axes axes = {}, bool keepdims = false) const;
+    Array all(Axes axes = {}, bool keepdims = false) const;
+    Array reduce(kernels::Reduction op, Axes axes, bool keepdims, bool skip_nan = false, std::int64_t ddof = 0,
+                 int split_every = 8) const;
+
+    Array dot(const Array& other) const;
+
+    /// Runs the graph and returns the whole array on the driver (rank 0).
+    Buffer compute() const;
+    /// A 0-d (or one-element) array's value.
+    template <class T>
+    T item() const;
+
+    const std::shared_ptr<const detail::ArrayNode>& node() const { return node_; }
+
+private:
+    std::shared_ptr<const detail::ArrayNode> node_;
+};
+
+// Creation
+Array full(const Shape& shape, Scalar value, const ChunkSpec& chunks = ChunkSpec::automatic(),
+           std::optional<DType> dtype = std::nullopt);
+Array ones(const Shape& shape, const ChunkSpec& chunks = ChunkSpec::automatic(), DType dtype = DType::kFloat64);
+Array zeros(const Shape& shape, const ChunkSpec& chunks = ChunkSpec::automatic(), DType dtype = DType::kFloat64);
+/// Like NumPy's empty: the values are unspecified (tessera fills zeros).
+Array empty(const Shape& shape, const ChunkSpec& chunks = ChunkSpec::automatic(), DType dtype = DType::kFloat64);
+Array arange(double start, double stop, double step = 1, const ChunkSpec& chunks = ChunkSpec::automatic(),
+             std::optional<DType> dtype = std::nullopt);
+Array linspace(double start, double stop, std::int64_t num = 50, const ChunkSpec& chunks = ChunkSpec::automatic(),
+               bool endpoint = true, DType dtype = DType::kFloat64);
+Array eye(std::int64_t n, std::optional<std::int64_t> m = std::nullopt, std::int64_t k = 0,
+          const ChunkSpec& chunks = ChunkSpec::automatic(), DType dtype = DType::kFloat64);
+/// An array from a buffer on the driver, cut into chunks (the chunks travel with the graph).
+Array from_buffer(const Buffer& data, const ChunkSpec& chunks = ChunkSpec::automatic());
+
+namespace random {
+/// Counter-based (Philox): the same seed gives the same array for any chunking and rank count.
+Array random(const Shape& shape, const ChunkSpec& chunks = ChunkSpec::automatic(), std::uint64_t seed = 0);
+Array uniform(double low, double high, const Shape& shape, const ChunkSpec& chunks = ChunkSpec::automatic(),
+              std::uint64_t seed = 0);
+Array normal(double mean, double stddev, const Shape& shape, const ChunkSpec& chunks = ChunkSpec::automatic(),
+             std::uint64_t seed = 0);
+Array integers(std::int64_t low, std::int64_t high, const Shape& shape, const ChunkSpec& chunks = ChunkSpec::automatic(),
+               std::uint64_t seed = 0);
+}  // namespace random
+
+// Elementwise (NumPy semantics: broadcasting, type promotion)
+Array operator+(const Array& a, const Array& b);
+Array operator-(const Array& a, const Array& b);
+Array operator*(const Array& a, const Array& b);
+Array operator/(const Array& a, const Array& b);
+Array operator%(const Array& a, const Array& b);
+Array operator&(const Array& a, const Array& b);
+Array operator|(const Array& a, const Array& b);
+Array operator^(const Array& a, const Array& b);
+Array operator==(const Array& a, const Array& b);
+Array operator!=(const Array& a, const Array& b);
+Array operator<(const Array& a, const Array& b);
+Array operator<=(const Array& a, const Array& b);
+Array operator>(const Array& a, const Array& b);
+Array operator>=(const Array& a, const Array& b);
+Array operator-(const Array& a);
+Array operator~(const Array& a);
+Array floor_divide(const Array& a, const Array& b);
+Array power(const Array& a, const Array& b);
+Array maximum(const Array& a, const Array& b);
+Array minimum(const Array& a, const Array& b);
+Array where(const Array& condition, const Array& a, const Array& b);
+Array clip(const Array& a, std::optional<Scalar> low, std::optional<Scalar> high);
+Array abs(const Array& a);
+Array sqrt(const Array& a);
+Array exp(const Array& a);
+Array log(const Array& a);
+Array log1p(const Array& a);
+Array sin(const Array& a);
+Array cos(const Array& a);
+Array tanh(const Array& a);
+Array floor(const Array& a);
+Array ceil(const Array& a);
+Array round(const Array& a);
+/// A scalar as a 0-d array, to mix with arrays in any operation.
+Array scalar(Scalar value);
+
+// Scalars on either side.
+#define TESSERA_SCALAR_OPERATORS(op)                                                 \
+    inline Array operator op(const Array& a, Scalar b) { return a op scalar(b); }   \
+    inline Array operator op(Scalar a, const Array& b) { return scalar(a) op b; }
+TESSERA_SCALAR_OPERATORS(+)
+TESSERA_SCALAR_OPERATORS(-)
+TESSERA_SCALAR_OPERATORS(*)
+TESSERA_SCALAR_OPERATORS(/)
+TESSERA_SCALAR_OPERATORS(%)
+TESSERA_SCALAR_OPERATORS(==)
+TESSERA_SCALAR_OPERATORS(!=)
+TESSERA_SCALAR_OPERATORS(<)
+TESSERA_SCALAR_OPERATORS(<=)
+TESSERA_SCALAR_OPERATORS(>)
+TESSERA_SCALAR_OPERATORS(>=)
+#undef TESSERA_SCALAR_OPERATORS
+
+// Structure
+Array concatenate(const std::vector<Array>& arrays, int axis = 0);
+Array stack(const std::vector<Array>& arrays, int axis = 0);
+Array matmul(const Array& a, const Array& b);
+/// np.tensordot with explicit axes of a and b to contract.
+Array tensordot(const Array& a, const Array& b, const std::vector<int>& a_axes, const std::vector<int>& b_axes);
+
+/// Computes several arrays at once, sharing their common work.
+std::vector<Buffer> compute(const std::vector<Array>& arrays);
+
+template <class T>
+T Array::item() const {
+    const Buffer b = compute();
+    if (b.size() != 1) throw std::invalid_argument("item() needs an array of one element");
+    T out{};
+    kernels::visit_dtype(b.dtype(), [&](auto t) { out = static_cast<T>(b.data<decltype(t)>()[0]); });
+    return out;
+}
+
+}  // namespace tessera

@@ -1,0 +1,103 @@
+#pragma once
+// The lazy array graph: one node per operation (a whole-array layer, not a task per chunk).
+// Nodes are immutable and shared; Materializer turns them into chunk tasks at compute time.
+#include <memory>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "tessera/kernels/create.hpp"
+#include "tessera/runtime/array.hpp"
+#include "tessera/runtime/codec.hpp"
+#include "tessera/runtime/task_graph.hpp"
+
+namespace tessera::detail {
+
+using NodePtr = std::shared_ptr<const ArrayNode>;
+
+struct CreateParams {
+    enum class Kind { kFill, kArange, kLinspace, kEye, kRandom } kind = Kind::kFill;
+    double a = 0, b = 0;  // fill: value; arange: start, step; linspace: start, stop; random: params
+    std::int64_t n = 0;   // linspace: num; eye: k
+    bool endpoint = true;
+    kernels::Distribution distribution = kernels::Distribution::kUniform;
+    std::uint64_t seed = 0;
+};
+struct FromBufferParams {
+    std::shared_ptr<const Buffer> data;
+};
+struct ElementwiseParams {
+    kernels::Op op;
+    DType operand;  // inputs are cast to this before the operation
+};
+struct ReduceParams {
+    kernels::ReduceSpec spec;
+    bool keepdims = false;
+    int split_every = 8;
+};
+struct TransposeParams {
+    std::vector<int> perm;
+};
+/// Per input dimension: which elements it keeps and how they fall into output chunks.
+struct SliceDim {
+    std::int64_t start = 0, step = 1, count = 0;
+    bool drop = false;                                     // an integer index
+    std::vector<std::pair<std::int64_t, std::int64_t>> blocks;  // per output chunk: (input block, local start)
+};
+struct SliceParams {
+    std::vector<SliceDim> dims;  // one per input dimension
+};
+struct ConcatenateParams {
+    int axis = 0;
+};
+/// expand_dims / squeeze: output dim -> input dim, or -1 for a new dimension of extent 1.
+struct RelabelParams {
+    std::vector<int> source;
+};
+struct BroadcastParams {};
+struct ReshapeParams {};
+struct RechunkParams {};
+struct MatmulParams {};
+
+struct ArrayNode {
+    enum class Kind {
+        kCreate, kFromBuffer, kElementwise, kReduce, kTranspose, kSlice, kConcatenate, kRelabel,
+        kBroadcast, kReshape, kRechunk, kMatmul,
+    } kind;
+    DType dtype;
+    Shape shape;
+    Chunks chunks;
+    std::vector<NodePtr> inputs;
+    std::variant<CreateParams, FromBufferParams, ElementwiseParams, ReduceParams, TransposeParams, SliceParams,
+                 ConcatenateParams, RelabelParams, BroadcastParams, ReshapeParams, RechunkParams, MatmulParams>
+        params;
+};
+
+/// Offsets of the chunks along one dimension (size: blocks + 1).
+std::vector<std::int64_t> chunk_offsets(const std::vector<std::int64_t>& sizes);
+/// Number of blocks of a chunk grid.
+std::int64_t grid_size(const Chunks& chunks);
+/// Row-major block index <-> multi-index.
+std::vector<std::int64_t> block_coords(const Chunks& chunks, std::int64_t flat);
+std::int64_t block_flat(const Chunks& chunks, const std::vector<std::int64_t>& coords);
+
+/// Turns array nodes into chunk tasks of the current graph, each node once.
+class Materializer {
+public:
+    explicit Materializer(GraphState& graph) : g_(graph) {}
+    /// Task ids of the node's blocks, row-major over its chunk grid.
+    const std::vector<TaskId>& blocks(const NodePtr& node);
+
+private:
+    std::vector<TaskId> build(const NodePtr& node);
+    std::vector<TaskId> build_elementwise(const NodePtr& node);
+    std::vector<TaskId> build_reduce(const NodePtr& node);
+    std::vector<TaskId> build_matmul(const NodePtr& node);
+    TaskId add(const char* function, const Bytes& spec, const std::vector<TaskId>& inputs);
+
+    GraphState& g_;
+    // Node -> its blocks; references into it stay valid as it grows.
+    std::unordered_map<const ArrayNode*, std::vector<TaskId>> done_;
+};
+
+}  // namespace tessera::detail

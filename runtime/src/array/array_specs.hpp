@@ -1,0 +1,169 @@
+#pragma once
+// The literal first argument of every array chunk task: what the task must do to its input
+// blocks. Written by the Materializer on rank 0, read by the task on a worker; each spec has
+// write() and read() side by side so the two cannot drift apart.
+#include <cstdint>
+#include <vector>
+
+#include "tessera/kernels/create.hpp"
+#include "tessera/kernels/elementwise.hpp"
+#include "tessera/kernels/reduction.hpp"
+#include "tessera/runtime/codec.hpp"
+
+namespace tessera::detail {
+
+inline void write_vec(ByteWriter& w, const std::vector<std::int64_t>& v) {
+    w.pod<std::uint64_t>(v.size());
+    w.write(v.data(), v.size() * sizeof(std::int64_t));
+}
+inline std::vector<std::int64_t> read_vec(ByteReader& r) {
+    std::vector<std::int64_t> v(r.pod<std::uint64_t>());
+    r.read(v.data(), v.size() * sizeof(std::int64_t));
+    return v;
+}
+inline void write_program(ByteWriter& w, const kernels::Program& p) {
+    w.pod(p.num_inputs);
+    w.pod<std::uint64_t>(p.code.size());
+    w.write(p.code.data(), p.code.size() * sizeof(kernels::Instr));
+}
+inline kernels::Program read_program(ByteReader& r) {
+    kernels::Program p;
+    p.num_inputs = r.pod<std::uint16_t>();
+    p.code.resize(r.pod<std::uint64_t>());
+    r.read(p.code.data(), p.code.size() * sizeof(kernels::Instr));
+    p.validate();
+    return p;
+}
+
+struct CreateSpec {
+    std::uint8_t kind;  // CreateParams::Kind
+    kernels::DType dtype;
+    double a, b;
+    std::int64_t n;
+    std::uint8_t endpoint;
+    kernels::Distribution distribution;
+    std::uint64_t seed;
+    std::vector<std::int64_t> global_shape, offset, shape;
+    void write(ByteWriter& w) const {
+        w.pod(kind); w.pod(dtype); w.pod(a); w.pod(b); w.pod(n); w.pod(endpoint); w.pod(distribution); w.pod(seed);
+        write_vec(w, global_shape); write_vec(w, offset); write_vec(w, shape);
+    }
+    static CreateSpec read(ByteReader& r) {
+        CreateSpec s;
+        s.kind = r.pod<std::uint8_t>(); s.dtype = r.pod<kernels::DType>(); s.a = r.pod<double>(); s.b = r.pod<double>();
+        s.n = r.pod<std::int64_t>(); s.endpoint = r.pod<std::uint8_t>(); s.distribution = r.pod<kernels::Distribution>();
+        s.seed = r.pod<std::uint64_t>();
+        s.global_shape = read_vec(r); s.offset = read_vec(r); s.shape = read_vec(r);
+        return s;
+    }
+};
+
+/// Elementwise program over one output block; inputs are padded on the left to its rank.
+struct ElementwiseSpec {
+    kernels::Program program;
+    std::vector<std::int64_t> shape;
+    void write(ByteWriter& w) const { write_program(w, program); write_vec(w, shape); }
+    static ElementwiseSpec read(ByteReader& r) {
+        ElementwiseSpec s;
+        s.program = read_program(r);
+        s.shape = read_vec(r);
+        return s;
+    }
+};
+
+struct ReduceBlockSpec {
+    kernels::ReduceSpec spec;
+    std::vector<std::int64_t> offset, global_shape;
+    std::uint8_t fused = 0;      // inputs are a program's leaves, not the block itself
+    ElementwiseSpec elementwise;  // when fused
+    void write(ByteWriter& w) const {
+        w.pod(spec); write_vec(w, offset); write_vec(w, global_shape); w.pod(fused);
+        if (fused) elementwise.write(w);
+    }
+    static ReduceBlockSpec read(ByteReader& r) {
+        ReduceBlockSpec s;
+        s.spec = r.pod<kernels::ReduceSpec>(); s.offset = read_vec(r); s.global_shape = read_vec(r);
+        s.fused = r.pod<std::uint8_t>();
+        if (s.fused) s.elementwise = ElementwiseSpec::read(r);
+        return s;
+    }
+};
+
+struct FinalizeSpec {
+    kernels::ReduceSpec spec;
+    std::vector<std::int64_t> shape;  // of the result block
+    void write(ByteWriter& w) const { w.pod(spec); write_vec(w, shape); }
+    static FinalizeSpec read(ByteReader& r) {
+        FinalizeSpec s;
+        s.spec = r.pod<kernels::ReduceSpec>();
+        s.shape = read_vec(r);
+        return s;
+    }
+};
+
+struct SliceSpec {
+    std::vector<std::int64_t> start, step, shape, final_shape;
+    void write(ByteWriter& w) const { write_vec(w, start); write_vec(w, step); write_vec(w, shape); write_vec(w, final_shape); }
+    static SliceSpec read(ByteReader& r) {
+        SliceSpec s;
+        s.start = read_vec(r); s.step = read_vec(r); s.shape = read_vec(r); s.final_shape = read_vec(r);
+        return s;
+    }
+};
+
+/// An output block made of regions of input blocks (rechunking, without the collective yet).
+struct AssembleSpec {
+    kernels::DType dtype;
+    std::vector<std::int64_t> shape;
+    struct Piece {
+        std::vector<std::int64_t> src_start, dst_start, extent;
+    };
+    std::vector<Piece> pieces;  // one per input
+    void write(ByteWriter& w) const {
+        w.pod(dtype); write_vec(w, shape); w.pod<std::uint64_t>(pieces.size());
+        for (const auto& p : pieces) { write_vec(w, p.src_start); write_vec(w, p.dst_start); write_vec(w, p.extent); }
+    }
+    static AssembleSpec read(ByteReader& r) {
+        AssembleSpec s;
+        s.dtype = r.pod<kernels::DType>(); s.shape = read_vec(r);
+        s.pieces.resize(r.pod<std::uint64_t>());
+        for (auto& p : s.pieces) { p.src_start = read_vec(r); p.dst_start = read_vec(r); p.extent = read_vec(r); }
+        return s;
+    }
+};
+
+/// An output block made of runs of C-ordered elements of input blocks (reshape).
+struct FlatAssembleSpec {
+    kernels::DType dtype;
+    std::vector<std::int64_t> shape;
+    std::vector<std::int64_t> src_start, dst_start, count;  // one run per input
+    void write(ByteWriter& w) const { w.pod(dtype); write_vec(w, shape); write_vec(w, src_start); write_vec(w, dst_start); write_vec(w, count); }
+    static FlatAssembleSpec read(ByteReader& r) {
+        FlatAssembleSpec s;
+        s.dtype = r.pod<kernels::DType>(); s.shape = read_vec(r); s.src_start = read_vec(r); s.dst_start = read_vec(r);
+        s.count = read_vec(r);
+        return s;
+    }
+};
+
+struct MatmulSpec {
+    kernels::DType dtype;
+    std::vector<std::int64_t> shape;
+    std::int64_t terms;  // inputs: a_0..a_{terms-1}, b_0..b_{terms-1}
+    void write(ByteWriter& w) const { w.pod(dtype); write_vec(w, shape); w.pod(terms); }
+    static MatmulSpec read(ByteReader& r) {
+        MatmulSpec s;
+        s.dtype = r.pod<kernels::DType>(); s.shape = read_vec(r); s.terms = r.pod<std::int64_t>();
+        return s;
+    }
+};
+
+template <class Spec>
+Bytes encode_spec(const Spec& s) {
+    Bytes b;
+    ByteWriter w(b);
+    s.write(w);
+    return b;
+}
+
+}  // namespace tessera::detail

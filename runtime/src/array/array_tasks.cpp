@@ -1,0 +1,158 @@
+// The chunk tasks of arrays: registered functions that run on the workers. Each reads its spec
+// (the first argument) and its input blocks, calls a kernel and returns one block (or one
+// reduction state).
+#include <cstring>
+
+#include "array_node.hpp"
+#include "array_specs.hpp"
+#include "tessera/kernels/block_ops.hpp"
+#include "tessera/kernels/create.hpp"
+#include "tessera/runtime/function_registry.hpp"
+
+namespace tessera::detail {
+
+namespace {
+
+using kernels::Buffer;
+
+Buffer block_of(const ArgView& a) { return decode<Buffer>(a.data, a.size); }
+
+void emit(const Buffer& b, Bytes& out) {
+    ByteWriter w(out);
+    Codec<Buffer>::encode(b, w);
+}
+
+/// Input blocks, each padded on the left with extents of 1 to `rank` (NumPy broadcasting).
+std::vector<Buffer> padded_inputs(std::span<const ArgView> args, std::size_t rank) {
+    std::vector<Buffer> blocks;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        Buffer b = block_of(args[i]);
+        Shape s = b.shape();
+        if (s.size() < rank) {
+            s.insert(s.begin(), rank - s.size(), 1);
+            b.reshape(s);
+        }
+        blocks.push_back(std::move(b));
+    }
+    return blocks;
+}
+
+Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> args) {
+    const auto blocks = padded_inputs(args, spec.shape.size());
+    std::vector<const Buffer*> ptrs;
+    for ([[maybe_unused]] const auto& b : blocks) ptrs.push_back(&b);
+    return kernels::evaluate(spec.program, ptrs, spec.shape);
+}
+
+[[maybe_unused]] const auto& create = register_raw_function("array.create", [](std::span<const ArgView> args, Bytes& out) {
+    ByteReader r(args[0].data, args[0].size);
+    const auto s = CreateSpec::read(r);
+    using K = CreateParams::Kind;
+    switch (static_cast<K>(s.kind)) {
+        case K::kFill: emit(kernels::fill_block(s.dtype, s.shape, s.a), out); return;
+        case K::kArange: emit(kernels::arange_block(s.dtype, s.offset[0], s.shape[0], s.a, s.b), out); return;
+        case K::kLinspace:
+            emit(kernels::linspace_block(s.dtype, s.offset[0], s.shape[0], s.a, s.b, s.n, s.endpoint != 0), out);
+            return;
+        case K::kEye: emit(kernels::eye_block(s.dtype, s.shape, s.offset, s.n), out); return;
+        case K::kRandom:
+            emit(kernels::random_block(s.distribution, s.seed, s.dtype, s.global_shape, s.offset, s.shape, s.a, s.b), out);
+            return;
+    }
+});
+
+[[maybe_unused]] const auto& literal = register_raw_function("array.literal", [](std::span<const ArgView> args, Bytes& out) {
+    out.assign(args[0].data, args[0].data + args[0].size);
+});
+
+[[maybe_unused]] const auto& elementwise = register_raw_function("array.elementwise", [](std::span<const ArgView> args, Bytes& out) {
+    ByteReader r(args[0].data, args[0].size);
+    emit(run_elementwise(ElementwiseSpec::read(r), args), out);
+});
+
+[[maybe_unused]] const auto& reduce = register_raw_function("array.reduce", [](std::span<const ArgView> args, Bytes& out) {
+    ByteReader r(args[0].data, args[0].size);
+    const auto s = ReduceBlockSpec::read(r);
+    const Buffer block = s.fused ? run_elementwise(s.elementwise, args) : block_of(args[1]);
+    emit(kernels::reduce_block(s.spec, block, s.offset, s.global_shape), out);
+});
+
+[[maybe_unused]] const auto& combine = register_raw_function("array.combine", [](std::span<const ArgView> args, Bytes& out) {
+    ByteReader r(args[0].data, args[0].size);
+    const auto spec = r.pod<kernels::ReduceSpec>();
+    std::vector<Buffer> states;
+    for (std::size_t i = 1; i < args.size(); ++i) states.push_back(block_of(args[i]));
+    std::vector<const Buffer*> ptrs;
+    for ([[maybe_unused]] const auto& s : states) ptrs.push_back(&s);
+    emit(kernels::combine_states(spec, ptrs), out);
+});
+
+[[maybe_unused]] const auto& finalize = register_raw_function("array.finalize", [](std::span<const ArgView> args, Bytes& out) {
+    ByteReader r(args[0].data, args[0].size);
+    const auto s = FinalizeSpec::read(r);
+    Buffer result = kernels::finalize(s.spec, block_of(args[1]));
+    result.reshape(s.shape);
+    emit(result, out);
+});
+
+[[maybe_unused]] const auto& transpose = register_raw_function("array.transpose", [](std::span<const ArgView> args, Bytes& out) {
+    ByteReader r(args[0].data, args[0].size);
+    const auto perm64 = read_vec(r);
+    const std::vector<int> perm(perm64.begin(), perm64.end());
+    emit(kernels::transpose_block(block_of(args[1]), perm), out);
+});
+
+[[maybe_unused]] const auto& slice = register_raw_function("array.slice", [](std::span<const ArgView> args, Bytes& out) {
+    ByteReader r(args[0].data, args[0].size);
+    const auto s = SliceSpec::read(r);
+    Buffer b = kernels::slice_block(block_of(args[1]), s.start, s.step, s.shape);
+    b.reshape(s.final_shape);
+    emit(b, out);
+});
+
+[[maybe_unused]] const auto& relabel = register_raw_function("array.relabel", [](std::span<const ArgView> args, Bytes& out) {
+    ByteReader r(args[0].data, args[0].size);
+    Buffer b = block_of(args[1]);
+    b.reshape(read_vec(r));
+    emit(b, out);
+});
+
+[[maybe_unused]] const auto& assemble = register_raw_function("array.assemble", [](std::span<const ArgView> args, Bytes& out) {
+    ByteReader r(args[0].data, args[0].size);
+    const auto s = AssembleSpec::read(r);
+    Buffer result(s.dtype, s.shape);
+    for (std::size_t i = 0; i < s.pieces.size(); ++i) {
+        [[maybe_unused]] const auto& p = s.pieces[i];
+        kernels::copy_region(block_of(args[i + 1]), p.src_start, result, p.dst_start, p.extent);
+    }
+    emit(result, out);
+});
+
+[[maybe_unused]] const auto& flat_assemble = register_raw_function("array.reshape", [](std::span<const ArgView> args, Bytes& out) {
+    ByteReader r(args[0].data, args[0].size);
+    const auto s = FlatAssembleSpec::read(r);
+    Buffer result(s.dtype, s.shape);
+    const std::size_t e = kernels::dtype_size(s.dtype);
+    for (std::size_t i = 0; i < s.count.size(); ++i) {
+        const Buffer in = block_of(args[i + 1]);
+        std::memcpy(result.bytes() + static_cast<std::size_t>(s.dst_start[i]) * e,
+                    in.bytes() + static_cast<std::size_t>(s.src_start[i]) * e, static_cast<std::size_t>(s.count[i]) * e);
+    }
+    emit(result, out);
+});
+
+[[maybe_unused]] const auto& matmul = register_raw_function("array.matmul", [](std::span<const ArgView> args, Bytes& out) {
+    ByteReader r(args[0].data, args[0].size);
+    const auto s = MatmulSpec::read(r);
+    Buffer c = kernels::fill_block(s.dtype, s.shape, 0.0);
+    // The contraction is summed in a fixed order, so results do not depend on placement.
+    for (std::int64_t p = 0; p < s.terms; ++p)
+        kernels::matmul_accumulate(block_of(args[1 + p]), block_of(args[1 + s.terms + p]), c);
+    emit(c, out);
+});
+
+}  // namespace
+
+FunctionId array_function(const char* name) { return FunctionRegistry::instance().find(name).id; }
+
+}  // namespace tessera::detail

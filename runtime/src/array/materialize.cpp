@@ -1,0 +1,469 @@
+// From array nodes to chunk tasks. Elementwise chains become one task per output block (and
+// fold into the reduction that consumes them); reductions become a block task per input block
+// and a fixed combine tree per output block; structural operations become one task per output
+// block that reads only the input blocks it needs.
+#include <algorithm>
+#include <unordered_map>
+
+#include "array_node.hpp"
+#include "array_specs.hpp"
+#include "tessera/kernels/block_ops.hpp"
+#include "tessera/runtime/client.hpp"
+#include "tessera/runtime/function_registry.hpp"
+
+namespace tessera::detail {
+
+FunctionId array_function(const char* name);
+
+namespace {
+
+using Kind = ArrayNode::Kind;
+using kernels::Instr;
+using kernels::Op;
+
+Shape block_shape(const Chunks& chunks, const std::vector<std::int64_t>& coords) {
+    Shape s(chunks.size());
+    for (std::size_t d = 0; d < chunks.size(); ++d) s[d] = chunks[d][static_cast<std::size_t>(coords[d])];
+    return s;
+}
+
+std::vector<std::int64_t> block_offset(const Chunks& chunks, const std::vector<std::int64_t>& coords) {
+    std::vector<std::int64_t> o(chunks.size(), 0);
+    for (std::size_t d = 0; d < chunks.size(); ++d)
+        for (std::int64_t b = 0; b < coords[d]; ++b) o[d] += chunks[d][static_cast<std::size_t>(b)];
+    return o;
+}
+
+bool is_const_scalar(const NodePtr& n) {
+    return n->kind == Kind::kCreate && n->shape.empty() &&
+           std::get<CreateParams>(n->params).kind == CreateParams::Kind::kFill;
+}
+
+/// An elementwise chain compiled into one program: its leaves are the inputs of the tasks.
+struct Fused {
+    kernels::Program program;
+    std::vector<NodePtr> leaves;
+};
+
+class Fuser {
+public:
+    Fused run(const NodePtr& root) {
+        fused_.program.code.clear();
+        result(root);
+        fused_.program.num_inputs = static_cast<std::uint16_t>(fused_.leaves.size());
+        fused_.program.validate();
+        return std::move(fused_);
+    }
+
+private:
+    std::uint16_t emit(Instr ins) {
+        fused_.program.code.push_back(ins);
+        return static_cast<std::uint16_t>(fused_.program.code.size() - 1);
+    }
+    std::uint16_t cast(std::uint16_t reg, DType to) {
+        if (fused_.program.code[reg].dtype == to) return reg;
+        Instr c;
+        c.op = Op::kCast;
+        c.dtype = to;
+        c.a = reg;
+        return emit(c);
+    }
+    std::uint16_t result(const NodePtr& n) {
+        if (auto it = registers_.find(n.get()); it != registers_.end()) return it->second;
+        std::uint16_t reg;
+        if (is_const_scalar(n)) {
+            Instr c;
+            c.op = Op::kConst;
+            c.dtype = n->dtype;
+            c.f = std::get<CreateParams>(n->params).a;
+            c.i = static_cast<std::int64_t>(c.f);
+            reg = emit(c);
+        } else if (n->kind != Kind::kElementwise) {
+            Instr in;
+            in.op = Op::kInput;
+            in.dtype = n->dtype;
+            in.a = static_cast<std::uint16_t>(fused_.leaves.size());
+            fused_.leaves.push_back(n);
+            reg = emit(in);
+        } else {
+            const auto& p = std::get<ElementwiseParams>(n->params);
+            std::vector<std::uint16_t> ops;
+            for (std::size_t k = 0; k < n->inputs.size(); ++k) {
+                const std::uint16_t r = result(n->inputs[k]);
+                const bool condition = p.op == Op::kWhere && k == 0;
+                ops.push_back(cast(r, condition ? DType::kBool : p.operand));
+            }
+            if (p.op == Op::kCast) {
+                reg = ops[0];
+            } else {
+                Instr ins;
+                ins.op = p.op;
+                ins.dtype = n->dtype;
+                ins.a = ops[0];
+                if (ops.size() > 1) ins.b = ops[1];
+                if (ops.size() > 2) ins.c = ops[2];
+                reg = emit(ins);
+            }
+        }
+        registers_[n.get()] = reg;
+        return reg;
+    }
+
+    Fused fused_;
+    std::unordered_map<const ArrayNode*, std::uint16_t> registers_;
+};
+
+/// The block of a broadcast leaf that feeds output block `coords` of rank `rank`.
+std::int64_t leaf_block(const NodePtr& leaf, const std::vector<std::int64_t>& coords) {
+    const std::size_t pad = coords.size() - leaf->shape.size();
+    std::vector<std::int64_t> c(leaf->shape.size());
+    for (std::size_t d = 0; d < c.size(); ++d) c[d] = leaf->shape[d] == 1 ? 0 : coords[pad + d];
+    return block_flat(leaf->chunks, c);
+}
+
+}  // namespace
+
+TaskId Materializer::add(const char* function, const Bytes& spec, const std::vector<TaskId>& inputs) {
+    std::vector<ArgRef> args;
+    args.reserve(inputs.size() + 1);
+    args.push_back(ArgRef::literal(g_.graph.add_literal(spec.data(), spec.size())));
+    for (TaskId t : inputs) args.push_back(ArgRef::task(t));
+    return g_.graph.add_task(array_function(function), args);
+}
+
+const std::vector<TaskId>& Materializer::blocks(const NodePtr& node) {
+    if (auto it = done_.find(node.get()); it != done_.end()) return it->second;
+    auto ids = build(node);
+    return done_.emplace(node.get(), std::move(ids)).first->second;
+}
+
+std::vector<TaskId> Materializer::build(const NodePtr& node) {
+    const ArrayNode& n = *node;
+    const std::int64_t nblocks = grid_size(n.chunks);
+    std::vector<TaskId> out;
+    out.reserve(static_cast<std::size_t>(nblocks));
+    switch (n.kind) {
+        case Kind::kCreate: {
+            const auto& p = std::get<CreateParams>(n.params);
+            for (std::int64_t b = 0; b < nblocks; ++b) {
+                const auto c = block_coords(n.chunks, b);
+                CreateSpec s{static_cast<std::uint8_t>(p.kind), n.dtype, p.a, p.b, p.n, p.endpoint, p.distribution,
+                             p.seed, n.shape, block_offset(n.chunks, c), block_shape(n.chunks, c)};
+                out.push_back(add("array.create", encode_spec(s), {}));
+            }
+            return out;
+        }
+        case Kind::kFromBuffer: {
+            const Buffer& data = *std::get<FromBufferParams>(n.params).data;
+            for (std::int64_t b = 0; b < nblocks; ++b) {
+                const auto c = block_coords(n.chunks, b);
+                const Shape s = block_shape(n.chunks, c);
+                Buffer block(n.dtype, s);
+                kernels::copy_region(data, block_offset(n.chunks, c), block, std::vector<std::int64_t>(s.size(), 0), s);
+                out.push_back(add("array.literal", encode(block), {}));
+            }
+            return out;
+        }
+        case Kind::kElementwise: return build_elementwise(node);
+        case Kind::kReduce: return build_reduce(node);
+        case Kind::kMatmul: return build_matmul(node);
+        case Kind::kTranspose: {
+            const auto& perm = std::get<TransposeParams>(n.params).perm;
+            const auto& in = blocks(n.inputs[0]);
+            Bytes spec;
+            ByteWriter w(spec);
+            write_vec(w, std::vector<std::int64_t>(perm.begin(), perm.end()));
+            for (std::int64_t b = 0; b < nblocks; ++b) {
+                const auto c = block_coords(n.chunks, b);
+                std::vector<std::int64_t> ic(c.size());
+                for (std::size_t d = 0; d < c.size(); ++d) ic[static_cast<std::size_t>(perm[d])] = c[d];
+                out.push_back(add("array.transpose", spec, {in[static_cast<std::size_t>(block_flat(n.inputs[0]->chunks, ic))]}));
+            }
+            return out;
+        }
+        case Kind::kSlice: {
+            const auto& p = std::get<SliceParams>(n.params);
+            const auto& in = blocks(n.inputs[0]);
+            for (std::int64_t b = 0; b < nblocks; ++b) {
+                const auto c = block_coords(n.chunks, b);
+                SliceSpec s;
+                std::vector<std::int64_t> ic;
+                std::size_t kept = 0;
+                for (const auto& sd : p.dims) {
+                    const auto& [ib, local] = sd.drop ? sd.blocks[0] : sd.blocks[static_cast<std::size_t>(c[kept])];
+                    ic.push_back(ib);
+                    s.start.push_back(local);
+                    s.step.push_back(sd.step);
+                    if (sd.drop) {
+                        s.shape.push_back(1);
+                    } else {
+                        s.shape.push_back(n.chunks[kept][static_cast<std::size_t>(c[kept])]);
+                        s.final_shape.push_back(s.shape.back());
+                        ++kept;
+                    }
+                }
+                out.push_back(add("array.slice", encode_spec(s), {in[static_cast<std::size_t>(block_flat(n.inputs[0]->chunks, ic))]}));
+            }
+            return out;
+        }
+        case Kind::kRelabel: {
+            const auto& source = std::get<RelabelParams>(n.params).source;
+            const auto& in = blocks(n.inputs[0]);
+            for (std::int64_t b = 0; b < nblocks; ++b) {
+                const auto c = block_coords(n.chunks, b);
+                std::vector<std::int64_t> ic(n.inputs[0]->chunks.size(), 0);
+                for (std::size_t d = 0; d < source.size(); ++d)
+                    if (source[d] >= 0) ic[static_cast<std::size_t>(source[d])] = c[d];
+                Bytes spec;
+                ByteWriter w(spec);
+                write_vec(w, block_shape(n.chunks, c));
+                out.push_back(add("array.relabel", spec, {in[static_cast<std::size_t>(block_flat(n.inputs[0]->chunks, ic))]}));
+            }
+            return out;
+        }
+        case Kind::kBroadcast: {
+            const NodePtr& leaf = n.inputs[0];
+            const auto& in = blocks(leaf);
+            ElementwiseSpec s;
+            Instr load;
+            load.op = Op::kInput;
+            load.dtype = n.dtype;
+            s.program.code = {load};
+            s.program.num_inputs = 1;
+            for (std::int64_t b = 0; b < nblocks; ++b) {
+                const auto c = block_coords(n.chunks, b);
+                s.shape = block_shape(n.chunks, c);
+                out.push_back(add("array.elementwise", encode_spec(s), {in[static_cast<std::size_t>(leaf_block(leaf, c))]}));
+            }
+            return out;
+        }
+        case Kind::kRechunk: {
+            const NodePtr& src = n.inputs[0];
+            const auto& in = blocks(src);
+            const std::size_t nd = n.shape.size();
+            std::vector<std::vector<std::int64_t>> in_offs(nd), out_offs(nd);
+            for (std::size_t d = 0; d < nd; ++d) {
+                in_offs[d] = chunk_offsets(src->chunks[d]);
+                out_offs[d] = chunk_offsets(n.chunks[d]);
+            }
+            for (std::int64_t b = 0; b < nblocks; ++b) {
+                const auto c = block_coords(n.chunks, b);
+                // Per dimension, the input blocks overlapping this output block.
+                std::vector<std::pair<std::int64_t, std::int64_t>> range(nd);
+                for (std::size_t d = 0; d < nd; ++d) {
+                    const auto lo = out_offs[d][static_cast<std::size_t>(c[d])], hi = out_offs[d][static_cast<std::size_t>(c[d]) + 1];
+                    const auto& io = in_offs[d];
+                    auto first = static_cast<std::int64_t>(std::upper_bound(io.begin(), io.end(), lo) - io.begin()) - 1;
+                    auto last = static_cast<std::int64_t>(std::lower_bound(io.begin(), io.end(), hi) - io.begin()) - 1;
+                    first = std::clamp<std::int64_t>(first, 0, static_cast<std::int64_t>(src->chunks[d].size()) - 1);
+                    last = std::clamp<std::int64_t>(last, first, static_cast<std::int64_t>(src->chunks[d].size()) - 1);
+                    range[d] = {first, last};
+                }
+                AssembleSpec s;
+                s.dtype = n.dtype;
+                s.shape = block_shape(n.chunks, c);
+                std::vector<TaskId> inputs;
+                std::vector<std::int64_t> ic(nd);
+                std::function<void(std::size_t)> visit = [&](std::size_t d) {
+                    if (d == nd) {
+                        AssembleSpec::Piece piece;
+                        for (std::size_t k = 0; k < nd; ++k) {
+                            const auto lo = std::max(out_offs[k][static_cast<std::size_t>(c[k])], in_offs[k][static_cast<std::size_t>(ic[k])]);
+                            const auto hi = std::min(out_offs[k][static_cast<std::size_t>(c[k]) + 1], in_offs[k][static_cast<std::size_t>(ic[k]) + 1]);
+                            piece.src_start.push_back(lo - in_offs[k][static_cast<std::size_t>(ic[k])]);
+                            piece.dst_start.push_back(lo - out_offs[k][static_cast<std::size_t>(c[k])]);
+                            piece.extent.push_back(std::max<std::int64_t>(hi - lo, 0));
+                        }
+                        s.pieces.push_back(std::move(piece));
+                        inputs.push_back(in[static_cast<std::size_t>(block_flat(src->chunks, ic))]);
+                        return;
+                    }
+                    for (ic[d] = range[d].first; ic[d] <= range[d].second; ++ic[d]) visit(d + 1);
+                };
+                visit(0);
+                out.push_back(add("array.assemble", encode_spec(s), inputs));
+            }
+            return out;
+        }
+        case Kind::kConcatenate: {
+            const int axis = std::get<ConcatenateParams>(n.params).axis;
+            for (std::int64_t b = 0; b < nblocks; ++b) {
+                auto c = block_coords(n.chunks, b);
+                for (const auto& input : n.inputs) {
+                    const auto count = static_cast<std::int64_t>(input->chunks[static_cast<std::size_t>(axis)].size());
+                    if (c[static_cast<std::size_t>(axis)] < count) {
+                        out.push_back(blocks(input)[static_cast<std::size_t>(block_flat(input->chunks, c))]);
+                        break;
+                    }
+                    c[static_cast<std::size_t>(axis)] -= count;
+                }
+            }
+            return out;
+        }
+        case Kind::kReshape: {
+            const NodePtr& src = n.inputs[0];
+            const auto& in = blocks(src);
+            const std::int64_t in_row = src->shape.empty() ? 1 : kernels::shape_size(Shape(src->shape.begin() + 1, src->shape.end()));
+            const std::int64_t out_row = n.shape.empty() ? 1 : kernels::shape_size(Shape(n.shape.begin() + 1, n.shape.end()));
+            const auto in_offs = chunk_offsets(src->chunks.empty() ? std::vector<std::int64_t>{1} : src->chunks[0]);
+            const auto out_offs = chunk_offsets(n.chunks.empty() ? std::vector<std::int64_t>{1} : n.chunks[0]);
+            for (std::int64_t b = 0; b < nblocks; ++b) {
+                const auto c = block_coords(n.chunks, b);
+                const std::int64_t lo = out_offs[static_cast<std::size_t>(b)] * out_row;
+                const std::int64_t hi = out_offs[static_cast<std::size_t>(b) + 1] * out_row;
+                FlatAssembleSpec s;
+                s.dtype = n.dtype;
+                s.shape = block_shape(n.chunks, c);
+                std::vector<TaskId> inputs;
+                for (std::size_t ib = 0; ib + 1 < in_offs.size(); ++ib) {
+                    const std::int64_t ilo = in_offs[ib] * in_row, ihi = in_offs[ib + 1] * in_row;
+                    const std::int64_t a = std::max(lo, ilo), z = std::min(hi, ihi);
+                    if (z <= a) continue;
+                    s.src_start.push_back(a - ilo);
+                    s.dst_start.push_back(a - lo);
+                    s.count.push_back(z - a);
+                    inputs.push_back(in[ib]);
+                }
+                out.push_back(add("array.reshape", encode_spec(s), inputs));
+            }
+            return out;
+        }
+    }
+    throw Error("internal: unknown array node kind");
+}
+
+std::vector<TaskId> Materializer::build_elementwise(const NodePtr& node) {
+    const ArrayNode& n = *node;
+    Fused f = Fuser{}.run(node);
+    std::vector<const std::vector<TaskId>*> leaf_blocks;
+    for (const auto& leaf : f.leaves) leaf_blocks.push_back(&blocks(leaf));
+    ElementwiseSpec s{f.program, {}};
+    std::vector<TaskId> out;
+    for (std::int64_t b = 0; b < grid_size(n.chunks); ++b) {
+        const auto c = block_coords(n.chunks, b);
+        s.shape = block_shape(n.chunks, c);
+        std::vector<TaskId> inputs;
+        for (std::size_t l = 0; l < f.leaves.size(); ++l)
+            inputs.push_back((*leaf_blocks[l])[static_cast<std::size_t>(leaf_block(f.leaves[l], c))]);
+        out.push_back(add("array.elementwise", encode_spec(s), inputs));
+    }
+    return out;
+}
+
+std::vector<TaskId> Materializer::build_reduce(const NodePtr& node) {
+    const ArrayNode& n = *node;
+    const auto& p = std::get<ReduceParams>(n.params);
+    const NodePtr& src = n.inputs[0];
+    const std::size_t nd = src->shape.size();
+
+    // One state per input block, reading the block or, fused, the leaves of its elementwise chain.
+    std::optional<Fused> fused;
+    std::vector<const std::vector<TaskId>*> leaf_blocks;
+    if (src->kind == Kind::kElementwise) {
+        fused = Fuser{}.run(src);
+        for (const auto& leaf : fused->leaves) leaf_blocks.push_back(&blocks(leaf));
+    }
+    const std::vector<TaskId>* src_blocks = fused ? nullptr : &blocks(src);
+    const std::int64_t in_blocks = grid_size(src->chunks);
+    // Group the states by output block; inside a group, blocks stay in row-major order.
+    std::vector<std::int64_t> out_coords_of;  // per input block: flat index of its output group
+    Chunks group_chunks;
+    for (std::size_t d = 0; d < nd; ++d)
+        group_chunks.push_back((p.spec.axes >> d & 1) ? std::vector<std::int64_t>{1} : src->chunks[d]);
+    std::vector<std::vector<TaskId>> groups(static_cast<std::size_t>(grid_size(group_chunks)));
+    for (std::int64_t b = 0; b < in_blocks; ++b) {
+        const auto c = block_coords(src->chunks, b);
+        ReduceBlockSpec s{p.spec, block_offset(src->chunks, c), src->shape, 0, {}};
+        std::vector<TaskId> inputs;
+        if (fused) {
+            s.fused = 1;
+            s.elementwise = ElementwiseSpec{fused->program, block_shape(src->chunks, c)};
+            for (std::size_t l = 0; l < fused->leaves.size(); ++l)
+                inputs.push_back((*leaf_blocks[l])[static_cast<std::size_t>(leaf_block(fused->leaves[l], c))]);
+        } else {
+            inputs.push_back((*src_blocks)[static_cast<std::size_t>(b)]);
+        }
+        auto gc = c;
+        for (std::size_t d = 0; d < nd; ++d)
+            if (p.spec.axes >> d & 1) gc[d] = 0;
+        groups[static_cast<std::size_t>(block_flat(group_chunks, gc))].push_back(add("array.reduce", encode_spec(s), inputs));
+    }
+    Bytes combine_spec;
+    {
+        ByteWriter w(combine_spec);
+        w.pod(p.spec);
+    }
+    std::vector<TaskId> out;
+    for (std::size_t gi = 0; gi < groups.size(); ++gi) {
+        auto level = std::move(groups[gi]);
+        while (level.size() > 1) {  // the fixed tree: split_every consecutive states at a time
+            std::vector<TaskId> next;
+            for (std::size_t i = 0; i < level.size(); i += static_cast<std::size_t>(p.split_every)) {
+                const std::vector<TaskId> part(level.begin() + static_cast<std::ptrdiff_t>(i),
+                                               level.begin() + static_cast<std::ptrdiff_t>(std::min(level.size(), i + static_cast<std::size_t>(p.split_every))));
+                next.push_back(part.size() == 1 ? part[0] : add("array.combine", combine_spec, part));
+            }
+            level = std::move(next);
+        }
+        // Output block: the group's coordinates without (or with size-1) reduced dimensions.
+        const auto gc = block_coords(group_chunks, static_cast<std::int64_t>(gi));
+        std::vector<std::int64_t> oc;
+        for (std::size_t d = 0; d < nd; ++d)
+            if (!(p.spec.axes >> d & 1) || p.keepdims) oc.push_back(gc[d]);
+        FinalizeSpec f{p.spec, block_shape(n.chunks, oc)};
+        out.push_back(add("array.finalize", encode_spec(f), {level[0]}));
+    }
+    return out;
+}
+
+std::vector<TaskId> Materializer::build_matmul(const NodePtr& node) {
+    const ArrayNode& n = *node;
+    const auto& a = blocks(n.inputs[0]);
+    const auto& b = blocks(n.inputs[1]);
+    const auto terms = static_cast<std::int64_t>(n.inputs[0]->chunks[1].size());
+    const auto bcols = static_cast<std::int64_t>(n.inputs[1]->chunks[1].size());
+    std::vector<TaskId> out;
+    for (std::int64_t blk = 0; blk < grid_size(n.chunks); ++blk) {
+        const auto c = block_coords(n.chunks, blk);
+        std::vector<TaskId> inputs;
+        for (std::int64_t p = 0; p < terms; ++p) inputs.push_back(a[static_cast<std::size_t>(c[0] * terms + p)]);
+        for (std::int64_t p = 0; p < terms; ++p) inputs.push_back(b[static_cast<std::size_t>(p * bcols + c[1])]);
+        MatmulSpec s{n.dtype, block_shape(n.chunks, c), terms};
+        out.push_back(add("array.matmul", encode_spec(s), inputs));
+    }
+    return out;
+}
+
+}  // namespace tessera::detail
+
+namespace tessera {
+
+std::vector<Buffer> compute(const std::vector<Array>& arrays) {
+    auto g = detail::building_graph();
+    detail::Materializer m(*g);
+    std::vector<TaskId> targets;
+    for (const auto& a : arrays) {
+        const auto& ids = m.blocks(a.node());
+        targets.insert(targets.end(), ids.begin(), ids.end());
+    }
+    const auto results = detail::compute(*g, targets);
+    std::vector<Buffer> out;
+    std::size_t k = 0;
+    for (const auto& a : arrays) {
+        Buffer whole(a.dtype(), a.shape());
+        for (std::int64_t b = 0; b < detail::grid_size(a.chunks()); ++b, ++k) {
+            const Buffer block = decode<Buffer>(results[k].data(), results[k].size());
+            const auto c = detail::block_coords(a.chunks(), b);
+            const Shape s = detail::block_shape(a.chunks(), c);
+            if (block.shape() != s || block.dtype() != a.dtype())
+                throw Error("internal: block " + std::to_string(b) + " came back with the wrong shape or dtype");
+            kernels::copy_region(block, std::vector<std::int64_t>(s.size(), 0), whole, detail::block_offset(a.chunks(), c), s);
+        }
+        out.push_back(std::move(whole));
+    }
+    return out;
+}
+
+Buffer Array::compute() const { return tessera::compute({*this})[0]; }
+
+}  // namespace tessera

@@ -1,0 +1,210 @@
+#pragma once
+// Array operations against their serial references, on awkward chunkings (chunks that do not
+// divide the shape, single-element chunks, 1-d to 4-d). Run over the in-process transport
+// (array_test) and over MPI with 1, 3 and 4 ranks (array_mpi_test).
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "runtime/array_reference.hpp"
+#include "tessera/runtime/array.hpp"
+
+namespace array_scenarios {
+
+using namespace tessera;
+using reference::Ref;
+using K = kernels::Reduction;
+
+inline Array input(const Ref& r, const ChunkSpec& chunks, DType dtype = DType::kFloat64) {
+    return from_buffer(reference::to_buffer(r, dtype), chunks);
+}
+
+inline void creation() {
+    reference::expect_near(ones({7, 5}, ChunkSpec({3, 2})).compute(), Ref{{7, 5}, std::vector<double>(35, 1.0)});
+    reference::expect_near(full({4}, 2.5, ChunkSpec(3)).compute(), Ref{{4}, std::vector<double>(4, 2.5)});
+    auto a = arange(3, 20, 2, ChunkSpec(4));
+    EXPECT_EQ(a.dtype(), DType::kInt64);
+    Ref want{{9}, {}};
+    for (int v = 3; v < 20; v += 2) want.v.push_back(v);
+    reference::expect_near(a.compute(), want);
+    auto l = linspace(0, 1, 11, ChunkSpec(4)).compute();
+    EXPECT_EQ(l.data<double>()[10], 1.0);
+    EXPECT_DOUBLE_EQ(l.data<double>()[3], 0.3);
+    Ref e{{4, 6}, std::vector<double>(24, 0.0)};
+    for (int i = 0; i < 4; ++i)
+        if (i + 1 < 6) e.v[static_cast<std::size_t>(i * 6 + i + 1)] = 1;
+    reference::expect_near(eye(4, 6, 1, ChunkSpec(Chunks{{1, 3}, {2, 2, 2}})).compute(), e);
+    EXPECT_EQ(zeros({0, 3}, ChunkSpec(2)).compute().size(), 0);
+}
+
+inline void random_is_independent_of_chunking() {
+    const Buffer a = random::random({13, 11}, ChunkSpec({5, 4}), 42).compute();
+    const Buffer b = random::random({13, 11}, ChunkSpec({13, 1}), 42).compute();
+    EXPECT_EQ(a, b);
+    EXPECT_FALSE(a == random::random({13, 11}, ChunkSpec({5, 4}), 43).compute());
+    for (double v : a.values<double>()) {
+        EXPECT_GE(v, 0.0);
+        EXPECT_LT(v, 1.0);
+    }
+    const Buffer n = random::normal(2.0, 3.0, {20000}, ChunkSpec(3001), 7).compute();
+    const Ref r = reference::of(n);
+    EXPECT_NEAR(reference::mean(r.v), 2.0, 0.1);
+    EXPECT_NEAR(std::sqrt(reference::var(r.v)), 3.0, 0.1);
+    const Buffer k = random::integers(-3, 4, {1000}, ChunkSpec(77), 1).compute();
+    for (auto v : k.values<std::int64_t>()) {
+        EXPECT_GE(v, -3);
+        EXPECT_LT(v, 4);
+    }
+}
+
+inline void elementwise_broadcasting_and_fusion() {
+    const Ref a = reference::iota({7, 5}), b = reference::iota({5}, 2.0, 1.0), c = reference::iota({7, 1}, 1.0, 3.0);
+    const Array x = input(a, ChunkSpec({3, 2})), y = input(b, ChunkSpec(Chunks{{2, 2, 1}})),
+                z = input(c, ChunkSpec(1));
+    const Array expr = sqrt(abs((x + y) * z - 3.0)) / (y + 1) + exp(-x) * 2;
+    const Ref want = reference::binary(
+        reference::binary(reference::unary(reference::binary(reference::binary(reference::binary(a, b, std::plus<>()), c,
+                                                                               std::multiplies<>()),
+                                                             Ref{{}, {3.0}}, std::minus<>()),
+                                           [](double v) { return std::sqrt(std::abs(v)); }),
+                          reference::unary(b, [](double v) { return v + 1; }), std::divides<>()),
+        reference::unary(a, [](double v) { return std::exp(-v) * 2; }), std::plus<>());
+    reference::expect_near(expr.compute(), want, 1e-12);
+    EXPECT_THROW(x + input(reference::iota({4}), ChunkSpec(2)), UsageError);
+}
+
+inline void type_promotion_and_integer_semantics() {
+    const Ref a{{6}, {-7, -6, 5, 7, 0, 3}}, b{{6}, {2, 4, -3, 3, 5, 2}};
+    const Array x = input(a, ChunkSpec(4), DType::kInt32), y = input(b, ChunkSpec(4), DType::kInt64);
+    EXPECT_EQ((x + y).dtype(), DType::kInt64);
+    EXPECT_EQ((x / y).dtype(), DType::kFloat64);
+    EXPECT_EQ((x * 2).dtype(), DType::kInt32);
+    EXPECT_EQ((x * 2.5).dtype(), DType::kFloat64);
+    EXPECT_EQ((input(a, ChunkSpec(4), DType::kFloat32) * 2.5).dtype(), DType::kFloat32);
+    EXPECT_EQ((x < y).dtype(), DType::kBool);
+    reference::expect_near(floor_divide(x, y).compute(), reference::binary(a, b, [](double p, double q) { return std::floor(p / q); }));
+    reference::expect_near((x % y).compute(), reference::binary(a, b, [](double p, double q) {
+        const double r = std::fmod(p, q);
+        return (r != 0 && ((r < 0) != (q < 0))) ? r + q : r;
+    }));
+    reference::expect_near(where(x > y, x, y * 10).compute(), reference::binary(a, b, [](double p, double q) { return p > q ? p : q * 10; }));
+    reference::expect_near(((x > 0) & (y > 0)).compute(), reference::binary(a, b, [](double p, double q) { return p > 0 && q > 0 ? 1.0 : 0.0; }));
+    reference::expect_near(clip(x, -2, 4).compute(), reference::unary(a, [](double p) { return std::clamp(p, -2.0, 4.0); }));
+    reference::expect_near(x.astype(DType::kFloat32).compute(), a);
+    EXPECT_THROW(input(a, ChunkSpec(4)) & input(b, ChunkSpec(4)), UsageError);
+}
+
+inline void reductions(const Shape& shape, const ChunkSpec& chunks) {
+    const Ref a = reference::iota(shape, 1.0, -4.0);
+    const Array x = input(a, chunks);
+    const int nd = static_cast<int>(shape.size());
+    std::vector<Axes> axes_list = {{}, {0}, {nd - 1}};
+    if (nd >= 3) axes_list.push_back({0, 2});
+    for (const Axes& axes : axes_list) {
+        std::uint64_t mask = 0;
+        for (int d : axes) mask |= 1ull << d;
+        SCOPED_TRACE("axes mask " + std::to_string(mask));
+        reference::expect_near(x.sum(axes).compute(), reference::reduce(a, mask, reference::sum), 1e-12);
+        reference::expect_near(x.mean(axes, true).compute(), reference::reduce(a, mask, reference::mean, true), 1e-12);
+        reference::expect_near(x.var(axes, 1).compute(), reference::reduce(a, mask, [](auto& v) { return reference::var(v, 1); }), 1e-10);
+        reference::expect_near(x.std(axes).compute(),
+                               reference::reduce(a, mask, [](auto& v) { return std::sqrt(reference::var(v)); }), 1e-10);
+        reference::expect_near(x.min(axes).compute(), reference::reduce(a, mask, [](auto& v) { return *std::min_element(v.begin(), v.end()); }));
+        reference::expect_near(x.max(axes).compute(), reference::reduce(a, mask, [](auto& v) { return *std::max_element(v.begin(), v.end()); }));
+        reference::expect_near((x > 0).any(axes).compute(), reference::reduce(a, mask, [](auto& v) {
+            return std::any_of(v.begin(), v.end(), [](double q) { return q > 0; }) ? 1.0 : 0.0;
+        }));
+        reference::expect_near((x > -4).all(axes).compute(), reference::reduce(a, mask, [](auto& v) {
+            return std::all_of(v.begin(), v.end(), [](double q) { return q > -4; }) ? 1.0 : 0.0;
+        }));
+    }
+    // argmin/argmax: flat index over all, index along the axis for one axis.
+    reference::expect_near(x.argmax().compute(), Ref{{}, {static_cast<double>(std::max_element(a.v.begin(), a.v.end()) - a.v.begin())}});
+    const Ref along = reference::reduce(reference::transpose(a, [&] {
+                                            std::vector<int> p;
+                                            for (int d = 1; d < nd; ++d) p.push_back(d);
+                                            p.push_back(0);
+                                            return p;
+                                        }()),
+                                        1ull << (nd - 1), [](auto& v) { return static_cast<double>(std::min_element(v.begin(), v.end()) - v.begin()); });
+    reference::expect_near(x.argmin(0).compute(), along);
+}
+
+inline void reductions_are_bitwise_reproducible() {
+    const Array x = random::random({301, 77}, ChunkSpec({50, 13}), 3);
+    const double s1 = x.sum().item<double>(), s2 = x.sum().item<double>();
+    EXPECT_EQ(s1, s2);
+    // A different fan-in gives a different (but close) tree.
+    EXPECT_NEAR(x.reduce(K::kSum, {}, false, false, 0, 2).item<double>(), s1, 1e-9);
+}
+
+inline void nan_reductions() {
+    const Ref a{{2, 3}, {1, std::numeric_limits<double>::quiet_NaN(), 3, 4, 5, 6}};
+    const Array x = input(a, ChunkSpec(Chunks{{1, 1}, {2, 1}}));
+    EXPECT_TRUE(std::isnan(x.sum().item<double>()));
+    EXPECT_DOUBLE_EQ(x.reduce(K::kSum, {}, false, true).item<double>(), 19.0);
+    EXPECT_DOUBLE_EQ(x.reduce(K::kMean, {}, false, true).item<double>(), 19.0 / 5);
+    EXPECT_DOUBLE_EQ(x.reduce(K::kMax, {}, false, true).item<double>(), 6.0);
+    EXPECT_TRUE(std::isnan(x.max().item<double>()));
+}
+
+inline void structure() {
+    const Ref a = reference::iota({4, 5, 6});
+    const Array x = input(a, ChunkSpec({3, 2, 4}));
+    reference::expect_near(x.transpose({1, 2, 0}).compute(), reference::transpose(a, {1, 2, 0}));
+    reference::expect_near(x.T().compute(), reference::transpose(a));
+    // x[1, ::-2, 1:5] against explicit loops.
+    const Buffer s = x[{std::int64_t{1}, Slice{std::nullopt, std::nullopt, -2}, Slice{1, 5}}].compute();
+    Ref want{{3, 4}, {}};
+    for (int j = 4; j >= 0; j -= 2)
+        for (int k = 1; k < 5; ++k) want.v.push_back(a.v[static_cast<std::size_t>(1 * 30 + j * 6 + k)]);
+    reference::expect_near(s, want);
+    // x[..., None, -1] has shape (4, 5, 1).
+    const Buffer t = x[{Ellipsis{}, NewAxis{}, std::int64_t{-1}}].compute();
+    EXPECT_EQ(t.shape(), (Shape{4, 5, 1}));
+    EXPECT_EQ(reference::of(t).v[7], a.v[static_cast<std::size_t>(1 * 30 + 2 * 6 + 5)]);
+    EXPECT_THROW((x[{std::int64_t{4}}]), UsageError);
+    reference::expect_near(x.rechunk(ChunkSpec({1, 5, 5})).compute(), a);
+    EXPECT_EQ(x.rechunk(ChunkSpec({1, 5, 5})).chunks()[2], (std::vector<std::int64_t>{5, 1}));
+    reference::expect_near(x.reshape({20, 6}).compute(), Ref{{20, 6}, a.v});
+    reference::expect_near(x.reshape({-1}).compute(), Ref{{120}, a.v});
+    reference::expect_near(x.reshape({2, 60}).compute(), Ref{{2, 60}, a.v});
+    EXPECT_THROW(x.reshape({7, 7}), UsageError);
+    const Ref b = reference::iota({2, 5, 6}, 3.0);
+    const Buffer cat = concatenate({x, input(b, ChunkSpec(2))}, 0).compute();
+    Ref cw{{6, 5, 6}, a.v};
+    cw.v.insert(cw.v.end(), b.v.begin(), b.v.end());
+    reference::expect_near(cat, cw);
+    EXPECT_EQ(stack({x, x}, 1).shape(), (Shape{4, 2, 5, 6}));
+    reference::expect_near(stack({x, x}, 0).compute(), Ref{{2, 4, 5, 6}, [&] { auto v = a.v; v.insert(v.end(), a.v.begin(), a.v.end()); return v; }()});
+    EXPECT_EQ(x.expand_dims(1).squeeze().shape(), (Shape{4, 5, 6}));
+    const Ref r = reference::iota({5});
+    reference::expect_near(input(r, ChunkSpec(2)).broadcast_to({3, 5}).compute(),
+                           reference::binary(Ref{{3, 1}, {0, 0, 0}}, r, std::plus<>()));
+}
+
+inline void matmul_and_tensordot() {
+    const Ref a = reference::iota({9, 7}), b = reference::iota({7, 5}, 1.0, 1.0);
+    const Array x = input(a, ChunkSpec({4, 3})), y = input(b, ChunkSpec({2, 5}));
+    reference::expect_near(matmul(x, y).compute(), reference::matmul(a, b), 1e-12);
+    reference::expect_near(x.dot(x.T()).compute(), reference::matmul(a, reference::transpose(a)), 1e-12);
+    EXPECT_THROW(matmul(x, x), UsageError);
+    const Ref c = reference::iota({3, 4, 5});
+    const Ref d = reference::iota({4, 5, 2}, 2.0);
+    const Buffer td = tensordot(input(c, ChunkSpec(2)), input(d, ChunkSpec(3)), {1, 2}, {0, 1}).compute();
+    reference::expect_near(td, reference::matmul(Ref{{3, 20}, c.v}, Ref{{20, 2}, d.v}), 1e-12);
+}
+
+inline void seed_expressions() {
+    // (x + x.T) - x.mean(axis=0) and (x.dot(x.T + 1) - x.mean()).std(), the seeds' examples.
+    const Array x = random::random({23, 23}, ChunkSpec(5), 11);
+    const Ref a = reference::of(x.compute());
+    const Ref want = reference::binary(reference::binary(a, reference::transpose(a), std::plus<>()),
+                                       reference::reduce(a, 1, reference::mean), std::minus<>());
+    reference::expect_near(((x + x.T()) - x.mean({0})).compute(), want, 1e-12);
+    const Ref prod = reference::matmul(a, reference::unary(reference::transpose(a), [](double v) { return v + 1; }));
+    const Ref centred = reference::unary(prod, [&](double v) { return v - reference::mean(a.v); });
+    EXPECT_NEAR((x.dot(x.T() + 1) - x.mean()).std().item<double>(), std::sqrt(reference::var(centred.v)), 1e-10);
+}
+
+}  // namespace array_scenarios
