@@ -47,7 +47,7 @@ std::filesystem::path SpillDirectory::file_of(std::uint64_t key) const {
     return dir_ / (std::to_string(key) + ".chunk");
 }
 
-void SpillDirectory::write(std::uint64_t key, const std::vector<char>& bytes) {
+void SpillDirectory::write(std::uint64_t key, const Bytes& bytes) {
     ensure_created();
     const auto path = file_of(key);
     File f(std::fopen(path.c_str(), "wb"));
@@ -58,14 +58,14 @@ void SpillDirectory::write(std::uint64_t key, const std::vector<char>& bytes) {
         throw IoError("cannot close spill file " + path.string() + ": " + reason());
 }
 
-std::vector<char> SpillDirectory::take(std::uint64_t key) {
+Bytes SpillDirectory::take(std::uint64_t key) {
     const auto path = file_of(key);
     File f(std::fopen(path.c_str(), "rb"));
     if (!f) throw IoError("cannot open spill file " + path.string() + ": " + reason());
     std::error_code ec;
     const auto size = std::filesystem::file_size(path, ec);
     if (ec) throw IoError("cannot stat spill file " + path.string() + ": " + ec.message());
-    std::vector<char> bytes(size);
+    Bytes bytes(size);
     if (size > 0 && std::fread(bytes.data(), 1, size, f.get()) != size)
         throw IoError("cannot read spill file " + path.string() + ": " + reason());
     f.reset();

@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <new>
 #include <string>
 
 namespace tessera::kernels {
@@ -70,29 +69,110 @@ std::int64_t shape_size(const Shape& shape) {
     return n;
 }
 
-namespace {
-constexpr std::size_t kAlignment = 64;
+std::size_t Buffer::header_bytes(std::size_t ndim) {
+    const std::size_t raw = 4 + 4 + 8 + 8 * ndim;
+    return (raw + 63) / 64 * 64;
 }
-
-void Buffer::FreeAligned::operator()(std::byte* p) const { std::free(p); }
 
 Buffer::Buffer(DType dtype, Shape shape)
     : dtype_(dtype), shape_(std::move(shape)), size_(shape_size(shape_)) {
-    // aligned_alloc needs a size that is a multiple of the alignment, and a non-zero one.
-    std::size_t bytes = (nbytes() + kAlignment - 1) / kAlignment * kAlignment;
-    if (bytes == 0) bytes = kAlignment;
-    void* p = std::aligned_alloc(kAlignment, bytes);
-    if (p == nullptr) throw std::bad_alloc();
-    storage_.reset(static_cast<std::byte*>(p));
+    const std::size_t header = header_bytes(shape_.size());
+    auto storage = std::make_shared<Bytes>(header + nbytes());
+    data_ = reinterpret_cast<std::byte*>(storage->data() + header);
+    storage_ = std::move(storage);
 }
 
 Buffer::Buffer(const Buffer& other) : Buffer(other.dtype_, other.shape_) {
-    if (other.nbytes() > 0) std::memcpy(bytes(), other.bytes(), nbytes());
+    if (other.nbytes() > 0) std::memcpy(data_, other.data_, nbytes());
 }
 
 Buffer& Buffer::operator=(const Buffer& other) {
     if (this != &other) *this = Buffer(other);
     return *this;
+}
+
+namespace {
+
+struct Header {
+    std::uint32_t bytes;
+    DType dtype;
+    Shape shape;
+};
+
+void write_header(char* out, std::uint32_t header, DType dtype, const Shape& shape) {
+    std::memset(out, 0, header);
+    std::memcpy(out, &header, 4);
+    std::memcpy(out + 4, &dtype, 1);
+    const std::uint64_t nd = shape.size();
+    std::memcpy(out + 8, &nd, 8);
+    std::memcpy(out + 16, shape.data(), 8 * shape.size());
+}
+
+Header read_header(const char* data, std::size_t size, bool exact = true) {
+    Header h{};
+    if (size < 16) throw std::invalid_argument("block of " + std::to_string(size) + " bytes is too short");
+    std::memcpy(&h.bytes, data, 4);
+    std::memcpy(&h.dtype, data + 4, 1);
+    std::uint64_t nd = 0;
+    std::memcpy(&nd, data + 8, 8);
+    if (nd > 64 || h.bytes < 16 + 8 * nd || h.bytes > size || static_cast<std::uint8_t>(h.dtype) > 4)
+        throw std::invalid_argument("malformed block header");
+    h.shape.resize(nd);
+    std::memcpy(h.shape.data(), data + 16, 8 * nd);
+    const std::size_t total = h.bytes + static_cast<std::size_t>(shape_size(h.shape)) * dtype_size(h.dtype);
+    if (exact ? total != size : total > size) throw std::invalid_argument("block size does not match its header");
+    return h;
+}
+
+}  // namespace
+
+void Buffer::encode_to(Bytes& out) const {
+    const std::size_t header = header_bytes(shape_.size());
+    const std::size_t at = out.size();
+    out.resize(at + header + nbytes());
+    write_header(out.data() + at, static_cast<std::uint32_t>(header), dtype_, shape_);
+    if (nbytes() > 0) std::memcpy(out.data() + at + header, data_, nbytes());
+}
+
+Bytes Buffer::encoded_in_place() && {
+    const std::size_t header = header_bytes(shape_.size());
+    const bool own = storage_ && storage_.use_count() == 1 && !read_only_ &&
+                     reinterpret_cast<const char*>(data_) == storage_->data() + header &&
+                     storage_->size() == header + nbytes();
+    Bytes out;
+    if (!own) {
+        encode_to(out);
+    } else {
+        auto& storage = const_cast<Bytes&>(*storage_);  // sole owner: nobody else sees it
+        write_header(storage.data(), static_cast<std::uint32_t>(header), dtype_, shape_);
+        out = std::move(storage);
+    }
+    *this = Buffer();
+    return out;
+}
+
+std::size_t Buffer::encoded_size(const char* data, std::size_t available) {
+    const Header h = read_header(data, available, false);
+    return h.bytes + static_cast<std::size_t>(shape_size(h.shape)) * dtype_size(h.dtype);
+}
+
+Buffer Buffer::decode(const char* data, std::size_t size) {
+    const Header h = read_header(data, size);
+    Buffer b(h.dtype, h.shape);
+    if (b.nbytes() > 0) std::memcpy(b.data_, data + h.bytes, b.nbytes());
+    return b;
+}
+
+Buffer Buffer::view_of_encoded(std::shared_ptr<const Bytes> owner) {
+    const Header h = read_header(owner->data(), owner->size());
+    Buffer b;
+    b.dtype_ = h.dtype;
+    b.shape_ = h.shape;
+    b.size_ = shape_size(h.shape);
+    b.data_ = reinterpret_cast<std::byte*>(const_cast<char*>(owner->data() + h.bytes));
+    b.storage_ = std::move(owner);
+    b.read_only_ = true;
+    return b;
 }
 
 void Buffer::reshape(Shape shape) {
@@ -108,7 +188,7 @@ void Buffer::check_type(DType requested) const {
 
 bool operator==(const Buffer& a, const Buffer& b) {
     return a.dtype_ == b.dtype_ && a.shape_ == b.shape_ &&
-           (a.nbytes() == 0 || std::memcmp(a.bytes(), b.bytes(), a.nbytes()) == 0);
+           (a.nbytes() == 0 || std::memcmp(a.data_, b.data_, a.nbytes()) == 0);
 }
 
 }  // namespace tessera::kernels

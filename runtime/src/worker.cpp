@@ -250,15 +250,10 @@ bool Worker::start_ready_tasks() {
         if (it == tasks_.end()) continue;  // failed meanwhile
         Task& t = it->second;
         const FunctionInfo& info = FunctionRegistry::instance().get(t.fn);
-        std::vector<ArgView> views;
-        std::vector<SharedBytes> held;
-        views.reserve(t.inputs.size());
+        std::vector<SharedBytes> held;  // the stored inputs, alive and pinned while the task runs
         std::string lost;
         for (const auto& in : t.inputs) {
-            if (!in.is_task) {
-                views.push_back({in.literal.data(), in.literal.size()});
-                continue;
-            }
+            if (!in.is_task) continue;
             SharedBytes d;
             try {
                 d = store_.get(in.key);
@@ -272,7 +267,6 @@ bool Worker::start_ready_tasks() {
                 break;
             }
             store_.pin(in.key);
-            views.push_back({d->data(), d->size()});
             held.push_back(std::move(d));
         }
         worked = true;
@@ -280,9 +274,21 @@ bool Worker::start_ready_tasks() {
             fail(key, lost);
             continue;
         }
-        auto job = [&info, views = std::move(views), held = std::move(held), this](Outcome& out) {
+        // The task stays in tasks_ (a node container) until complete(), so `t` outlives the job.
+        auto job = [&info, &t, held = std::move(held), this](Outcome& out) {
             out = Outcome{};
             out.start_ns = now_ns();
+            std::vector<ArgView> views;
+            views.reserve(t.inputs.size());
+            std::size_t h = 0;
+            for (const auto& in : t.inputs) {
+                if (in.is_task) {
+                    views.push_back({held[h]->data(), held[h]->size(), &held[h]});
+                    ++h;
+                } else {
+                    views.push_back({in.literal.data(), in.literal.size(), nullptr});
+                }
+            }
             try {
                 info.invoke(views, out.result);
             } catch (const std::exception& e) {

@@ -11,7 +11,7 @@ TEST(Buffer, ShapeSizeAndBytes) {
     Buffer b(DType::kFloat32, {3, 5});
     EXPECT_EQ(b.size(), 15);
     EXPECT_EQ(b.nbytes(), 60u);
-    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(b.bytes()) % 64, 0u);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(b.bytes()) % 16, 0u);
 }
 
 TEST(Buffer, EmptyAndZeroDimensional) {
@@ -44,3 +44,40 @@ TEST(Buffer, FromValuesRejectsWrongCounts) {
 }
 
 TEST(Buffer, NegativeExtentIsRejected) { EXPECT_THROW(Buffer(DType::kFloat64, {-1}), std::invalid_argument); }
+
+TEST(Buffer, WireFormRoundTrips) {
+    const std::vector<std::int32_t> v{1, -2, 3, 4, 5, 6};
+    const Buffer a = Buffer::from_values<std::int32_t>({2, 3}, v);
+    tessera::Bytes wire;
+    a.encode_to(wire);
+    EXPECT_EQ(wire.size(), Buffer::header_bytes(2) + 24);
+    EXPECT_EQ(Buffer::encoded_size(wire.data(), wire.size() + 10), wire.size());
+    EXPECT_EQ(Buffer::decode(wire.data(), wire.size()), a);
+    wire.pop_back();
+    EXPECT_THROW(Buffer::decode(wire.data(), wire.size()), std::invalid_argument);
+}
+
+TEST(Buffer, EncodingInPlaceTakesTheStorageWithoutCopying) {
+    Buffer a(DType::kFloat64, {1000});
+    for (int i = 0; i < 1000; ++i) a.data<double>()[i] = i;
+    const std::byte* data = a.bytes();
+    const tessera::Bytes wire = std::move(a).encoded_in_place();
+    EXPECT_EQ(reinterpret_cast<const std::byte*>(wire.data() + Buffer::header_bytes(1)), data);
+    EXPECT_EQ(a.size(), 0);
+    const Buffer back = Buffer::decode(wire.data(), wire.size());
+    EXPECT_EQ(back.data<double>()[999], 999.0);
+}
+
+TEST(Buffer, ViewsReadInPlaceAndRefuseWrites) {
+    const std::vector<double> v{1, 2, 3};
+    auto wire = std::make_shared<tessera::Bytes>();
+    Buffer::from_values<double>({3}, v).encode_to(*wire);
+    Buffer view = Buffer::view_of_encoded(wire);
+    EXPECT_TRUE(view.read_only());
+    EXPECT_EQ(static_cast<const Buffer&>(view).data<double>()[2], 3.0);
+    EXPECT_EQ(reinterpret_cast<const char*>(static_cast<const Buffer&>(view).bytes()), wire->data() + Buffer::header_bytes(1));
+    EXPECT_THROW(view.data<double>(), std::logic_error);
+    Buffer copy = view;  // copies are writable
+    copy.data<double>()[0] = 7;
+    EXPECT_EQ(static_cast<const Buffer&>(view).data<double>()[0], 1.0);
+}

@@ -15,18 +15,19 @@ namespace {
 
 using kernels::Buffer;
 
-Buffer block_of(const ArgView& a) { return decode<Buffer>(a.data, a.size); }
-
-void emit(const Buffer& b, Bytes& out) {
-    ByteWriter w(out);
-    Codec<Buffer>::encode(b, w);
+/// An input block, read where it lies when it is a stored result.
+Buffer block_of(const ArgView& a) {
+    return a.owner ? Buffer::view_of_encoded(*a.owner) : Buffer::decode(a.data, a.size);
 }
+
+/// The result block, handed over without a copy.
+void emit(Buffer&& b, Bytes& out) { out = std::move(b).encoded_in_place(); }
 
 /// Input blocks, each padded on the left with extents of 1 to `rank` (NumPy broadcasting).
 std::vector<Buffer> padded_inputs(std::span<const ArgView> args, std::size_t rank) {
     std::vector<Buffer> blocks;
     for (std::size_t i = 1; i < args.size(); ++i) {
-        Buffer b = block_of(args[i]);
+        Buffer b = block_of(args[i]);  // a view: reshape changes only its own shape
         Shape s = b.shape();
         if (s.size() < rank) {
             s.insert(s.begin(), rank - s.size(), 1);
@@ -92,7 +93,7 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
     const auto s = FinalizeSpec::read(r);
     Buffer result = kernels::finalize(s.spec, block_of(args[1]));
     result.reshape(s.shape);
-    emit(result, out);
+    emit(std::move(result), out);
 });
 
 [[maybe_unused]] const auto& transpose = register_raw_function("array.transpose", [](std::span<const ArgView> args, Bytes& out) {
@@ -107,14 +108,14 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
     const auto s = SliceSpec::read(r);
     Buffer b = kernels::slice_block(block_of(args[1]), s.start, s.step, s.shape);
     b.reshape(s.final_shape);
-    emit(b, out);
+    emit(std::move(b), out);
 });
 
 [[maybe_unused]] const auto& relabel = register_raw_function("array.relabel", [](std::span<const ArgView> args, Bytes& out) {
     ByteReader r(args[0].data, args[0].size);
     Buffer b = block_of(args[1]);
     b.reshape(read_vec(r));
-    emit(b, out);
+    emit(std::move(b), out);
 });
 
 [[maybe_unused]] const auto& assemble = register_raw_function("array.assemble", [](std::span<const ArgView> args, Bytes& out) {
@@ -125,7 +126,7 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
         [[maybe_unused]] const auto& p = s.pieces[i];
         kernels::copy_region(block_of(args[i + 1]), p.src_start, result, p.dst_start, p.extent);
     }
-    emit(result, out);
+    emit(std::move(result), out);
 });
 
 [[maybe_unused]] const auto& flat_assemble = register_raw_function("array.reshape", [](std::span<const ArgView> args, Bytes& out) {
@@ -138,7 +139,7 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
         std::memcpy(result.bytes() + static_cast<std::size_t>(s.dst_start[i]) * e,
                     in.bytes() + static_cast<std::size_t>(s.src_start[i]) * e, static_cast<std::size_t>(s.count[i]) * e);
     }
-    emit(result, out);
+    emit(std::move(result), out);
 });
 
 [[maybe_unused]] const auto& matmul = register_raw_function("array.matmul", [](std::span<const ArgView> args, Bytes& out) {
@@ -148,7 +149,7 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
     // The contraction is summed in a fixed order, so results do not depend on placement.
     for (std::int64_t p = 0; p < s.terms; ++p)
         kernels::matmul_accumulate(block_of(args[1 + p]), block_of(args[1 + s.terms + p]), c);
-    emit(c, out);
+    emit(std::move(c), out);
 });
 
 }  // namespace

@@ -160,7 +160,9 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
                 const Shape s = block_shape(n.chunks, c);
                 Buffer block(n.dtype, s);
                 kernels::copy_region(data, block_offset(n.chunks, c), block, std::vector<std::int64_t>(s.size(), 0), s);
-                out.push_back(add("array.literal", encode(block), {}));
+                Bytes wire;
+                block.encode_to(wire);
+                out.push_back(add("array.literal", wire, {}));
             }
             return out;
         }
@@ -452,7 +454,7 @@ std::vector<Buffer> compute(const std::vector<Array>& arrays) {
     for (const auto& a : arrays) {
         Buffer whole(a.dtype(), a.shape());
         for (std::int64_t b = 0; b < detail::grid_size(a.chunks()); ++b, ++k) {
-            const Buffer block = decode<Buffer>(results[k].data(), results[k].size());
+            const Buffer block = Buffer::decode(results[k].data(), results[k].size());
             const auto c = detail::block_coords(a.chunks(), b);
             const Shape s = detail::block_shape(a.chunks(), c);
             if (block.shape() != s || block.dtype() != a.dtype())

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "tessera/kernels/buffer.hpp"
+
 namespace tessera::io {
 
 class SpillDirectory {
@@ -22,9 +24,9 @@ public:
 
     /// Writes the bytes of `key`; throws tessera::io::IoError naming the file on failure
     /// (a full disk, an unwritable directory).
-    void write(std::uint64_t key, const std::vector<char>& bytes);
+    void write(std::uint64_t key, const Bytes& bytes);
     /// Reads back and deletes the file of `key`.
-    std::vector<char> take(std::uint64_t key);
+    Bytes take(std::uint64_t key);
     /// Deletes the file of `key` if there is one.
     void remove(std::uint64_t key);
 

@@ -1,7 +1,12 @@
 #pragma once
 // A chunk buffer: one dense, C-ordered n-d block of elements with its dtype and shape.
-// It is the unit that kernels read and write and that the runtime moves between ranks as raw
-// bytes. Storage is 64-byte aligned so kernels can vectorise without peeling.
+// It is the unit that kernels read and write and that the runtime moves between ranks.
+//
+// Its storage is a byte vector that keeps room in front for the block's wire header, so the
+// runtime can send or store a finished block without copying it (encoded_in_place), and can
+// read a received block where it lies (view_of_encoded). Views are read-only: asking one for
+// mutable data throws. Element data is 64-byte aligned within the storage and at least 16-byte
+// aligned in memory.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -10,6 +15,32 @@
 #include <vector>
 
 #include "tessera/kernels/dtype.hpp"
+
+namespace tessera {
+
+/// A std::allocator that leaves new elements uninitialised: byte buffers that are about to be
+/// overwritten (received messages, kernel outputs) are not zeroed first.
+template <class T>
+struct DefaultInitAllocator : std::allocator<T> {
+    template <class U>
+    struct rebind {
+        using other = DefaultInitAllocator<U>;
+    };
+    using std::allocator<T>::allocator;
+    template <class U>
+    void construct(U* p) noexcept {
+        ::new (static_cast<void*>(p)) U;
+    }
+    template <class U, class... Args>
+    void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+
+/// Bytes on the wire and in the chunk store.
+using Bytes = std::vector<char, DefaultInitAllocator<char>>;
+
+}  // namespace tessera
 
 namespace tessera::kernels {
 
@@ -37,20 +68,25 @@ public:
     const Shape& shape() const { return shape_; }
     std::int64_t size() const { return size_; }
     std::size_t nbytes() const { return static_cast<std::size_t>(size_) * dtype_size(dtype_); }
+    bool read_only() const { return read_only_; }
 
-    std::byte* bytes() { return storage_.get(); }
-    const std::byte* bytes() const { return storage_.get(); }
+    std::byte* bytes() {
+        check_writable();
+        return data_;
+    }
+    const std::byte* bytes() const { return data_; }
 
     /// Typed view; throws std::invalid_argument when T does not match the dtype.
     template <class T>
     T* data() {
         check_type(DTypeOf<T>::value);
-        return reinterpret_cast<T*>(storage_.get());
+        check_writable();
+        return reinterpret_cast<T*>(data_);
     }
     template <class T>
     const T* data() const {
         check_type(DTypeOf<T>::value);
-        return reinterpret_cast<const T*>(storage_.get());
+        return reinterpret_cast<const T*>(data_);
     }
     template <class T>
     std::span<T> values() {
@@ -64,24 +100,42 @@ public:
     /// Gives the same elements a new shape of the same size (C order, no copy).
     void reshape(Shape shape);
 
+    // The wire form: [u32 header bytes][u8 dtype][3 pad][u64 ndim][i64 shape...][pad][data].
+    /// Bytes of the header for a block of `ndim` dimensions (a multiple of 64).
+    static std::size_t header_bytes(std::size_t ndim);
+    /// Writes the wire form to `out` (appending: a copy of the data).
+    void encode_to(Bytes& out) const;
+    /// The wire form, taking this buffer's storage when nobody else shares it (no copy);
+    /// leaves the buffer empty.
+    Bytes encoded_in_place() &&;
+    /// Size of the block in wire form that starts at `data` (header and elements); throws
+    /// std::invalid_argument when the header is malformed or the block longer than `available`.
+    static std::size_t encoded_size(const char* data, std::size_t available);
+    /// A copy decoded from the wire form; throws std::invalid_argument on a malformed block.
+    static Buffer decode(const char* data, std::size_t size);
+    /// A read-only view of a block in wire form that `owner` keeps alive (no copy).
+    static Buffer view_of_encoded(std::shared_ptr<const Bytes> owner);
+
     friend bool operator==(const Buffer& a, const Buffer& b);
 
+    Buffer(Buffer&&) noexcept = default;
+    Buffer& operator=(Buffer&&) noexcept = default;
+    /// Copies are deep (and writable, even of a view).
+    Buffer(const Buffer& other);
+    Buffer& operator=(const Buffer& other);
+
 private:
-    struct FreeAligned {
-        void operator()(std::byte* p) const;
-    };
     void check_type(DType requested) const;
+    void check_writable() const {
+        if (read_only_) throw std::logic_error("this block is a read-only view; copy it to modify it");
+    }
 
     DType dtype_ = DType::kFloat64;
     Shape shape_;
     std::int64_t size_ = 0;
-    std::unique_ptr<std::byte[], FreeAligned> storage_;
-
-public:
-    Buffer(Buffer&&) noexcept = default;
-    Buffer& operator=(Buffer&&) noexcept = default;
-    Buffer(const Buffer& other);
-    Buffer& operator=(const Buffer& other);
+    std::shared_ptr<const Bytes> storage_;
+    std::byte* data_ = nullptr;
+    bool read_only_ = false;
 };
 
 }  // namespace tessera::kernels

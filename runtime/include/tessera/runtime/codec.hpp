@@ -24,7 +24,6 @@
 
 namespace tessera {
 
-using Bytes = std::vector<char>;
 /// Bytes shared between the chunk store, a running task and a send in flight.
 using SharedBytes = std::shared_ptr<const Bytes>;
 
@@ -142,21 +141,18 @@ struct Codec<std::vector<T>, std::enable_if_t<std::is_arithmetic_v<T> && !std::i
     }
 };
 
+/// A chunk is its wire form: a small header that gives its size, then the raw elements.
 template <>
 struct Codec<kernels::Buffer> {
-    static void encode(const kernels::Buffer& b, ByteWriter& w) {
-        w.pod(b.dtype());
-        w.pod<std::uint64_t>(b.shape().size());
-        w.write(b.shape().data(), b.shape().size() * sizeof(std::int64_t));
-        w.write(b.bytes(), b.nbytes());
-    }
+    static void encode(const kernels::Buffer& b, ByteWriter& w) { b.encode_to(w.bytes()); }
     static kernels::Buffer decode(ByteReader& r) {
-        const auto dtype = r.pod<kernels::DType>();
-        kernels::Shape shape(r.pod<std::uint64_t>());
-        r.read(shape.data(), shape.size() * sizeof(std::int64_t));
-        kernels::Buffer b(dtype, std::move(shape));
-        r.read(b.bytes(), b.nbytes());
-        return b;
+        try {
+            const char* start = r.take(0);
+            const std::size_t n = kernels::Buffer::encoded_size(start, r.remaining());
+            return kernels::Buffer::decode(r.take(n), n);
+        } catch (const std::invalid_argument& e) {
+            throw CommError(std::string("corrupt chunk: ") + e.what());
+        }
     }
 };
 

@@ -19,6 +19,9 @@ namespace tessera {
 struct ArgView {
     const char* data;
     std::size_t size;
+    /// The stored result these bytes are, when they are one (task inputs on a worker): lets a
+    /// chunk kernel read a block in place instead of copying it.
+    const SharedBytes* owner = nullptr;
 };
 
 struct FunctionInfo {
