@@ -2,7 +2,53 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <string>
+
+namespace tessera::detail {
+
+namespace {
+struct LargeCache {
+    std::mutex mutex;
+    std::multimap<std::size_t, void*> free;  // size -> buffer
+    std::size_t bytes = 0;
+};
+LargeCache& large_cache() {
+    static auto* cache = new LargeCache;  // never destroyed: buffers may be freed during exit
+    return *cache;
+}
+}  // namespace
+
+void* allocate_large(std::size_t bytes) {
+    auto& c = large_cache();
+    {
+        std::lock_guard lock(c.mutex);
+        auto it = c.free.find(bytes);
+        if (it != c.free.end()) {
+            void* p = it->second;
+            c.free.erase(it);
+            c.bytes -= bytes;
+            return p;
+        }
+    }
+    return ::operator new(bytes);
+}
+
+void deallocate_large(void* p, std::size_t bytes) noexcept {
+    auto& c = large_cache();
+    {
+        std::lock_guard lock(c.mutex);
+        if (c.bytes + bytes <= kLargeCacheBytes) {
+            c.free.emplace(bytes, p);
+            c.bytes += bytes;
+            return;
+        }
+    }
+    ::operator delete(p);
+}
+
+}  // namespace tessera::detail
 
 namespace tessera::kernels {
 

@@ -98,18 +98,26 @@ Buffer random_block(Distribution dist, std::uint64_t seed, DType dtype, const Sh
                 g0 += (offset[d] + rem % shape[d]) * gstride[d];
                 rem /= shape[d];
             }
+            // Uniform and integer draws take one 64-bit word each: one Philox call serves the
+            // element pair (2m, 2m+1) of the global index. Normal draws take both words.
+            std::uint64_t pair = ~std::uint64_t{0}, w[2] = {0, 0};
             for (std::int64_t j = 0; j < last; ++j) {
-                std::uint64_t w0, w1;
-                philox_words(seed, static_cast<std::uint64_t>(g0 + j), w0, w1);
+                const auto g = static_cast<std::uint64_t>(g0 + j);
                 double v;
-                switch (dist) {
-                    case Distribution::kUniform: v = a + (b - a) * unit(w0); break;
-                    case Distribution::kNormal:  // Box-Muller; 1 - u keeps the log finite
-                        v = a + b * std::sqrt(-2.0 * std::log(1.0 - unit(w0))) * std::cos(2.0 * std::numbers::pi * unit(w1));
-                        break;
-                    default: {  // Lemire's multiply-shift: an unbiased-enough index in [0, range)
-                        const auto hi = static_cast<std::uint64_t>((static_cast<unsigned __int128>(w0) * range) >> 64);
-                        v = a + static_cast<double>(hi);
+                if (dist == Distribution::kNormal) {
+                    philox_words(seed, g, w[0], w[1]);
+                    // Box-Muller; 1 - u keeps the log finite.
+                    v = a + b * std::sqrt(-2.0 * std::log(1.0 - unit(w[0]))) * std::cos(2.0 * std::numbers::pi * unit(w[1]));
+                } else {
+                    if (g / 2 != pair) {
+                        pair = g / 2;
+                        philox_words(seed, pair, w[0], w[1]);
+                    }
+                    const std::uint64_t word = w[g & 1];
+                    if (dist == Distribution::kUniform) {
+                        v = a + (b - a) * unit(word);
+                    } else {  // Lemire's multiply-shift: an index in [0, range)
+                        v = a + static_cast<double>(static_cast<std::uint64_t>((static_cast<unsigned __int128>(word) * range) >> 64));
                     }
                 }
                 o[r * last + j] = static_cast<T>(v);

@@ -200,18 +200,6 @@ std::vector<InputLayout> layouts(const Program& program, const std::vector<const
     return out;
 }
 
-/// Offset in an input of output element `flat`.
-std::int64_t input_offset(const InputLayout& l, const Shape& out_shape, std::int64_t flat) {
-    if (l.contiguous) return flat;
-    std::int64_t offset = 0;
-    for (std::size_t d = out_shape.size(); d-- > 0;) {
-        const std::int64_t idx = flat % out_shape[d];
-        flat /= out_shape[d];
-        offset += idx * l.strides[d];
-    }
-    return offset;
-}
-
 constexpr std::int64_t kTile = 512;
 
 /// Registers of one tile: kTile slots of 8 bytes per instruction.
@@ -235,8 +223,37 @@ void run_instruction(const Program& p, std::size_t r, Tile& tile, const std::vec
             const T* src = reinterpret_cast<const T*>(l.data);
             if (l.contiguous) {
                 std::memcpy(out, src + start, static_cast<std::size_t>(n) * sizeof(T));
-            } else {
-                for (std::int64_t k = 0; k < n; ++k) out[k] = src[input_offset(l, out_shape, start + k)];
+                return;
+            }
+            // Broadcast input: find the tile start's position once, then step along the last
+            // dimension and carry into the others.
+            const std::size_t nd = out_shape.size();
+            std::vector<std::int64_t> idx(nd);
+            std::int64_t flat = start, offset = 0;
+            for (std::size_t d = nd; d-- > 0;) {
+                idx[d] = flat % out_shape[d];
+                flat /= out_shape[d];
+                offset += idx[d] * l.strides[d];
+            }
+            const std::int64_t last_stride = nd ? l.strides[nd - 1] : 0;
+            const std::int64_t last_extent = nd ? out_shape[nd - 1] : 1;
+            for (std::int64_t k = 0; k < n; ++k) {
+                out[k] = src[offset];
+                if (nd == 0) continue;
+                if (++idx[nd - 1] < last_extent) {
+                    offset += last_stride;
+                    continue;
+                }
+                offset -= (last_extent - 1) * last_stride;
+                idx[nd - 1] = 0;
+                for (std::size_t d = nd - 1; d-- > 0;) {
+                    if (++idx[d] < out_shape[d]) {
+                        offset += l.strides[d];
+                        break;
+                    }
+                    offset -= (out_shape[d] - 1) * l.strides[d];
+                    idx[d] = 0;
+                }
             }
         });
         return;

@@ -178,6 +178,71 @@ Acc load(const Acc& init, S* const* comp, std::int64_t i) {
     return a;
 }
 
+/// Sum of a contiguous run with four lanes (vectorisable, and a fixed order).
+template <class T, class F>
+double lane_sum(const T* x, std::int64_t n, F&& f) {
+    double l[4] = {0, 0, 0, 0};
+    std::int64_t j = 0;
+    for (; j + 4 <= n; j += 4)
+        for (int k = 0; k < 4; ++k) l[k] += f(static_cast<double>(x[j + k]));
+    for (; j < n; ++j) l[0] += f(static_cast<double>(x[j]));
+    return (l[0] + l[1]) + (l[2] + l[3]);
+}
+
+/// Mean or Moments of rows [r0, r1) without NaN skipping: a pass for the sums and counts,
+/// and for Moments a second pass for the squared deviations from each slot's group mean.
+template <class Acc, class T>
+void moments_of_group(const T* x, const Shape& shape, const std::vector<std::int64_t>& out_stride, std::int64_t last,
+                      bool last_reduced, std::int64_t r0, std::int64_t r1, std::vector<Acc>& acc) {
+    const std::size_t nd = shape.size();
+    auto row_base = [&](std::int64_t r) {
+        std::int64_t rem = r, base = 0;
+        for (std::int64_t d = static_cast<std::int64_t>(nd) - 2; d >= 0; --d) {
+            base += (rem % shape[d]) * out_stride[d];
+            rem /= shape[d];
+        }
+        return base;
+    };
+    std::vector<double> sum(acc.size(), 0.0), count(acc.size(), 0.0);
+    for (std::int64_t r = r0; r < r1; ++r) {
+        const T* row = x + r * last;
+        const std::int64_t base = row_base(r);
+        if (last_reduced) {
+            sum[static_cast<std::size_t>(base)] += lane_sum(row, last, [](double v) { return v; });
+            count[static_cast<std::size_t>(base)] += static_cast<double>(last);
+        } else {
+            double* s = sum.data() + base;
+            double* c = count.data() + base;
+            for (std::int64_t j = 0; j < last; ++j) {
+                s[j] += static_cast<double>(row[j]);
+                c[j] += 1.0;
+            }
+        }
+    }
+    if constexpr (std::is_same_v<Acc, Mean>) {
+        for (std::size_t i = 0; i < acc.size(); ++i) acc[i] = Mean{sum[i], count[i]};
+    } else {
+        std::vector<double> mean(acc.size()), m2(acc.size(), 0.0);
+        for (std::size_t i = 0; i < acc.size(); ++i) mean[i] = count[i] > 0 ? sum[i] / count[i] : 0.0;
+        for (std::int64_t r = r0; r < r1; ++r) {
+            const T* row = x + r * last;
+            const std::int64_t base = row_base(r);
+            if (last_reduced) {
+                const double m = mean[static_cast<std::size_t>(base)];
+                m2[static_cast<std::size_t>(base)] += lane_sum(row, last, [m](double v) { return (v - m) * (v - m); });
+            } else {
+                const double* mu = mean.data() + base;
+                double* q = m2.data() + base;
+                for (std::int64_t j = 0; j < last; ++j) {
+                    const double d = static_cast<double>(row[j]) - mu[j];
+                    q[j] += d * d;
+                }
+            }
+        }
+        for (std::size_t i = 0; i < acc.size(); ++i) acc[i] = Moments{count[i], mean[i], m2[i]};
+    }
+}
+
 Shape reduced_shape(const Shape& shape, std::uint64_t axes) {
     Shape out = shape;
     for (std::size_t d = 0; d < out.size(); ++d)
@@ -231,6 +296,13 @@ Buffer reduce_typed(const ReduceSpec& spec, const Buffer& block, const std::vect
     for (std::int64_t g = 0; g < groups; ++g) {
         auto& acc = partial[static_cast<std::size_t>(g)];
         acc.assign(static_cast<std::size_t>(out_n), init);
+        if constexpr (std::is_same_v<Acc, Mean> || std::is_same_v<Acc, Moments>) {
+            if (!spec.skip_nan) {  // the common case: two vectorised passes over the group
+                const std::int64_t r0 = g * rows_per_group, r1 = std::min(rows, r0 + rows_per_group);
+                moments_of_group<Acc>(x, shape, out_stride, last, last_reduced, r0, r1, acc);
+                continue;
+            }
+        }
         std::vector<std::int64_t> idx(nd, 0);
         const std::int64_t r0 = g * rows_per_group, r1 = std::min(rows, r0 + rows_per_group);
         for (std::int64_t r = r0; r < r1; ++r) {

@@ -154,7 +154,7 @@ inline void structure() {
     reference::expect_near(x.transpose({1, 2, 0}).compute(), reference::transpose(a, {1, 2, 0}));
     reference::expect_near(x.T().compute(), reference::transpose(a));
     // x[1, ::-2, 1:5] against explicit loops.
-    const Buffer s = x[{std::int64_t{1}, Slice{std::nullopt, std::nullopt, -2}, Slice{1, 5}}].compute();
+    const Buffer s = x[{std::int64_t{1}, Slice{std::nullopt, std::nullopt, -2}, Slice{1, 5, std::nullopt}}].compute();
     Ref want{{3, 4}, {}};
     for (int j = 4; j >= 0; j -= 2)
         for (int k = 1; k < 5; ++k) want.v.push_back(a.v[static_cast<std::size_t>(1 * 30 + j * 6 + k)]);

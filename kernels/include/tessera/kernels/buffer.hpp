@@ -18,8 +18,20 @@
 
 namespace tessera {
 
-/// A std::allocator that leaves new elements uninitialised: byte buffers that are about to be
-/// overwritten (received messages, kernel outputs) are not zeroed first.
+namespace detail {
+/// Large byte buffers (chunks, messages) come from a small cache of recently freed ones of the
+/// same size: a fresh multi-megabyte allocation costs a page fault per 4 KiB (the kernel
+/// zeroes every page), which for chunk-sized buffers costs more than the kernels that fill
+/// them. Thread-safe. The cache holds at most kLargeCacheBytes.
+void* allocate_large(std::size_t bytes);
+void deallocate_large(void* p, std::size_t bytes) noexcept;
+inline constexpr std::size_t kLargeBytes = std::size_t{1} << 20;
+inline constexpr std::size_t kLargeCacheBytes = std::size_t{512} << 20;
+}  // namespace detail
+
+/// A std::allocator that leaves new elements uninitialised (byte buffers that are about to be
+/// overwritten, such as received messages and kernel outputs, are not zeroed first) and takes
+/// large buffers from the reuse cache.
 template <class T>
 struct DefaultInitAllocator : std::allocator<T> {
     template <class U>
@@ -27,6 +39,14 @@ struct DefaultInitAllocator : std::allocator<T> {
         using other = DefaultInitAllocator<U>;
     };
     using std::allocator<T>::allocator;
+    T* allocate(std::size_t n) {
+        if (n * sizeof(T) >= detail::kLargeBytes) return static_cast<T*>(detail::allocate_large(n * sizeof(T)));
+        return std::allocator<T>::allocate(n);
+    }
+    void deallocate(T* p, std::size_t n) noexcept {
+        if (n * sizeof(T) >= detail::kLargeBytes) return detail::deallocate_large(p, n * sizeof(T));
+        std::allocator<T>::deallocate(p, n);
+    }
     template <class U>
     void construct(U* p) noexcept {
         ::new (static_cast<void*>(p)) U;
