@@ -33,8 +33,10 @@ FunctionInfo& FunctionRegistry::add(FunctionInfo info) {
 }
 
 const FunctionInfo& register_raw_function(std::string name,
-                                          std::function<void(std::span<const ArgView>, Bytes&)> fn) {
+                                          std::function<void(std::span<const ArgView>, Bytes&)> fn,
+                                          Placement placement) {
     FunctionInfo info;
+    info.placement = placement;
     info.name = std::move(name);
     info.result_type = "bytes";
     info.invoke = std::move(fn);

@@ -11,8 +11,17 @@
 
 #include "mpi_comm.hpp"
 #include "worker.hpp"
+#include "worker_communicator.hpp"
 
 namespace tessera {
+
+namespace detail {
+namespace {
+MPI_Comm workers_comm = MPI_COMM_NULL;
+}
+MPI_Comm worker_communicator() { return workers_comm; }
+void set_worker_communicator(MPI_Comm comm) { workers_comm = comm; }
+}  // namespace detail
 
 namespace {
 
@@ -85,6 +94,9 @@ Runtime::Runtime(int& argc, char**& argv, RuntimeOptions options) : transport_(s
     int ranks_on_node = 1;
     TESSERA_CHECK_MPI(MPI_Comm_size(node, &ranks_on_node));
     MPI_Comm_free(&node);
+    // The workers' own communicator, for collective phases such as opening a parallel file.
+    MPI_Comm workers = MPI_COMM_NULL;
+    TESSERA_CHECK_MPI(MPI_Comm_split(MPI_COMM_WORLD, rank == 0 ? MPI_UNDEFINED : 1, rank, &workers));
     // Trace timestamps of all ranks count from the end of this barrier.
     TESSERA_CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
     const auto epoch = std::chrono::steady_clock::now();
@@ -99,6 +111,7 @@ Runtime::Runtime(int& argc, char**& argv, RuntimeOptions options) : transport_(s
         return;
     }
     int code = 1;
+    detail::set_worker_communicator(workers);
     try {
         code = Worker(*transport_->mpi, worker_config(options, rank, ranks_on_node, epoch)).run();
     } catch (const std::exception& e) {
@@ -106,6 +119,7 @@ Runtime::Runtime(int& argc, char**& argv, RuntimeOptions options) : transport_(s
         MPI_Abort(MPI_COMM_WORLD, 1);  // the scheduler would wait forever for this rank
     }
     transport_.reset();
+    MPI_Comm_free(&workers);
     MPI_Finalize();
     std::exit(code);
 }

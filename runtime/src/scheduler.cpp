@@ -43,9 +43,11 @@ std::shared_ptr<detail::GraphState> Scheduler::building_graph(Client* client) {
 void Scheduler::reset_graph() {
     for (TaskId t = 0; t < state_.size(); ++t) {
         if (state_[t] != State::kMemory) continue;
-        auto w = outbox_.to(owner_[t]);
-        w.pod(Op::kRelease);
-        w.pod(task_key(graph_->epoch, t));
+        const auto key = task_key(graph_->epoch, t);
+        to_holders(t, [key](ByteWriter& w) {
+            w.pod(Op::kRelease);
+            w.pod(key);
+        });
     }
     outbox_.flush();
     const auto priority = graph_->graph.default_priority();
@@ -60,6 +62,7 @@ void Scheduler::reset_graph() {
     nbytes_.clear();
     order_.clear();
     roots_ = {};
+    collective_pending_.clear();
     for (auto& w : workers_) w.queue.clear();
     results_.clear();
     failures_.clear();
@@ -149,6 +152,8 @@ void Scheduler::finish_walk(TaskId t) {
         }
         flags_[t] |= kLinked;
     }
+    if (FunctionRegistry::instance().get(graph.function(t)).placement == Placement::kCollective)
+        flags_[t] |= kCollective;
     state_[t] = State::kWaiting;
     std::uint32_t waiting = 0;
     const Failure* failed_input = nullptr;
@@ -170,12 +175,16 @@ void Scheduler::finish_walk(TaskId t) {
 
 void Scheduler::make_ready(TaskId t) {
     state_[t] = State::kReady;
+    if (flags_[t] & kCollective) {
+        assign_everywhere(t);
+        return;
+    }
     const auto args = graph_->graph.args(t);
     // Placement by locality: the worker holding most input bytes; ties to the least loaded.
     WorkerSlot* best = nullptr;
     std::uint64_t best_bytes = 0;
     for (const ArgRef a : args) {
-        if (!a.is_task()) continue;
+        if (!a.is_task() || owner_[a.index()] == kEverywhere) continue;
         const int owner = owner_[a.index()];
         std::uint64_t bytes = 0;
         for (const ArgRef b : args)
@@ -242,7 +251,8 @@ bool Scheduler::steal_for(WorkerSlot& w) {
     const auto [order, t] = *std::prev(victim->queue.end());
     std::uint64_t bytes_to_move = 0;
     for (const ArgRef a : graph_->graph.args(t))
-        if (a.is_task() && owner_[a.index()] != w.rank) bytes_to_move += nbytes_[a.index()];
+        if (a.is_task() && owner_[a.index()] != w.rank && owner_[a.index()] != kEverywhere)
+            bytes_to_move += nbytes_[a.index()];
     // Moving costs a round trip plus the bytes at ~2 GB/s; staying costs the tasks ahead of it.
     const double move_seconds = 50e-6 + static_cast<double>(bytes_to_move) / 2e9;
     const double wait_seconds = static_cast<double>(victim->queue.size() + victim->in_flight) *
@@ -255,8 +265,9 @@ bool Scheduler::steal_for(WorkerSlot& w) {
 
 void Scheduler::assign(WorkerSlot& w, TaskId t) {
     const TaskGraph& graph = graph_->graph;
+    const bool collective = flags_[t] & kCollective;
     state_[t] = State::kProcessing;
-    owner_[t] = w.rank;
+    owner_[t] = collective ? kEverywhere : w.rank;
     ++w.in_flight;
     ++in_flight_;
     auto out = outbox_.to(w.rank);
@@ -265,13 +276,17 @@ void Scheduler::assign(WorkerSlot& w, TaskId t) {
     out.pod(graph.function(t));
     out.pod(order_[t]);
     out.pod<std::uint8_t>((flags_[t] & kWantResult) ? 1 : 0);
+    // A collective receives its literal and collective inputs; the others only order it.
     const auto args = graph.args(t);
-    out.pod<std::uint32_t>(static_cast<std::uint32_t>(args.size()));
+    auto passed = [&](ArgRef a) { return !collective || !a.is_task() || owner_[a.index()] == kEverywhere; };
+    out.pod<std::uint32_t>(static_cast<std::uint32_t>(std::count_if(args.begin(), args.end(), passed)));
     for (const ArgRef a : args) {
+        if (!passed(a)) continue;
         if (a.is_task()) {
+            const std::int32_t owner = owner_[a.index()];
             out.pod(protocol::ArgKind::kTask);
             out.pod(task_key(graph_->epoch, a.index()));
-            out.pod<std::int32_t>(owner_[a.index()]);
+            out.pod<std::int32_t>(owner == kEverywhere ? w.rank : owner);
         } else {
             const auto lit = graph.literal(a.index());
             out.pod(protocol::ArgKind::kLiteral);
@@ -279,6 +294,33 @@ void Scheduler::assign(WorkerSlot& w, TaskId t) {
         }
     }
     if (outbox_.large(w.rank)) outbox_.flush();
+}
+
+void Scheduler::assign_everywhere(TaskId t) {
+    collective_pending_[t] = static_cast<std::uint32_t>(workers_.size());
+    for (auto& w : workers_) assign(w, t);
+}
+
+bool Scheduler::collective_reported(int rank, TaskId t) {
+    --workers_[static_cast<std::size_t>(rank - 1)].in_flight;
+    --in_flight_;
+    auto it = collective_pending_.find(t);
+    if (--it->second > 0) return false;
+    collective_pending_.erase(it);
+    return true;
+}
+
+template <class F>
+void Scheduler::to_holders(TaskId t, F&& write) {
+    if (owner_[t] != kEverywhere) {
+        auto w = outbox_.to(owner_[t]);
+        write(w);
+        return;
+    }
+    for (const auto& worker : workers_) {
+        auto w = outbox_.to(worker.rank);
+        write(w);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -363,15 +405,19 @@ void Scheduler::handle(const Envelope& env) {
 void Scheduler::on_done(int rank, std::uint64_t key, std::uint64_t nbytes, double seconds,
                         std::optional<Bytes> result) {
     const TaskId t = static_cast<TaskId>(key);
-    if (!is_current_key(key) || state_[t] != State::kProcessing) {
+    const bool current = is_current_key(key);
+    if (current && (flags_[t] & kCollective) && collective_pending_.count(t)) {
+        if (!collective_reported(rank, t) || state_[t] != State::kProcessing) return;
+    } else if (!current || state_[t] != State::kProcessing) {
         auto w = outbox_.to(rank);  // not ours any more: free it
         w.pod(Op::kRelease);
         w.pod(key);
         return;
+    } else {
+        auto& w = workers_[static_cast<std::size_t>(rank - 1)];
+        --w.in_flight;
+        --in_flight_;
     }
-    auto& w = workers_[static_cast<std::size_t>(rank - 1)];
-    --w.in_flight;
-    --in_flight_;
     ++finished_;
     state_[t] = State::kMemory;
     nbytes_[t] = nbytes;
@@ -395,7 +441,9 @@ void Scheduler::on_done(int rank, std::uint64_t key, std::uint64_t nbytes, doubl
 void Scheduler::on_failed(int rank, std::uint64_t key, std::string message) {
     const TaskId t = static_cast<TaskId>(key);
     if (!is_current_key(key)) return;
-    if (state_[t] == State::kProcessing) {
+    if ((flags_[t] & kCollective) && collective_pending_.count(t)) {
+        collective_reported(rank, t);  // the first failure fails it; later reports only count
+    } else if (state_[t] == State::kProcessing) {
         --workers_[static_cast<std::size_t>(rank - 1)].in_flight;
         --in_flight_;
     }
@@ -433,9 +481,11 @@ void Scheduler::maybe_release(TaskId t) {
     if (state_[t] != State::kMemory || dependents_[t] != 0 || holds_[t] != 0) return;
     state_[t] = State::kReleased;
     results_.erase(t);
-    auto w = outbox_.to(owner_[t]);
-    w.pod(Op::kRelease);
-    w.pod(task_key(graph_->epoch, t));
+    const auto key = task_key(graph_->epoch, t);
+    to_holders(t, [key](ByteWriter& w) {
+        w.pod(Op::kRelease);
+        w.pod(key);
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -444,7 +494,7 @@ void Scheduler::maybe_release(TaskId t) {
 void Scheduler::request_result(TaskId t) {
     if (results_.count(t) || (flags_[t] & kFetching)) return;
     flags_[t] |= kFetching;
-    auto w = outbox_.to(owner_[t]);
+    auto w = outbox_.to(owner_[t] == kEverywhere ? workers_.front().rank : owner_[t]);
     w.pod(Op::kFetch);
     w.pod(task_key(graph_->epoch, t));
 }

@@ -80,6 +80,8 @@ private:
     static constexpr std::uint8_t kLinked = 1;      // edges in the dependents lists
     static constexpr std::uint8_t kWantResult = 2;  // ship the result to rank 0 with kDone
     static constexpr std::uint8_t kFetching = 4;    // kFetch sent for the result
+    static constexpr std::uint8_t kCollective = 8;  // runs on every worker (Placement::kCollective)
+    static constexpr std::int32_t kEverywhere = -2;  // owner_ of a collective's result
     static constexpr std::uint32_t kNoEdge = 0xffffffffu;
 
     struct WorkerSlot {
@@ -103,6 +105,13 @@ private:
     bool fill(WorkerSlot& w);
     bool steal_for(WorkerSlot& w);
     void assign(WorkerSlot& w, TaskId t);
+    /// A collective goes to every worker at once, whatever their queues hold.
+    void assign_everywhere(TaskId t);
+    /// A worker's report on a collective; true once every worker has reported.
+    bool collective_reported(int rank, TaskId t);
+    /// Sends a record to the holder of t's result, or to every worker for a collective's.
+    template <class F>
+    void to_holders(TaskId t, F&& write);
     std::uint32_t capacity() const;
 
     /// One round: receive and handle what arrived, dispatch, flush. Sleeps (backs off) if
@@ -147,6 +156,7 @@ private:
     std::uint32_t in_flight_ = 0;
     double mean_task_seconds_ = -1.0;
 
+    std::unordered_map<TaskId, std::uint32_t> collective_pending_;  // workers yet to report
     std::unordered_map<TaskId, Bytes> results_;
     std::unordered_map<TaskId, Failure> failures_;
 

@@ -175,10 +175,15 @@ void Worker::on_assign(ByteReader& r) {
     const bool ready = t.missing == 0;
     const std::uint64_t priority = t.priority;
     tasks_.emplace(key, std::move(t));
-    if (!missing_here.empty())
+    if (!missing_here.empty()) {
         fail(key, "input " + missing_here + " is not held on rank " + std::to_string(comm_.rank()));
-    else if (ready)
+    } else if (FunctionRegistry::instance().get(tasks_.at(key).fn).placement == Placement::kCollective) {
+        // Every worker runs collectives as they arrive, so all run them in the same order.
+        if (!ready) fail(key, "internal: a collective task's inputs must be held everywhere");
+        else start_task(key);  // placement keeps it on this thread, even beside a running task
+    } else if (ready) {
         ready_.emplace(priority, key);
+    }
 }
 
 void Worker::on_release(std::uint64_t key) {
@@ -246,73 +251,70 @@ bool Worker::start_ready_tasks() {
     while (!ready_.empty() && !running_) {
         const auto key = ready_.top().second;
         ready_.pop();
-        auto it = tasks_.find(key);
-        if (it == tasks_.end()) continue;  // failed meanwhile
-        Task& t = it->second;
-        const FunctionInfo& info = FunctionRegistry::instance().get(t.fn);
-        std::vector<SharedBytes> held;  // the stored inputs, alive and pinned while the task runs
-        std::string lost;
-        for (const auto& in : t.inputs) {
-            if (!in.is_task) continue;
-            SharedBytes d;
-            try {
-                d = store_.get(in.key);
-            } catch (const std::exception& e) {
-                lost = e.what();
-                break;
-            }
-            if (!d) {
-                lost = "input " + std::to_string(in.key) + " is no longer held on rank " +
-                       std::to_string(comm_.rank());
-                break;
-            }
-            store_.pin(in.key);
-            held.push_back(std::move(d));
-        }
+        if (!tasks_.count(key)) continue;  // failed meanwhile
         worked = true;
-        if (!lost.empty()) {
-            fail(key, lost);
-            continue;
-        }
-        // The task stays in tasks_ (a node container) until complete(), so `t` outlives the job.
-        auto job = [&info, &t, held = std::move(held), this](Outcome& out) {
-            out = Outcome{};
-            out.start_ns = now_ns();
-            std::vector<ArgView> views;
-            views.reserve(t.inputs.size());
-            std::size_t h = 0;
-            for (const auto& in : t.inputs) {
-                if (in.is_task) {
-                    views.push_back({held[h]->data(), held[h]->size(), &held[h]});
-                    ++h;
-                } else {
-                    views.push_back({in.literal.data(), in.literal.size(), nullptr});
-                }
-            }
-            try {
-                info.invoke(views, out.result);
-            } catch (const std::exception& e) {
-                out.failed = true;
-                out.error = e.what();
-            } catch (...) {
-                out.failed = true;
-                out.error = "unknown exception (not derived from std::exception)";
-            }
-            out.end_ns = now_ns();
-        };
-        const double known = fn_seconds_[t.fn];
-        if (known >= 0 && known < kInlineSeconds) {
-            Outcome out;
-            job(out);
-            complete(key, out, 1);
-            if (std::chrono::steady_clock::now() > budget_end) break;
-        } else {
-            running_ = true;
-            running_key_ = key;
-            executor_.start([job = std::move(job), this] { job(running_outcome_); });
-        }
+        if (start_task(key) && std::chrono::steady_clock::now() > budget_end) break;
     }
     return worked;
+}
+
+bool Worker::start_task(std::uint64_t key) {
+    Task& t = tasks_.at(key);
+    const FunctionInfo& info = FunctionRegistry::instance().get(t.fn);
+    std::vector<SharedBytes> held;  // the stored inputs, alive and pinned while the task runs
+    for (const auto& in : t.inputs) {
+        if (!in.is_task) continue;
+        SharedBytes d;
+        try {
+            d = store_.get(in.key);
+        } catch (const std::exception& e) {
+            fail(key, e.what());
+            return true;
+        }
+        if (!d) {
+            fail(key, "input " + std::to_string(in.key) + " is no longer held on rank " + std::to_string(comm_.rank()));
+            return true;
+        }
+        store_.pin(in.key);
+        held.push_back(std::move(d));
+    }
+    // The task stays in tasks_ (a node container) until complete(), so `t` outlives the job.
+    auto job = [&info, &t, held = std::move(held), this](Outcome& out) {
+        out = Outcome{};
+        out.start_ns = now_ns();
+        std::vector<ArgView> views;
+        views.reserve(t.inputs.size());
+        std::size_t h = 0;
+        for (const auto& in : t.inputs) {
+            if (in.is_task) {
+                views.push_back({held[h]->data(), held[h]->size(), &held[h]});
+                ++h;
+            } else {
+                views.push_back({in.literal.data(), in.literal.size(), nullptr});
+            }
+        }
+        try {
+            info.invoke(views, out.result);
+        } catch (const std::exception& e) {
+            out.failed = true;
+            out.error = e.what();
+        } catch (...) {
+            out.failed = true;
+            out.error = "unknown exception (not derived from std::exception)";
+        }
+        out.end_ns = now_ns();
+    };
+    const double known = fn_seconds_[t.fn];
+    if (info.placement != Placement::kAnyThread || (known >= 0 && known < kInlineSeconds)) {
+        Outcome out;
+        job(out);
+        complete(key, out, 1);
+        return true;
+    }
+    running_ = true;
+    running_key_ = key;
+    executor_.start([job = std::move(job), this] { job(running_outcome_); });
+    return false;
 }
 
 void Worker::forget_inputs(const Task& task) {

@@ -92,6 +92,8 @@ private:
     void on_data(int source, std::uint64_t key, Bytes data);
     void on_missing(int source, std::uint64_t key);
     bool start_ready_tasks();
+    /// Runs a task whose inputs are local: inline (returns true) or on the executor (false).
+    bool start_task(std::uint64_t key);
     void complete(std::uint64_t key, Outcome& outcome, std::uint32_t thread);
     void fail(std::uint64_t key, const std::string& message);
     void forget_inputs(const Task& task);

@@ -43,3 +43,8 @@ TEST(ArrayMpi, ReductionsAreBitwiseTheSameAsOnOneWorker) {
 }
 
 }  // namespace
+
+namespace {
+TEST(ArrayMpi, Hdf5RoundTrip) { array_scenarios::hdf5_round_trip("mpi"); }
+TEST(ArrayMpi, Hdf5Errors) { array_scenarios::hdf5_errors("mpi"); }
+}  // namespace

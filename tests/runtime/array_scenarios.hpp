@@ -4,6 +4,8 @@
 // (array_test) and over MPI with 1, 3 and 4 ranks (array_mpi_test).
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <filesystem>
 #include <limits>
 
 #include "runtime/array_reference.hpp"
@@ -205,6 +207,61 @@ inline void seed_expressions() {
     const Ref prod = reference::matmul(a, reference::unary(reference::transpose(a), [](double v) { return v + 1; }));
     const Ref centred = reference::unary(prod, [&](double v) { return v - reference::mean(a.v); });
     EXPECT_NEAR((x.dot(x.T() + 1) - x.mean()).std().item<double>(), std::sqrt(reference::var(centred.v)), 1e-10);
+}
+
+}  // namespace array_scenarios
+
+namespace array_scenarios {
+
+inline std::string temp_path(const std::string& name) { return ::testing::TempDir() + "tessera_" + name; }
+
+inline void hdf5_round_trip(const std::string& tag) {
+    const std::string path = temp_path("round_trip_" + tag + ".h5");
+    std::remove(path.c_str());
+    const Array x = random::random({37, 29}, ChunkSpec({10, 8}), 9);
+    const Array n = arange(0, 12, 1, ChunkSpec(5)).astype(DType::kInt32);
+    Hdf5WriteOptions options;
+    options.attributes["x"]["units"] = std::string("metres");
+    options.attributes["x"]["scale"] = 2.5;
+    to_hdf5(path, {{"x", x}, {"group/n", n}, {"flags", x > 0.5}}, options);
+    // Read back with other chunks; the values and dtypes are the same.
+    const Array y = from_hdf5(path, "/x", ChunkSpec({7, 29}));
+    EXPECT_EQ(y.shape(), (Shape{37, 29}));
+    EXPECT_EQ(y.compute(), x.compute());
+    EXPECT_EQ(from_hdf5(path, "/group/n").dtype(), DType::kInt32);
+    EXPECT_EQ(from_hdf5(path, "/group/n").compute(), n.compute());
+    EXPECT_EQ(from_hdf5(path, "/flags").dtype(), DType::kBool);
+    EXPECT_EQ(from_hdf5(path, "/flags").compute(), (x > 0.5).compute());
+    // Default chunks are whole multiples of the file's HDF5 chunks (10 x 8 here) or whole
+    // dimensions; this small dataset fits one block.
+    EXPECT_EQ(from_hdf5(path, "/x").chunks(), (Chunks{{37}, {29}}));
+    // A reduction straight off the file.
+    EXPECT_NEAR(from_hdf5(path, "/x").mean({0}).sum().item<double>(), x.mean({0}).sum().item<double>(), 1e-12);
+}
+
+inline void hdf5_errors(const std::string& tag) {
+    const std::string path = temp_path("errors_" + tag + ".h5");
+    to_hdf5(path, {{"a", ones({3}, ChunkSpec(2))}, {"b", zeros({2, 2}, ChunkSpec(1))}});
+    try {
+        from_hdf5(path, "/c");
+        ADD_FAILURE() << "missing dataset accepted";
+    } catch (const UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find("no dataset '/c' in " + path + " (it has: /a, /b)"), std::string::npos) << e.what();
+    }
+    try {
+        from_hdf5(path + ".missing", "/a");
+        ADD_FAILURE() << "missing file accepted";
+    } catch (const UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find(path + ".missing"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(to_hdf5("/no/such/dir/out.h5", {{"a", ones({3})}}), UsageError);
+    // A failing computation leaves neither the output nor its temporary behind.
+    const std::string failed = temp_path("failed_" + tag + ".h5");
+    std::remove(failed.c_str());
+    EXPECT_THROW(to_hdf5(failed, {{"ok", ones({4}, ChunkSpec(2))}, {"bad", zeros({0}, ChunkSpec(1)).argmin()}}), TaskError);
+    EXPECT_FALSE(std::filesystem::exists(failed));
+    for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(failed).parent_path()))
+        EXPECT_EQ(entry.path().string().find(failed + ".tessera-tmp"), std::string::npos) << entry.path();
 }
 
 }  // namespace array_scenarios

@@ -34,3 +34,8 @@ INSTANTIATE_TEST_SUITE_P(Workers, ArrayTest, ::testing::Values(1, 3),
                          [](const auto& param_info) { return std::to_string(param_info.param) + "workers"; });
 
 }  // namespace
+
+namespace {
+TEST_P(ArrayTest, Hdf5RoundTrip) { array_scenarios::hdf5_round_trip("local" + std::to_string(GetParam())); }
+TEST_P(ArrayTest, Hdf5Errors) { array_scenarios::hdf5_errors("local" + std::to_string(GetParam())); }
+}  // namespace

@@ -2,6 +2,7 @@
 // The lazy array graph: one node per operation (a whole-array layer, not a task per chunk).
 // Nodes are immutable and shared; Materializer turns them into chunk tasks at compute time.
 #include <memory>
+#include <string>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -25,6 +26,10 @@ struct CreateParams {
 };
 struct FromBufferParams {
     std::shared_ptr<const Buffer> data;
+};
+struct FromHdf5Params {
+    std::string path;
+    std::string dataset;
 };
 struct ElementwiseParams {
     kernels::Op op;
@@ -62,14 +67,15 @@ struct MatmulParams {};
 struct ArrayNode {
     enum class Kind {
         kCreate, kFromBuffer, kElementwise, kReduce, kTranspose, kSlice, kConcatenate, kRelabel,
-        kBroadcast, kReshape, kRechunk, kMatmul,
+        kBroadcast, kReshape, kRechunk, kMatmul, kFromHdf5,
     } kind;
     DType dtype;
     Shape shape;
     Chunks chunks;
     std::vector<NodePtr> inputs;
     std::variant<CreateParams, FromBufferParams, ElementwiseParams, ReduceParams, TransposeParams, SliceParams,
-                 ConcatenateParams, RelabelParams, BroadcastParams, ReshapeParams, RechunkParams, MatmulParams>
+                 ConcatenateParams, RelabelParams, BroadcastParams, ReshapeParams, RechunkParams, MatmulParams,
+                 FromHdf5Params>
         params;
 };
 
@@ -87,17 +93,21 @@ public:
     explicit Materializer(GraphState& graph) : g_(graph) {}
     /// Task ids of the node's blocks, row-major over its chunk grid.
     const std::vector<TaskId>& blocks(const NodePtr& node);
+    /// Tasks that must also run for the blocks to be complete (closing the files read).
+    const std::vector<TaskId>& finishers() const { return finishers_; }
+    TaskId add(const char* function, const Bytes& spec, const std::vector<TaskId>& inputs);
 
 private:
     std::vector<TaskId> build(const NodePtr& node);
     std::vector<TaskId> build_elementwise(const NodePtr& node);
     std::vector<TaskId> build_reduce(const NodePtr& node);
     std::vector<TaskId> build_matmul(const NodePtr& node);
-    TaskId add(const char* function, const Bytes& spec, const std::vector<TaskId>& inputs);
+    std::vector<TaskId> build_from_hdf5(const NodePtr& node);
 
     GraphState& g_;
     // Node -> its blocks; references into it stay valid as it grows.
     std::unordered_map<const ArrayNode*, std::vector<TaskId>> done_;
+    std::vector<TaskId> finishers_;
 };
 
 }  // namespace tessera::detail

@@ -3,6 +3,7 @@
 // blocks. Written by the Materializer on rank 0, read by the task on a worker; each spec has
 // write() and read() side by side so the two cannot drift apart.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "tessera/kernels/create.hpp"
@@ -154,6 +155,75 @@ struct MatmulSpec {
     static MatmulSpec read(ByteReader& r) {
         MatmulSpec s;
         s.dtype = r.pod<kernels::DType>(); s.shape = read_vec(r); s.terms = r.pod<std::int64_t>();
+        return s;
+    }
+};
+
+inline void write_string(ByteWriter& w, const std::string& s) {
+    w.pod<std::uint64_t>(s.size());
+    w.write(s.data(), s.size());
+}
+inline std::string read_string(ByteReader& r) {
+    const auto n = r.pod<std::uint64_t>();
+    return std::string(r.take(n), n);
+}
+
+/// Opening (collective) and closing an HDF5 file under a token.
+struct Hdf5FileSpec {
+    std::uint64_t token = 0;
+    std::string path;
+    std::uint8_t create = 0;
+    struct Dataset {
+        std::string name;
+        std::vector<std::int64_t> shape, chunks;
+        kernels::DType dtype;
+        std::int32_t gzip = 0;
+        std::vector<std::pair<std::string, std::string>> text_attributes;
+        std::vector<std::pair<std::string, double>> float_attributes;
+        std::vector<std::pair<std::string, std::int64_t>> int_attributes;
+    };
+    std::vector<Dataset> datasets;
+    void write(ByteWriter& w) const {
+        w.pod(token); write_string(w, path); w.pod(create); w.pod<std::uint64_t>(datasets.size());
+        for (const auto& d : datasets) {
+            write_string(w, d.name); write_vec(w, d.shape); write_vec(w, d.chunks); w.pod(d.dtype); w.pod(d.gzip);
+            w.pod<std::uint64_t>(d.text_attributes.size());
+            for (const auto& [k, v] : d.text_attributes) { write_string(w, k); write_string(w, v); }
+            w.pod<std::uint64_t>(d.float_attributes.size());
+            for (const auto& [k, v] : d.float_attributes) { write_string(w, k); w.pod(v); }
+            w.pod<std::uint64_t>(d.int_attributes.size());
+            for (const auto& [k, v] : d.int_attributes) { write_string(w, k); w.pod(v); }
+        }
+    }
+    static Hdf5FileSpec read(ByteReader& r) {
+        Hdf5FileSpec s;
+        s.token = r.pod<std::uint64_t>(); s.path = read_string(r); s.create = r.pod<std::uint8_t>();
+        s.datasets.resize(r.pod<std::uint64_t>());
+        for (auto& d : s.datasets) {
+            d.name = read_string(r); d.shape = read_vec(r); d.chunks = read_vec(r); d.dtype = r.pod<kernels::DType>();
+            d.gzip = r.pod<std::int32_t>();
+            d.text_attributes.resize(r.pod<std::uint64_t>());
+            for (auto& [k, v] : d.text_attributes) { k = read_string(r); v = read_string(r); }
+            d.float_attributes.resize(r.pod<std::uint64_t>());
+            for (auto& [k, v] : d.float_attributes) { k = read_string(r); v = r.pod<double>(); }
+            d.int_attributes.resize(r.pod<std::uint64_t>());
+            for (auto& [k, v] : d.int_attributes) { k = read_string(r); v = r.pod<std::int64_t>(); }
+        }
+        return s;
+    }
+};
+
+/// One hyperslab of a dataset of an open file.
+struct Hdf5BlockSpec {
+    std::uint64_t token = 0;
+    std::string dataset;
+    std::vector<std::int64_t> offset, shape;
+    kernels::DType dtype;
+    void write(ByteWriter& w) const { w.pod(token); write_string(w, dataset); write_vec(w, offset); write_vec(w, shape); w.pod(dtype); }
+    static Hdf5BlockSpec read(ByteReader& r) {
+        Hdf5BlockSpec s;
+        s.token = r.pod<std::uint64_t>(); s.dataset = read_string(r); s.offset = read_vec(r); s.shape = read_vec(r);
+        s.dtype = r.pod<kernels::DType>();
         return s;
     }
 };

@@ -169,6 +169,7 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
         case Kind::kElementwise: return build_elementwise(node);
         case Kind::kReduce: return build_reduce(node);
         case Kind::kMatmul: return build_matmul(node);
+        case Kind::kFromHdf5: return build_from_hdf5(node);
         case Kind::kTranspose: {
             const auto& perm = std::get<TransposeParams>(n.params).perm;
             const auto& in = blocks(n.inputs[0]);
@@ -448,7 +449,10 @@ std::vector<Buffer> compute(const std::vector<Array>& arrays) {
         const auto& ids = m.blocks(a.node());
         targets.insert(targets.end(), ids.begin(), ids.end());
     }
-    const auto results = detail::compute(*g, targets);
+    const std::size_t blocks = targets.size();
+    targets.insert(targets.end(), m.finishers().begin(), m.finishers().end());
+    auto results = detail::compute(*g, targets);
+    results.resize(blocks);
     std::vector<Buffer> out;
     std::size_t k = 0;
     for (const auto& a : arrays) {

@@ -8,6 +8,7 @@
 //   double s = y.std().item<double>();
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -220,6 +221,30 @@ Array stack(const std::vector<Array>& arrays, int axis = 0);
 Array matmul(const Array& a, const Array& b);
 /// np.tensordot with explicit axes of a and b to contract.
 Array tensordot(const Array& a, const Array& b, const std::vector<int>& a_axes, const std::vector<int>& b_axes);
+
+/// An HDF5 dataset as an array. Files are opened by all workers together (MPI-IO) and blocks
+/// read as independent hyperslabs. Default chunks are whole multiples of the dataset's HDF5
+/// chunks, about 128 MiB each. Missing files and datasets, and element types tessera cannot
+/// hold, are reported here, when the graph is built.
+Array from_hdf5(const std::string& path, const std::string& dataset,
+                std::optional<ChunkSpec> chunks = std::nullopt);
+
+using Hdf5Attribute = std::variant<double, std::int64_t, std::string>;
+
+struct Hdf5WriteOptions {
+    /// Deflate level 1-9 for every dataset, 0 for none. Compressed datasets can only be written
+    /// by one-process jobs for now (parallel HDF5 compresses only with collective writes).
+    int gzip = 0;
+    /// Attributes per dataset name.
+    std::map<std::string, std::map<std::string, Hdf5Attribute>> attributes;
+};
+
+/// Computes the arrays and writes them as datasets of a new HDF5 file, in one pass that shares
+/// their common work. Datasets are chunked like the arrays. The file is written under a
+/// temporary name and renamed into place only when complete, so a failed job never leaves a
+/// file that looks whole.
+void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, Array>>& datasets,
+             const Hdf5WriteOptions& options = {});
 
 /// Computes several arrays at once, sharing their common work.
 std::vector<Buffer> compute(const std::vector<Array>& arrays);

@@ -24,6 +24,16 @@ struct ArgView {
     const SharedBytes* owner = nullptr;
 };
 
+/// Where a worker runs a function.
+enum class Placement : std::uint8_t {
+    kAnyThread,       // the executor thread (or inline when it is known to be short)
+    kProgressThread,  // always on the thread that does MPI (HDF5 with MPI-IO)
+    kCollective,      // on every worker at once, on the progress thread, in the same order
+                      // everywhere (opening and closing parallel files); each worker keeps its
+                      // own copy of the result, and only literal and collective inputs are passed
+                      // (other inputs only order it after them)
+};
+
 struct FunctionInfo {
     std::string name;
     std::vector<std::string> arg_types;  // demangled, for build-time checks and messages
@@ -32,6 +42,7 @@ struct FunctionInfo {
     std::function<void(std::span<const ArgView> args, Bytes& out)> invoke;
     /// Whether the function takes any number of arguments (raw functions of the collections).
     bool variadic = false;
+    Placement placement = Placement::kAnyThread;
     FunctionId id = 0;
 };
 
@@ -60,7 +71,8 @@ private:
 /// Registers a function that sees its encoded arguments as they are: the collections (arrays)
 /// use these for chunk kernels with any number of inputs. Call at namespace scope.
 const FunctionInfo& register_raw_function(std::string name,
-                                          std::function<void(std::span<const ArgView>, Bytes&)> fn);
+                                          std::function<void(std::span<const ArgView>, Bytes&)> fn,
+                                          Placement placement = Placement::kAnyThread);
 
 /// Up to `count` registered names closest to `name` by edit distance, for "did you mean".
 std::vector<std::string> closest_names(std::string_view name,

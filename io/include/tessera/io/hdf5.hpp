@@ -1,0 +1,61 @@
+#pragma once
+// Parallel HDF5 for chunked arrays. inspect() reads a dataset's metadata (driver side, when a
+// graph is built). Files are opened by every worker at once (collective over the worker
+// communicator, MPI-IO driver) under a token, read and written by hyperslab from tasks, and
+// closed by every worker at once. Without a communicator (a one-process job) the default driver
+// is used and one handle is shared by the process's worker threads.
+//
+// Thread contract: HDF5 is not thread-safe in this build; every function here takes one
+// process-wide lock. With MPI-IO, call them from the thread that initialised MPI.
+#include <mpi.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "tessera/io/io_error.hpp"
+#include "tessera/kernels/buffer.hpp"
+
+namespace tessera::io {
+
+struct DatasetInfo {
+    kernels::Shape shape;
+    kernels::DType dtype;
+    kernels::Shape chunks;  // HDF5 chunk dimensions; empty for a contiguous dataset
+    int gzip = 0;           // deflate level, 0 when uncompressed
+};
+
+/// Shape, dtype and layout of `dataset` in `path`. IoError names the file or the dataset (with
+/// the datasets the file does have) or the unsupported type.
+DatasetInfo inspect(const std::string& path, const std::string& dataset);
+
+/// Every dataset path ("/group/name") of a file with its info, for listings.
+std::vector<std::pair<std::string, DatasetInfo>> list_datasets(const std::string& path);
+
+using AttributeValue = std::variant<double, std::int64_t, std::string>;
+
+struct DatasetToCreate {
+    std::string name;
+    kernels::Shape shape;
+    kernels::DType dtype;
+    kernels::Shape chunks;  // HDF5 chunk dimensions
+    int gzip = 0;
+    std::map<std::string, AttributeValue> attributes;
+};
+
+/// Collective over `comm` (MPI_COMM_NULL: this process only, shared by its threads): opens
+/// `path` for reading, or creates it with `create` datasets, under `token`.
+void open_file(std::uint64_t token, const std::string& path, bool create, const std::vector<DatasetToCreate>& datasets,
+               MPI_Comm comm);
+/// Independent hyperslab I/O on a file opened under `token`.
+kernels::Buffer read_block(std::uint64_t token, const std::string& dataset, const std::vector<std::int64_t>& offset,
+                           const kernels::Shape& shape, kernels::DType dtype);
+void write_block(std::uint64_t token, const std::string& dataset, const std::vector<std::int64_t>& offset,
+                 const kernels::Buffer& block);
+/// Collective like open_file; closes the datasets and the file of `token` (once every thread of
+/// the process that opened it has closed it).
+void close_file(std::uint64_t token);
+
+}  // namespace tessera::io

@@ -1,0 +1,315 @@
+#include "tessera/io/hdf5.hpp"
+
+#include <hdf5.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+namespace tessera::io {
+
+namespace {
+
+std::mutex& hdf5_lock() {
+    static std::mutex m;
+    return m;
+}
+
+/// The innermost message of HDF5's error stack, the part a user can act on.
+std::string hdf5_message() {
+    std::string message;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD,
+             [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
+                 if (n == 0 && e->desc) *static_cast<std::string*>(out) = e->desc;
+                 return 0;
+             },
+             &message);
+    H5Eclear2(H5E_DEFAULT);
+    return message.empty() ? "HDF5 error" : message;
+}
+
+/// Checks an HDF5 return value (negative: failure) and throws IoError naming what failed.
+hid_t check(hid_t id, const std::string& what) {
+    if (id < 0) throw IoError(what + ": " + hdf5_message());
+    return id;
+}
+
+/// Closes an HDF5 identifier when it goes out of scope.
+struct Id {
+    hid_t id = -1;
+    herr_t (*close)(hid_t) = nullptr;
+    Id() = default;
+    Id(hid_t i, herr_t (*c)(hid_t)) : id(i), close(c) {}
+    Id(Id&& o) noexcept : id(o.id), close(o.close) { o.id = -1; }
+    Id& operator=(Id&& o) noexcept {
+        std::swap(id, o.id);
+        std::swap(close, o.close);
+        return *this;
+    }
+    ~Id() {
+        if (id >= 0 && close) close(id);
+    }
+    operator hid_t() const { return id; }  // NOLINT
+};
+
+void quiet_hdf5() {
+    static std::once_flag once;
+    std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });  // errors come back as IoError
+}
+
+/// h5py stores bools as an int8 enum {FALSE, TRUE}; tessera writes them the same way.
+Id bool_type() {
+    Id t(H5Tenum_create(H5T_NATIVE_INT8), H5Tclose);
+    std::int8_t v = 0;
+    H5Tenum_insert(t, "FALSE", &v);
+    v = 1;
+    H5Tenum_insert(t, "TRUE", &v);
+    return t;
+}
+
+Id memory_type(kernels::DType d) {
+    switch (d) {
+        case kernels::DType::kFloat64: return Id(H5Tcopy(H5T_NATIVE_DOUBLE), H5Tclose);
+        case kernels::DType::kFloat32: return Id(H5Tcopy(H5T_NATIVE_FLOAT), H5Tclose);
+        case kernels::DType::kInt64: return Id(H5Tcopy(H5T_NATIVE_INT64), H5Tclose);
+        case kernels::DType::kInt32: return Id(H5Tcopy(H5T_NATIVE_INT32), H5Tclose);
+        case kernels::DType::kBool: return bool_type();
+    }
+    throw IoError("unknown dtype");
+}
+
+/// The tessera dtype a file type is read as; IoError for types tessera cannot hold.
+kernels::DType dtype_of(hid_t type, const std::string& where) {
+    const H5T_class_t cls = H5Tget_class(type);
+    const std::size_t size = H5Tget_size(type);
+    if (cls == H5T_FLOAT) return size > 4 ? kernels::DType::kFloat64 : kernels::DType::kFloat32;
+    if (cls == H5T_INTEGER) {
+        const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
+        if (size == 8 && !is_signed)
+            throw IoError(where + " holds unsigned 64-bit integers, which tessera cannot hold (int64 is the widest)");
+        if (size == 8 || (size == 4 && !is_signed)) return kernels::DType::kInt64;
+        return kernels::DType::kInt32;
+    }
+    if (cls == H5T_ENUM && size == 1) return kernels::DType::kBool;
+    throw IoError(where + " has an unsupported element type (tessera reads floats, integers and h5py's bool enum)");
+}
+
+DatasetInfo describe(hid_t dset, const std::string& where) {
+    DatasetInfo info;
+    Id type(check(H5Dget_type(dset), where), H5Tclose);
+    info.dtype = dtype_of(type, where);
+    Id space(check(H5Dget_space(dset), where), H5Sclose);
+    const int nd = H5Sget_simple_extent_ndims(space);
+    std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(nd, 0)));
+    H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+    info.shape.assign(dims.begin(), dims.end());
+    Id plist(check(H5Dget_create_plist(dset), where), H5Pclose);
+    if (H5Pget_layout(plist) == H5D_CHUNKED) {
+        std::vector<hsize_t> c(dims.size());
+        H5Pget_chunk(plist, nd, c.data());
+        info.chunks.assign(c.begin(), c.end());
+    }
+    const int filters = H5Pget_nfilters(plist);
+    for (int i = 0; i < filters; ++i) {
+        unsigned flags = 0, values[8];
+        std::size_t n = 8;
+        if (H5Pget_filter2(plist, static_cast<unsigned>(i), &flags, &n, values, 0, nullptr, nullptr) == H5Z_FILTER_DEFLATE)
+            info.gzip = n > 0 ? static_cast<int>(values[0]) : 1;
+    }
+    return info;
+}
+
+Id open_read_only(const std::string& path) {
+    std::FILE* probe = std::fopen(path.c_str(), "rb");
+    if (!probe) throw IoError("cannot open " + path + ": " + std::strerror(errno));
+    std::fclose(probe);
+    if (H5Fis_hdf5(path.c_str()) <= 0) throw IoError(path + " is not an HDF5 file");
+    return Id(check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "cannot open " + path), H5Fclose);
+}
+
+void collect_datasets(hid_t file, std::vector<std::pair<std::string, DatasetInfo>>& out, const std::string& path) {
+    struct Visit {
+        std::vector<std::pair<std::string, DatasetInfo>>* out;
+        std::string path;
+    } visit{&out, path};
+    H5Lvisit(file, H5_INDEX_NAME, H5_ITER_NATIVE,
+             [](hid_t group, const char* name, const H5L_info_t*, void* data) -> herr_t {
+                 auto* v = static_cast<Visit*>(data);
+                 Id obj(H5Oopen(group, name, H5P_DEFAULT), H5Oclose);
+                 if (obj.id < 0 || H5Iget_type(obj) != H5I_DATASET) {
+                     H5Eclear2(H5E_DEFAULT);
+                     return 0;
+                 }
+                 try {
+                     v->out->emplace_back(std::string("/") + name, describe(obj, v->path + ":/" + name));
+                 } catch (const IoError&) {
+                     // a dataset of a type tessera cannot read is left out of listings
+                 }
+                 return 0;
+             },
+             &visit);
+}
+
+struct OpenFile {
+    Id file;
+    std::unordered_map<std::string, Id> datasets;
+    int users = 0;  // threads of this process that opened it (in-process workers)
+    bool collective = false;
+};
+
+std::unordered_map<std::uint64_t, std::unique_ptr<OpenFile>>& open_files() {
+    static std::unordered_map<std::uint64_t, std::unique_ptr<OpenFile>> files;
+    return files;
+}
+
+OpenFile& file_of(std::uint64_t token) {
+    auto it = open_files().find(token);
+    if (it == open_files().end()) throw IoError("internal: HDF5 file " + std::to_string(token) + " is not open here");
+    return *it->second;
+}
+
+hid_t dataset_of(OpenFile& f, const std::string& name) {
+    auto it = f.datasets.find(name);
+    if (it != f.datasets.end()) return it->second;
+    Id d(check(H5Dopen2(f.file, name.c_str(), H5P_DEFAULT), "cannot open dataset " + name), H5Dclose);
+    return f.datasets.emplace(name, std::move(d)).first->second;
+}
+
+Id hyperslab(hid_t dset, const std::vector<std::int64_t>& offset, const kernels::Shape& shape, Id& memspace) {
+    Id space(check(H5Dget_space(dset), "dataspace"), H5Sclose);
+    std::vector<hsize_t> start(offset.begin(), offset.end()), count(shape.begin(), shape.end());
+    if (!shape.empty())
+        check(H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "hyperslab");
+    memspace = Id(shape.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr),
+                  H5Sclose);
+    return space;
+}
+
+void write_attribute(hid_t obj, const std::string& name, const AttributeValue& value) {
+    Id space(H5Screate(H5S_SCALAR), H5Sclose);
+    if (const auto* s = std::get_if<std::string>(&value)) {
+        Id type(H5Tcopy(H5T_C_S1), H5Tclose);
+        H5Tset_size(type, std::max<std::size_t>(s->size(), 1));
+        Id a(check(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), "attribute " + name), H5Aclose);
+        check(H5Awrite(a, type, s->c_str()), "attribute " + name);
+    } else if (const auto* d = std::get_if<double>(&value)) {
+        Id a(check(H5Acreate2(obj, name.c_str(), H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT), "attribute " + name), H5Aclose);
+        check(H5Awrite(a, H5T_NATIVE_DOUBLE, d), "attribute " + name);
+    } else {
+        const auto i = std::get<std::int64_t>(value);
+        Id a(check(H5Acreate2(obj, name.c_str(), H5T_NATIVE_INT64, space, H5P_DEFAULT, H5P_DEFAULT), "attribute " + name), H5Aclose);
+        check(H5Awrite(a, H5T_NATIVE_INT64, &i), "attribute " + name);
+    }
+}
+
+}  // namespace
+
+DatasetInfo inspect(const std::string& path, const std::string& dataset) {
+    std::lock_guard lock(hdf5_lock());
+    quiet_hdf5();
+    Id file = open_read_only(path);
+    if (H5Lexists(file, dataset.c_str(), H5P_DEFAULT) <= 0) {
+        std::vector<std::pair<std::string, DatasetInfo>> all;
+        collect_datasets(file, all, path);
+        std::string have;
+        for (const auto& [name, info] : all) have += (have.empty() ? "" : ", ") + name;
+        throw IoError("no dataset '" + dataset + "' in " + path + (have.empty() ? " (it has no datasets)" : " (it has: " + have + ")"));
+    }
+    Id d(check(H5Dopen2(file, dataset.c_str(), H5P_DEFAULT), "cannot open " + path + ":" + dataset), H5Dclose);
+    return describe(d, path + ":" + dataset);
+}
+
+std::vector<std::pair<std::string, DatasetInfo>> list_datasets(const std::string& path) {
+    std::lock_guard lock(hdf5_lock());
+    quiet_hdf5();
+    Id file = open_read_only(path);
+    std::vector<std::pair<std::string, DatasetInfo>> out;
+    collect_datasets(file, out, path);
+    return out;
+}
+
+void open_file(std::uint64_t token, const std::string& path, bool create, const std::vector<DatasetToCreate>& datasets,
+               MPI_Comm comm) {
+    std::lock_guard lock(hdf5_lock());
+    quiet_hdf5();
+    auto& files = open_files();
+    if (auto it = files.find(token); it != files.end()) {  // another worker thread of this process
+        ++it->second->users;
+        return;
+    }
+    auto f = std::make_unique<OpenFile>();
+    f->users = 1;
+    f->collective = comm != MPI_COMM_NULL;
+    Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    if (f->collective) check(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL), "MPI-IO file access for " + path);
+    if (create) {
+        f->file = Id(check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "cannot create " + path), H5Fclose);
+        for (const auto& d : datasets) {
+            std::vector<hsize_t> dims(d.shape.begin(), d.shape.end());
+            Id space(d.shape.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                     H5Sclose);
+            Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+            if (!d.chunks.empty() && kernels::shape_size(d.shape) > 0) {
+                std::vector<hsize_t> c(d.chunks.begin(), d.chunks.end());
+                check(H5Pset_chunk(dcpl, static_cast<int>(c.size()), c.data()), "chunked layout for " + d.name);
+                if (d.gzip > 0) check(H5Pset_deflate(dcpl, static_cast<unsigned>(d.gzip)), "gzip for " + d.name);
+            }
+            // Intermediate groups are created as needed, as h5py does.
+            Id lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+            H5Pset_create_intermediate_group(lcpl, 1);
+            Id type = memory_type(d.dtype);
+            Id ds(check(H5Dcreate2(f->file, d.name.c_str(), type, space, lcpl, dcpl, H5P_DEFAULT), "cannot create dataset " + d.name + " in " + path),
+                  H5Dclose);
+            for (const auto& [name, value] : d.attributes) write_attribute(ds, name, value);
+            f->datasets.emplace(d.name, std::move(ds));
+        }
+    } else {
+        f->file = Id(check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl), "cannot open " + path), H5Fclose);
+    }
+    files.emplace(token, std::move(f));
+}
+
+kernels::Buffer read_block(std::uint64_t token, const std::string& dataset, const std::vector<std::int64_t>& offset,
+                           const kernels::Shape& shape, kernels::DType dtype) {
+    std::lock_guard lock(hdf5_lock());
+    OpenFile& f = file_of(token);
+    const hid_t d = dataset_of(f, dataset);
+    Id memspace;
+    Id filespace = hyperslab(d, offset, shape, memspace);
+    kernels::Buffer out(dtype, shape);
+    if (out.size() == 0) return out;
+    Id type = memory_type(dtype);
+    check(H5Dread(d, type, memspace, filespace, H5P_DEFAULT, out.bytes()), "cannot read " + dataset);
+    return out;
+}
+
+void write_block(std::uint64_t token, const std::string& dataset, const std::vector<std::int64_t>& offset,
+                 const kernels::Buffer& block) {
+    std::lock_guard lock(hdf5_lock());
+    OpenFile& f = file_of(token);
+    const hid_t d = dataset_of(f, dataset);
+    if (block.size() == 0) return;
+    Id memspace;
+    Id filespace = hyperslab(d, offset, block.shape(), memspace);
+    Id type = memory_type(block.dtype());
+    check(H5Dwrite(d, type, memspace, filespace, H5P_DEFAULT, block.bytes()), "cannot write " + dataset);
+}
+
+void close_file(std::uint64_t token) {
+    std::lock_guard lock(hdf5_lock());
+    auto& files = open_files();
+    auto it = files.find(token);
+    if (it == files.end()) return;
+    if (--it->second->users > 0) return;
+    auto f = std::move(it->second);
+    files.erase(it);
+    f->datasets.clear();
+    const hid_t file = f->file.id;
+    f->file.id = -1;
+    check(H5Fclose(file), "cannot close the HDF5 file");
+}
+
+}  // namespace tessera::io

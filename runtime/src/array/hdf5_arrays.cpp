@@ -1,0 +1,227 @@
+// Arrays from and to parallel HDF5 files: the open and close phases (collective over the
+// workers), the hyperslab tasks (on each worker's MPI thread), from_hdf5 and to_hdf5.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <random>
+#include <set>
+
+#include "array_node.hpp"
+#include "array_specs.hpp"
+#include "tessera/io/hdf5.hpp"
+#include "tessera/runtime/client.hpp"
+#include "tessera/runtime/function_registry.hpp"
+#include "../worker_communicator.hpp"
+
+namespace tessera {
+
+namespace detail {
+namespace {
+
+void emit(Buffer&& b, Bytes& out) { out = std::move(b).encoded_in_place(); }
+
+Buffer block_of(const ArgView& a) {
+    return a.owner ? Buffer::view_of_encoded(*a.owner) : Buffer::decode(a.data, a.size);
+}
+
+[[maybe_unused]] const auto& open = register_raw_function(
+    "io.h5_open",
+    [](std::span<const ArgView> args, Bytes& out) {
+        ByteReader r(args[0].data, args[0].size);
+        const auto s = Hdf5FileSpec::read(r);
+        std::vector<io::DatasetToCreate> datasets;
+        for (const auto& d : s.datasets) {
+            io::DatasetToCreate c{d.name, d.shape, d.dtype, d.chunks, d.gzip, {}};
+            for (const auto& [k, v] : d.text_attributes) c.attributes[k] = v;
+            for (const auto& [k, v] : d.float_attributes) c.attributes[k] = v;
+            for (const auto& [k, v] : d.int_attributes) c.attributes[k] = v;
+            datasets.push_back(std::move(c));
+        }
+        io::open_file(s.token, s.path, s.create != 0, datasets, worker_communicator());
+        ByteWriter w(out);
+        w.pod(s.token);
+    },
+    Placement::kCollective);
+
+[[maybe_unused]] const auto& close = register_raw_function(
+    "io.h5_close",
+    [](std::span<const ArgView> args, Bytes& out) {
+        ByteReader r(args[1].data, args[1].size);  // the open phase's token
+        io::close_file(r.pod<std::uint64_t>());
+        out.clear();
+    },
+    Placement::kCollective);
+
+[[maybe_unused]] const auto& read = register_raw_function(
+    "array.h5_read",
+    [](std::span<const ArgView> args, Bytes& out) {
+        ByteReader r(args[0].data, args[0].size);
+        const auto s = Hdf5BlockSpec::read(r);
+        emit(io::read_block(s.token, s.dataset, s.offset, s.shape, s.dtype), out);
+    },
+    Placement::kProgressThread);
+
+[[maybe_unused]] const auto& write = register_raw_function(
+    "array.h5_write",
+    [](std::span<const ArgView> args, Bytes& out) {
+        ByteReader r(args[0].data, args[0].size);
+        const auto s = Hdf5BlockSpec::read(r);
+        io::write_block(s.token, s.dataset, s.offset, block_of(args[2]));
+        out.clear();
+    },
+    Placement::kProgressThread);
+
+/// A token no other open file of this job has.
+std::uint64_t new_token() {
+    static std::atomic<std::uint64_t> next{std::random_device{}() * 0x9E3779B97F4A7C15ull};
+    return next.fetch_add(1);
+}
+
+}  // namespace
+
+std::vector<TaskId> Materializer::build_from_hdf5(const NodePtr& node) {
+    const ArrayNode& n = *node;
+    const auto& p = std::get<FromHdf5Params>(n.params);
+    Hdf5FileSpec file;
+    file.token = new_token();
+    file.path = p.path;
+    const TaskId opened = add("io.h5_open", encode_spec(file), {});
+    std::vector<TaskId> out;
+    for (std::int64_t b = 0; b < grid_size(n.chunks); ++b) {
+        const auto c = block_coords(n.chunks, b);
+        Hdf5BlockSpec s{file.token, p.dataset, {}, {}, n.dtype};
+        for (std::size_t d = 0; d < c.size(); ++d) {
+            std::int64_t off = 0;
+            for (std::int64_t k = 0; k < c[d]; ++k) off += n.chunks[d][static_cast<std::size_t>(k)];
+            s.offset.push_back(off);
+            s.shape.push_back(n.chunks[d][static_cast<std::size_t>(c[d])]);
+        }
+        out.push_back(add("array.h5_read", encode_spec(s), {opened}));
+    }
+    // Closing waits for every read; it joins the targets of the computation.
+    std::vector<TaskId> after{opened};
+    after.insert(after.end(), out.begin(), out.end());
+    finishers_.push_back(add("io.h5_close", {}, after));
+    return out;
+}
+
+}  // namespace detail
+
+namespace {
+
+/// Dask-like default chunks for a dataset: whole multiples of its HDF5 chunks, grown one
+/// dimension at a time (from the last, the contiguous one) to about `target` bytes.
+Chunks aligned_chunks(const io::DatasetInfo& info, std::int64_t target) {
+    const std::size_t nd = info.shape.size();
+    Shape block(nd);
+    for (std::size_t d = 0; d < nd; ++d)
+        block[d] = std::max<std::int64_t>(1, std::min(info.chunks.empty() ? info.shape[d] : info.chunks[d], info.shape[d]));
+    if (info.chunks.empty()) return ChunkSpec::automatic(target).normalize(info.shape, info.dtype);
+    const auto bytes = [&] { return kernels::shape_size(block) * static_cast<std::int64_t>(kernels::dtype_size(info.dtype)); };
+    bool grew = true;
+    while (grew) {
+        grew = false;
+        for (std::size_t d = nd; d-- > 0;) {
+            if (block[d] >= info.shape[d] || bytes() * 2 > target) continue;
+            block[d] = std::min(block[d] * 2, info.shape[d]);
+            grew = true;
+        }
+    }
+    std::vector<std::int64_t> per_dim(block.begin(), block.end());
+    return ChunkSpec(per_dim).normalize(info.shape, info.dtype);
+}
+
+}  // namespace
+
+Array from_hdf5(const std::string& path, const std::string& dataset, std::optional<ChunkSpec> chunks) {
+    io::DatasetInfo info;
+    try {
+        info = io::inspect(path, dataset);
+    } catch (const io::IoError& e) {
+        throw UsageError(e.what());
+    }
+    auto n = std::make_shared<detail::ArrayNode>();
+    n->kind = detail::ArrayNode::Kind::kFromHdf5;
+    n->dtype = info.dtype;
+    n->shape = info.shape;
+    n->chunks = chunks ? chunks->normalize(info.shape, info.dtype) : aligned_chunks(info, 128 << 20);
+    n->params = detail::FromHdf5Params{path, dataset};
+    return Array(std::move(n));
+}
+
+void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, Array>>& datasets,
+             const Hdf5WriteOptions& options) {
+    namespace fs = std::filesystem;
+    if (datasets.empty()) throw UsageError("to_hdf5: no datasets to write to " + path);
+    if (options.gzip < 0 || options.gzip > 9) throw UsageError("to_hdf5: gzip level must be 0-9");
+    const fs::path target(path);
+    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    if (!fs::is_directory(dir)) throw UsageError("to_hdf5: directory " + dir.string() + " of " + path + " does not exist");
+    if (access(dir.c_str(), W_OK) != 0) throw UsageError("to_hdf5: cannot write to directory " + dir.string());
+    const std::string temporary = path + ".tessera-tmp-" + std::to_string(getpid());
+
+    detail::Hdf5FileSpec file;
+    file.token = detail::new_token();
+    file.path = temporary;
+    file.create = 1;
+    std::set<std::string> names;
+    for (const auto& [name0, a] : datasets) {
+        const std::string name = name0.empty() || name0[0] != '/' ? "/" + name0 : name0;
+        if (!names.insert(name).second) throw UsageError("to_hdf5: dataset " + name + " given twice");
+        detail::Hdf5FileSpec::Dataset d{name, a.shape(), {}, a.dtype(), options.gzip, {}, {}, {}};
+        for (std::size_t k = 0; k < a.chunks().size(); ++k) d.chunks.push_back(std::max<std::int64_t>(1, a.chunks()[k][0]));
+        if (auto it = options.attributes.find(name0); it != options.attributes.end())
+            for (const auto& [key, value] : it->second) {
+                if (const auto* s = std::get_if<std::string>(&value)) d.text_attributes.emplace_back(key, *s);
+                else if (const auto* f = std::get_if<double>(&value)) d.float_attributes.emplace_back(key, *f);
+                else d.int_attributes.emplace_back(key, std::get<std::int64_t>(value));
+            }
+        file.datasets.push_back(std::move(d));
+    }
+
+    auto g = detail::building_graph();
+    detail::Materializer m(*g);
+    const TaskId opened = m.add("io.h5_open", detail::encode_spec(file), {});
+    std::vector<TaskId> after{opened};
+    for (std::size_t i = 0; i < datasets.size(); ++i) {
+        const Array& a = datasets[i].second;
+        const auto& blocks = m.blocks(a.node());
+        for (std::int64_t b = 0; b < detail::grid_size(a.chunks()); ++b) {
+            const auto c = detail::block_coords(a.chunks(), b);
+            detail::Hdf5BlockSpec s{file.token, file.datasets[i].name, {}, {}, a.dtype()};
+            for (std::size_t d = 0; d < c.size(); ++d) {
+                std::int64_t off = 0;
+                for (std::int64_t k = 0; k < c[d]; ++k) off += a.chunks()[d][static_cast<std::size_t>(k)];
+                s.offset.push_back(off);
+            }
+            after.push_back(m.add("array.h5_write", detail::encode_spec(s), {opened, blocks[static_cast<std::size_t>(b)]}));
+        }
+    }
+    after.insert(after.end(), m.finishers().begin(), m.finishers().end());
+    const TaskId closed = m.add("io.h5_close", {}, after);
+    detail::hold(*g, opened);  // kept until the file is closed, whatever fails
+    try {
+        const TaskId targets[] = {closed};
+        detail::compute(*g, targets);
+    } catch (...) {
+        // Close the file on every worker that opened it, then leave nothing behind.
+        try {
+            const TaskId cleanup[] = {m.add("io.h5_close", {}, {opened})};
+            detail::compute(*g, cleanup);
+        } catch (...) {
+            // the open itself failed: nothing to close
+        }
+        detail::release_hold(*g, opened);
+        std::error_code ignored;
+        fs::remove(temporary, ignored);
+        throw;
+    }
+    detail::release_hold(*g, opened);
+    std::error_code ec;
+    fs::rename(temporary, target, ec);
+    if (ec) throw io::IoError("cannot rename " + temporary + " to " + path + ": " + ec.message());
+}
+
+}  // namespace tessera
