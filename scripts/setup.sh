@@ -15,6 +15,7 @@ packages=(
   nlohmann-json3-dev                    # traces
   librandom123-dev                      # counter-based random numbers (Philox)
   libgtest-dev                          # tests
+  python3-h5py python3-numpy            # tests: outputs checked independently with h5py and NumPy
 )
 missing=()
 for p in "${packages[@]}"; do
