@@ -48,3 +48,8 @@ namespace {
 TEST(ArrayMpi, Hdf5RoundTrip) { array_scenarios::hdf5_round_trip("mpi"); }
 TEST(ArrayMpi, Hdf5Errors) { array_scenarios::hdf5_errors("mpi"); }
 }  // namespace
+
+namespace {
+TEST(ArrayMpi, UserBlockFunctions) { array_scenarios::user_block_functions(); }
+TEST(ArrayMpi, OverlapStencils) { array_scenarios::overlap_stencils(); }
+}  // namespace

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "runtime/array_reference.hpp"
+#include "tessera/kernels/block_ops.hpp"
 #include "tessera/runtime/array.hpp"
 
 namespace array_scenarios {
@@ -262,6 +263,120 @@ inline void hdf5_errors(const std::string& tag) {
     EXPECT_FALSE(std::filesystem::exists(failed));
     for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(failed).parent_path()))
         EXPECT_EQ(entry.path().string().find(failed + ".tessera-tmp"), std::string::npos) << entry.path();
+}
+
+}  // namespace array_scenarios
+
+namespace array_scenarios {
+
+/// Adds the sum of the block index to every element (so a misplaced block shows).
+inline const BlockFunction plus_block_index = register_block_function(
+    "tests.plus_block_index", [](const std::vector<Buffer>& in, const BlockInfo& info) {
+        Buffer out = kernels::astype(in[0], DType::kFloat64);
+        double add = 0;
+        for (auto i : info.index) add += static_cast<double>(i);
+        for (auto& v : out.values<double>()) v += add;
+        return out;
+    });
+inline const BlockFunction multiply = register_block_function(
+    "tests.multiply", [](const std::vector<Buffer>& in, const BlockInfo&) {
+        // Blocks come as they are (like NumPy arrays in Dask): pad the lower-rank one.
+        Buffer second = in[1];
+        Shape padded = second.shape();
+        padded.insert(padded.begin(), in[0].shape().size() - padded.size(), 1);
+        second.reshape(padded);
+        std::vector<const Buffer*> ptrs{&in[0], &second};
+        kernels::Program p;
+        p.num_inputs = 2;
+        p.code = {kernels::Instr{kernels::Op::kInput, DType::kFloat64, 0},
+                  kernels::Instr{kernels::Op::kInput, DType::kFloat64, 1},
+                  kernels::Instr{kernels::Op::kMul, DType::kFloat64, 0, 1}};
+        Shape s = in[0].shape();
+        for (std::size_t d = 0; d < s.size(); ++d) s[d] = std::max(s[d], padded[d]);
+        return kernels::evaluate(p, ptrs, s);
+    });
+inline const BlockFunction multiply_by_transpose = register_block_function(
+    "tests.multiply_by_transpose", [](const std::vector<Buffer>& in, const BlockInfo&) {
+        const Buffer t = kernels::transpose_block(in[1], {1, 0});
+        Buffer out(DType::kFloat64, in[0].shape());
+        for (std::int64_t i = 0; i < out.size(); ++i) out.data<double>()[i] = in[0].data<double>()[i] * t.data<double>()[i];
+        return out;
+    });
+inline const BlockFunction wrong_shape = register_block_function(
+    "tests.wrong_shape", [](const std::vector<Buffer>&, const BlockInfo&) { return Buffer(DType::kFloat64, {1}); });
+/// Sum of each element and its neighbours along the last axis, over the whole (extended) block.
+inline const BlockFunction neighbour_sum = register_block_function(
+    "tests.neighbour_sum", [](const std::vector<Buffer>& in, const BlockInfo&) {
+        const Buffer& b = in[0];
+        Buffer out(DType::kFloat64, b.shape());
+        const std::int64_t m = b.shape().back();
+        const double* x = b.data<double>();
+        double* y = out.data<double>();
+        for (std::int64_t i = 0; i < b.size(); ++i) {
+            const std::int64_t j = i % m;
+            y[i] = x[i] + (j > 0 ? x[i - 1] : 0) + (j + 1 < m ? x[i + 1] : 0);
+        }
+        return out;
+    });
+
+inline void user_block_functions() {
+    const Ref a = reference::iota({7, 5});
+    const Array x = input(a, ChunkSpec({3, 2}));
+    // Block (i, j) of a (3, 2)-chunked (7, 5) array covers rows 3i.., columns 2j..
+    Ref want = a;
+    for (std::int64_t k = 0; k < a.size(); ++k) want.v[static_cast<std::size_t>(k)] += static_cast<double>(k / 5 / 3 + k % 5 / 2);
+    reference::expect_near(map_blocks(plus_block_index, {x}, DType::kFloat64).compute(), want);
+    const Ref b = reference::iota({5}, 2.0);
+    reference::expect_near(map_blocks(multiply, {x, input(b, ChunkSpec(5))}).compute(), reference::binary(a, b, std::multiplies<>()));
+    // blockwise pairs block (i, j) of x with block (j, i) of y.
+    const Ref c = reference::iota({5, 7}, 3.0);
+    reference::expect_near(blockwise(multiply_by_transpose, "ij", {{x, "ij"}, {input(c, ChunkSpec(4)), "ji"}}).compute(),
+                           reference::binary(a, reference::transpose(c), std::multiplies<>()));
+    try {
+        map_blocks(wrong_shape, {x}).compute();
+        ADD_FAILURE() << "a wrong block shape was accepted";
+    } catch (const TaskError& e) {
+        EXPECT_NE(std::string(e.what()).find("block function 'tests.wrong_shape' returned a float64 block of shape (1,), expected float64 of shape (3, 2)"),
+                  std::string::npos)
+            << e.what();
+    }
+    EXPECT_THROW(map_blocks(BlockFunction("tests.nonexistent"), {x}), UsageError);
+}
+
+/// The 3-point neighbour sum along the last axis of a 1-d or 2-d array padded NumPy-style.
+inline Ref stencil_reference(const Ref& a, kernels::Boundary boundary, double constant) {
+    const std::int64_t m = a.shape.back(), rows = a.size() / m;
+    Ref out = a;
+    for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t j = 0; j < m; ++j) {
+            auto at = [&](std::int64_t k) -> double {
+                if (k >= 0 && k < m) return a.v[static_cast<std::size_t>(r * m + k)];
+                switch (boundary) {
+                    case kernels::Boundary::kReflect: return a.v[static_cast<std::size_t>(r * m + (k < 0 ? -k - 1 : 2 * m - k - 1))];
+                    case kernels::Boundary::kPeriodic: return a.v[static_cast<std::size_t>(r * m + (k + m) % m)];
+                    case kernels::Boundary::kNearest: return a.v[static_cast<std::size_t>(r * m + (k < 0 ? 0 : m - 1))];
+                    case kernels::Boundary::kConstant: return constant;
+                    case kernels::Boundary::kNone: return 0;
+                }
+                return 0;
+            };
+            out.v[static_cast<std::size_t>(r * m + j)] = at(j - 1) + at(j) + at(j + 1);
+        }
+    return out;
+}
+
+inline void overlap_stencils() {
+    using B = kernels::Boundary;
+    const Ref a = reference::iota({4, 13});
+    const Array x = input(a, ChunkSpec(Chunks{{3, 1}, {4, 1, 5, 3}}));
+    for (B boundary : {B::kReflect, B::kPeriodic, B::kNearest, B::kConstant, B::kNone}) {
+        SCOPED_TRACE("boundary " + std::to_string(static_cast<int>(boundary)));
+        reference::expect_near(map_overlap(neighbour_sum, x, {0, 1}, boundary, -2.5).compute(),
+                               stencil_reference(a, boundary, -2.5));
+    }
+    // Depth along both axes: the kernel only reads along the last, so the result is the same.
+    reference::expect_near(map_overlap(neighbour_sum, x, {1, 1}, B::kNearest).compute(), stencil_reference(a, B::kNearest, 0));
+    EXPECT_THROW(map_overlap(neighbour_sum, x, {0, 2}), UsageError);  // a chunk of 1 cannot give 2
 }
 
 }  // namespace array_scenarios

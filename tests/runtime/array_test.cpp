@@ -39,3 +39,8 @@ namespace {
 TEST_P(ArrayTest, Hdf5RoundTrip) { array_scenarios::hdf5_round_trip("local" + std::to_string(GetParam())); }
 TEST_P(ArrayTest, Hdf5Errors) { array_scenarios::hdf5_errors("local" + std::to_string(GetParam())); }
 }  // namespace
+
+namespace {
+TEST_P(ArrayTest, UserBlockFunctions) { array_scenarios::user_block_functions(); }
+TEST_P(ArrayTest, OverlapStencils) { array_scenarios::overlap_stencils(); }
+}  // namespace

@@ -18,11 +18,16 @@ using kernels::Op;
 
 namespace {
 
-std::string shape_text(const Shape& s) {
+}  // namespace
+
+std::string detail::shape_text(const Shape& s) {
     std::string t = "(";
     for (std::size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
     return t + (s.size() == 1 ? ",)" : ")");
 }
+
+namespace {
+using detail::shape_text;
 
 Array make(Kind kind, DType dtype, Shape shape, Chunks chunks, std::vector<NodePtr> inputs,
            decltype(ArrayNode::params) params) {
@@ -89,9 +94,11 @@ Operand operand(const Array& a) {
     return {a, kind};
 }
 
+}  // namespace
+
 /// Output shape and chunks of a broadcast; operands whose chunks disagree along a shared
 /// dimension are rechunked to the first operand's chunks there.
-std::pair<Shape, Chunks> broadcast(std::vector<Array>& arrays) {
+std::pair<Shape, Chunks> detail::broadcast(std::vector<Array>& arrays) {
     std::size_t nd = 0;
     for (const auto& a : arrays) nd = std::max(nd, a.shape().size());
     Shape shape(nd, 1);
@@ -125,6 +132,8 @@ std::pair<Shape, Chunks> broadcast(std::vector<Array>& arrays) {
     }
     return {shape, chunks};
 }
+
+namespace {
 
 Array elementwise(Op op, std::vector<Array> inputs) {
     std::vector<Operand> ops;
@@ -164,7 +173,7 @@ Array elementwise(Op op, std::vector<Array> inputs) {
             operand_dtype = promote_operands(ops);
             result = kernels::is_comparison(op) ? DType::kBool : operand_dtype;
     }
-    auto [shape, chunks] = broadcast(inputs);
+    auto [shape, chunks] = detail::broadcast(inputs);
     std::vector<NodePtr> nodes;
     for (const auto& a : inputs) nodes.push_back(a.node());
     return make(Kind::kElementwise, result, shape, chunks, nodes, detail::ElementwiseParams{op, operand_dtype});

@@ -27,6 +27,15 @@ struct CreateParams {
 struct FromBufferParams {
     std::shared_ptr<const Buffer> data;
 };
+struct MapBlocksParams {
+    std::string function;  // registered as "blocks.<name>"
+    /// Per input, per output dimension: the input dimension it follows, or -1 (blockwise).
+    std::vector<std::vector<int>> follow;
+};
+struct OverlapParams {
+    std::string function;
+    kernels::HaloSpec halo;  // depth, boundary, constant; edges filled per block
+};
 struct FromHdf5Params {
     std::string path;
     std::string dataset;
@@ -67,7 +76,7 @@ struct MatmulParams {};
 struct ArrayNode {
     enum class Kind {
         kCreate, kFromBuffer, kElementwise, kReduce, kTranspose, kSlice, kConcatenate, kRelabel,
-        kBroadcast, kReshape, kRechunk, kMatmul, kFromHdf5,
+        kBroadcast, kReshape, kRechunk, kMatmul, kFromHdf5, kMapBlocks, kOverlap,
     } kind;
     DType dtype;
     Shape shape;
@@ -75,9 +84,15 @@ struct ArrayNode {
     std::vector<NodePtr> inputs;
     std::variant<CreateParams, FromBufferParams, ElementwiseParams, ReduceParams, TransposeParams, SliceParams,
                  ConcatenateParams, RelabelParams, BroadcastParams, ReshapeParams, RechunkParams, MatmulParams,
-                 FromHdf5Params>
+                 FromHdf5Params, MapBlocksParams, OverlapParams>
         params;
 };
+
+/// "(3, 4)", as NumPy prints shapes.
+std::string shape_text(const Shape& s);
+/// Aligns arrays for a broadcasting operation: returns the output shape and chunks, and
+/// rechunks operands whose chunks disagree along a shared dimension.
+std::pair<Shape, Chunks> broadcast(std::vector<Array>& arrays);
 
 /// Offsets of the chunks along one dimension (size: blocks + 1).
 std::vector<std::int64_t> chunk_offsets(const std::vector<std::int64_t>& sizes);
@@ -103,6 +118,8 @@ private:
     std::vector<TaskId> build_reduce(const NodePtr& node);
     std::vector<TaskId> build_matmul(const NodePtr& node);
     std::vector<TaskId> build_from_hdf5(const NodePtr& node);
+    std::vector<TaskId> build_map_blocks(const NodePtr& node);
+    std::vector<TaskId> build_overlap(const NodePtr& node);
 
     GraphState& g_;
     // Node -> its blocks; references into it stay valid as it grows.

@@ -170,6 +170,8 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
         case Kind::kReduce: return build_reduce(node);
         case Kind::kMatmul: return build_matmul(node);
         case Kind::kFromHdf5: return build_from_hdf5(node);
+        case Kind::kMapBlocks: return build_map_blocks(node);
+        case Kind::kOverlap: return build_overlap(node);
         case Kind::kTranspose: {
             const auto& perm = std::get<TransposeParams>(n.params).perm;
             const auto& in = blocks(n.inputs[0]);

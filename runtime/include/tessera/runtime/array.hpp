@@ -7,6 +7,7 @@
 //   auto y = (x + x.T()) - x.mean(0);
 //   double s = y.std().item<double>();
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "tessera/kernels/buffer.hpp"
 #include "tessera/kernels/dispatch.hpp"
 #include "tessera/kernels/elementwise.hpp"
+#include "tessera/kernels/overlap.hpp"
 #include "tessera/kernels/reduction.hpp"
 #include "tessera/runtime/error.hpp"
 
@@ -245,6 +247,46 @@ struct Hdf5WriteOptions {
 /// file that looks whole.
 void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, Array>>& datasets,
              const Hdf5WriteOptions& options = {});
+
+/// Where a block sits, for block functions that ask.
+struct BlockInfo {
+    std::vector<std::int64_t> index;   // block index along each dimension
+    std::vector<std::int64_t> offset;  // global position of the block's first element
+    Shape array_shape;                 // shape of the output array
+};
+
+/// A user kernel on blocks, registered by name at namespace scope (every rank knows it):
+///
+///   const auto smooth = tessera::register_block_function("smooth",
+///       [](const std::vector<tessera::Buffer>& blocks, const tessera::BlockInfo& where) { ... });
+using BlockKernel = std::function<Buffer(const std::vector<Buffer>& blocks, const BlockInfo& info)>;
+class BlockFunction {
+public:
+    explicit BlockFunction(std::string name) : name_(std::move(name)) {}
+    const std::string& name() const { return name_; }
+
+private:
+    std::string name_;
+};
+BlockFunction register_block_function(const std::string& name, BlockKernel kernel);
+
+/// Applies `fn` to corresponding blocks of the inputs (aligned and broadcast like an
+/// elementwise operation). The output has the inputs' chunks unless `chunks` gives other block
+/// sizes (the same number of blocks per dimension); `dtype` defaults to the first input's.
+Array map_blocks(const BlockFunction& fn, const std::vector<Array>& inputs, std::optional<DType> dtype = std::nullopt,
+                 std::optional<Chunks> chunks = std::nullopt);
+
+/// Dask's blockwise without contraction: `index` names the output's dimensions, each input
+/// names its own with letters of `index` ("ij" and "ji" pair block (i, j) with block (j, i)).
+Array blockwise(const BlockFunction& fn, const std::string& index,
+                const std::vector<std::pair<Array, std::string>>& inputs, std::optional<DType> dtype = std::nullopt);
+
+/// Applies `fn` to each block extended by `depth` elements per dimension taken from the
+/// neighbouring blocks (on other ranks too), then trims the halo off the result. At the array's
+/// edges the halo follows `boundary`; `constant` is the value for Boundary::kConstant.
+Array map_overlap(const BlockFunction& fn, const Array& x, const std::vector<std::int64_t>& depth,
+                  kernels::Boundary boundary = kernels::Boundary::kReflect, double constant = 0,
+                  std::optional<DType> dtype = std::nullopt);
 
 /// Computes several arrays at once, sharing their common work.
 std::vector<Buffer> compute(const std::vector<Array>& arrays);
