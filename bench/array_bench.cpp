@@ -51,6 +51,13 @@ int main(int argc, char** argv) {
             }
             const double s = since(t0);
             std::printf("%s %.3f %.6f GB/s_of_one_pass=%.2f\n", which.c_str(), s, r, 8.0 * static_cast<double>(n) / s / 1e9);
+        } else if (which == "h5_reduce") {
+            if (argc < 4) throw UsageError("h5_reduce needs FILE DATASET");
+            const auto t0 = std::chrono::steady_clock::now();
+            const Array x = from_hdf5(argv[2], argv[3], ChunkSpec({2048, -1}));
+            const double r = x.mean({0}).sum().item<double>();
+            const double s = since(t0);
+            std::printf("h5_reduce %.3f %.6f GB/s=%.2f\n", s, r, static_cast<double>(x.nbytes()) / s / 1e9);
         } else {
             throw UsageError("unknown case '" + which + "'");
         }

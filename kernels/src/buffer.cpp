@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <new>
+#include <sys/mman.h>
 #include <mutex>
 #include <string>
 
@@ -13,6 +15,7 @@ struct LargeCache {
     std::mutex mutex;
     std::multimap<std::size_t, void*> free;  // size -> buffer
     std::size_t bytes = 0;
+    std::size_t limit = std::size_t{512} << 20;
 };
 LargeCache& large_cache() {
     static auto* cache = new LargeCache;  // never destroyed: buffers may be freed during exit
@@ -32,20 +35,39 @@ void* allocate_large(std::size_t bytes) {
             return p;
         }
     }
-    return ::operator new(bytes);
+    // Fresh large buffers use 2 MiB pages where the kernel allows (transparent huge pages on
+    // madvise): a first touch then faults once per 2 MiB instead of once per 4 KiB.
+    constexpr std::size_t kHuge = std::size_t{2} << 20;
+    const std::size_t rounded = (bytes + kHuge - 1) / kHuge * kHuge;
+    void* p = std::aligned_alloc(kHuge, rounded);
+    if (!p) throw std::bad_alloc();
+    madvise(p, rounded, MADV_HUGEPAGE);
+    return p;
 }
 
 void deallocate_large(void* p, std::size_t bytes) noexcept {
     auto& c = large_cache();
     {
         std::lock_guard lock(c.mutex);
-        if (c.bytes + bytes <= kLargeCacheBytes) {
+        if (c.bytes + bytes <= c.limit) {
             c.free.emplace(bytes, p);
             c.bytes += bytes;
             return;
         }
     }
-    ::operator delete(p);
+    std::free(p);
+}
+
+void set_large_cache_limit(std::size_t bytes) {
+    auto& c = large_cache();
+    std::lock_guard lock(c.mutex);
+    c.limit = bytes;
+    while (c.bytes > c.limit && !c.free.empty()) {  // drop the largest first
+        auto it = std::prev(c.free.end());
+        c.bytes -= it->first;
+        std::free(it->second);
+        c.free.erase(it);
+    }
 }
 
 }  // namespace tessera::detail

@@ -272,7 +272,10 @@ Buffer reduce_typed(const ReduceSpec& spec, const Buffer& block, const std::vect
     const std::int64_t last = nd ? shape[nd - 1] : 1;
     const std::int64_t rows = last ? block.size() / last : 0;
     const bool last_reduced = nd && (spec.axes >> (nd - 1) & 1);
-    const std::int64_t rows_per_group = std::max<std::int64_t>(1, kGroupElements / std::max<std::int64_t>(last, 1));
+    // Every group keeps a state per output element, so groups also grow with the output: a
+    // reduction over rows of wide blocks uses a few large groups, not thousands of small ones.
+    const std::int64_t group_elements = std::max<std::int64_t>(kGroupElements, 64 * out_n);
+    const std::int64_t rows_per_group = std::max<std::int64_t>(1, group_elements / std::max<std::int64_t>(last, 1));
     const std::int64_t groups = std::max<std::int64_t>(1, (rows + rows_per_group - 1) / rows_per_group);
 
     // Output strides (reduced dims contribute nothing) and, for arg*, the global index.

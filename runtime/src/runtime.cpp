@@ -5,6 +5,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <malloc.h>
+
 #include <cstdlib>
 #include <exception>
 #include <iostream>
@@ -37,6 +39,16 @@ std::size_t default_memory_limit(int ranks_on_node) {
     const auto page = sysconf(_SC_PAGE_SIZE);
     const double total = pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 4e9;
     return static_cast<std::size_t>(0.8 * total / std::max(ranks_on_node, 1));
+}
+
+/// Keeps freed memory for reuse instead of returning it to the kernel: every fresh page of a
+/// chunk-sized allocation costs a fault and a zeroing, which costs more than the kernels that
+/// fill it. Medium buffers (HDF5's chunk buffers, messages) stay on the heap; large ones go
+/// through the block cache, sized to a quarter of a worker's memory limit.
+void tune_allocator(std::size_t memory_limit) {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    tessera::detail::set_large_cache_limit(memory_limit / 4);
 }
 
 WorkerConfig worker_config(const RuntimeOptions& options, int rank, int ranks_on_node,
@@ -102,6 +114,7 @@ Runtime::Runtime(int& argc, char**& argv, RuntimeOptions options) : transport_(s
     const auto epoch = std::chrono::steady_clock::now();
 
     if (world_size_ == 1) {
+        tune_allocator(worker_config(options, 1, 1, epoch).memory_limit);
         local_ = std::make_unique<LocalCluster>(1, std::move(options));
         return;
     }
@@ -112,8 +125,10 @@ Runtime::Runtime(int& argc, char**& argv, RuntimeOptions options) : transport_(s
     }
     int code = 1;
     detail::set_worker_communicator(workers);
+    const WorkerConfig config = worker_config(options, rank, ranks_on_node, epoch);
+    tune_allocator(config.memory_limit);
     try {
-        code = Worker(*transport_->mpi, worker_config(options, rank, ranks_on_node, epoch)).run();
+        code = Worker(*transport_->mpi, config).run();
     } catch (const std::exception& e) {
         std::cerr << "tessera: worker rank " << rank << " failed: " << e.what() << '\n';
         MPI_Abort(MPI_COMM_WORLD, 1);  // the scheduler would wait forever for this rank

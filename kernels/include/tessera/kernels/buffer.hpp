@@ -22,11 +22,12 @@ namespace detail {
 /// Large byte buffers (chunks, messages) come from a small cache of recently freed ones of the
 /// same size: a fresh multi-megabyte allocation costs a page fault per 4 KiB (the kernel
 /// zeroes every page), which for chunk-sized buffers costs more than the kernels that fill
-/// them. Thread-safe. The cache holds at most kLargeCacheBytes.
+/// them. Thread-safe.
 void* allocate_large(std::size_t bytes);
 void deallocate_large(void* p, std::size_t bytes) noexcept;
+/// Bytes the cache may hold (default 512 MiB); the runtime sets it from the memory limit.
+void set_large_cache_limit(std::size_t bytes);
 inline constexpr std::size_t kLargeBytes = std::size_t{1} << 20;
-inline constexpr std::size_t kLargeCacheBytes = std::size_t{512} << 20;
 }  // namespace detail
 
 /// A std::allocator that leaves new elements uninitialised (byte buffers that are about to be
