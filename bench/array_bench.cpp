@@ -2,8 +2,8 @@
 //
 //   mpirun -n 3 array_bench seed_expr     x = random((20000, 20000), chunks=2000); ((x + x.T) - x.mean(axis=0)).std()
 //   mpirun -n 3 array_bench matmul_expr   x = random((8000, 8000), chunks=1000); (x.dot(x.T + 1) - x.mean()).std()
-//   mpirun -n 3 array_bench triad         a + 2.5 * b over 2 x 2^27 float64 (STREAM triad through the runtime)
-//   mpirun -n 3 array_bench sum           x.sum() over 2^28 float64 already in memory
+//   mpirun -n 3 array_bench triad         (a + 2.5 * b).sum() over 2 x 2^28 float64 kept in memory
+//   mpirun -n 3 array_bench sum           a.sum() over 2^28 float64 kept in memory
 //   mpirun -n 3 array_bench h5_reduce FILE DATASET   x.mean(axis=0).sum() over an HDF5 dataset
 //
 // Prints: NAME SECONDS RESULT [extra]. The times include building the graph, as Dask's do.
@@ -37,20 +37,21 @@ int main(int argc, char** argv) {
             const double r = (x.dot(x.T() + 1) - x.mean()).std().item<double>();
             std::printf("matmul_expr %.3f %.6f\n", since(t0), r);
         } else if (which == "triad" || which == "sum") {
-            // Inputs are made and kept first (futures of their blocks would be the Dask persist);
-            // here the whole expression is timed, input creation included, and the bytes moved
-            // per second are reported against one pass of the triad.
-            const std::int64_t n = std::int64_t{1} << 27;
-            const auto t0 = std::chrono::steady_clock::now();
-            const Array a = random::random({n}, ChunkSpec(std::int64_t{1} << 23), 1);
-            double r = 0;
-            if (which == "triad") {
-                r = (a + 2.5 * a).sum().item<double>();
-            } else {
-                r = a.sum().item<double>();
+            // Memory-bound kernels on arrays already in the workers' memory (persisted first,
+            // untimed): triad-like (a + 2.5 * b).sum() reads 16 bytes per element, sum 8.
+            const std::int64_t n = std::int64_t{1} << 28;
+            const Array a = random::random({n}, ChunkSpec(std::int64_t{1} << 22), 1).persist();
+            const Array b = random::random({n}, ChunkSpec(std::int64_t{1} << 22), 2).persist();
+            (a.sum() + b.sum()).item<double>();  // waits for both
+            // Best of three: the first pass also warms the block cache.
+            double s = 1e30, r = 0;
+            for (int k = 0; k < 3; ++k) {
+                const auto t0 = std::chrono::steady_clock::now();
+                r = which == "triad" ? (a + 2.5 * b).sum().item<double>() : a.sum().item<double>();
+                s = std::min(s, since(t0));
             }
-            const double s = since(t0);
-            std::printf("%s %.3f %.6f GB/s_of_one_pass=%.2f\n", which.c_str(), s, r, 8.0 * static_cast<double>(n) / s / 1e9);
+            const double bytes = (which == "triad" ? 16.0 : 8.0) * static_cast<double>(n);
+            std::printf("%s %.3f %.6f GB/s=%.2f\n", which.c_str(), s, r, bytes / s / 1e9);
         } else if (which == "h5_reduce") {
             if (argc < 4) throw UsageError("h5_reduce needs FILE DATASET");
             const auto t0 = std::chrono::steady_clock::now();

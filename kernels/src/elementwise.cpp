@@ -375,6 +375,19 @@ Buffer evaluate(const Program& program, const std::vector<const Buffer*>& inputs
     return out;
 }
 
+void evaluate_range(const Program& program, const std::vector<const Buffer*>& inputs, const Shape& out_shape,
+                    std::int64_t start, std::int64_t count, std::byte* out) {
+    const auto in = layouts(program, inputs, out_shape);
+    const std::size_t result = program.code.size() - 1;
+    const std::size_t elem = dtype_size(program.result_dtype());
+    Tile tile(program.code.size());
+    for (std::int64_t at = start; at < start + count; at += kTile) {
+        const std::int64_t n = std::min(kTile, start + count - at);
+        for (std::size_t r = 0; r < program.code.size(); ++r) run_instruction(program, r, tile, in, out_shape, at, n);
+        std::memcpy(out + (at - start) * static_cast<std::int64_t>(elem), tile.reg<char>(result), static_cast<std::size_t>(n) * elem);
+    }
+}
+
 Buffer evaluate_reference(const Program& program, const std::vector<const Buffer*>& inputs,
                           const Shape& out_shape) {
     const auto in = layouts(program, inputs, out_shape);

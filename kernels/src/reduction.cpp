@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tessera/kernels/dispatch.hpp"
+#include "tessera/kernels/elementwise.hpp"
 
 namespace tessera::kernels {
 
@@ -178,19 +179,19 @@ Acc load(const Acc& init, S* const* comp, std::int64_t i) {
     return a;
 }
 
-/// Sum of a contiguous run with four lanes (vectorisable, and a fixed order).
+/// Sum of a contiguous run with eight lanes (vectorisable, and a fixed order).
 template <class T, class F>
 double lane_sum(const T* x, std::int64_t n, F&& f) {
-    double l[4] = {0, 0, 0, 0};
+    double l[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     std::int64_t j = 0;
-    for (; j + 4 <= n; j += 4)
-        for (int k = 0; k < 4; ++k) l[k] += f(static_cast<double>(x[j + k]));
+    for (; j + 8 <= n; j += 8)
+        for (int k = 0; k < 8; ++k) l[k] += f(static_cast<double>(x[j + k]));
     for (; j < n; ++j) l[0] += f(static_cast<double>(x[j]));
-    return (l[0] + l[1]) + (l[2] + l[3]);
+    return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
 }
 
-/// Mean or Moments of rows [r0, r1) without NaN skipping: a pass for the sums and counts,
-/// and for Moments a second pass for the squared deviations from each slot's group mean.
+/// Sum, Mean or Moments of rows [r0, r1) (x points at row r0) without NaN skipping: a pass for the sums and
+/// counts, and for Moments a second pass for the squared deviations from each slot's mean.
 template <class Acc, class T>
 void moments_of_group(const T* x, const Shape& shape, const std::vector<std::int64_t>& out_stride, std::int64_t last,
                       bool last_reduced, std::int64_t r0, std::int64_t r1, std::vector<Acc>& acc) {
@@ -205,7 +206,7 @@ void moments_of_group(const T* x, const Shape& shape, const std::vector<std::int
     };
     std::vector<double> sum(acc.size(), 0.0), count(acc.size(), 0.0);
     for (std::int64_t r = r0; r < r1; ++r) {
-        const T* row = x + r * last;
+        const T* row = x + (r - r0) * last;
         const std::int64_t base = row_base(r);
         if (last_reduced) {
             sum[static_cast<std::size_t>(base)] += lane_sum(row, last, [](double v) { return v; });
@@ -219,13 +220,15 @@ void moments_of_group(const T* x, const Shape& shape, const std::vector<std::int
             }
         }
     }
-    if constexpr (std::is_same_v<Acc, Mean>) {
+    if constexpr (std::is_same_v<Acc, Sum<double>>) {
+        for (std::size_t i = 0; i < acc.size(); ++i) acc[i].s = sum[i];
+    } else if constexpr (std::is_same_v<Acc, Mean>) {
         for (std::size_t i = 0; i < acc.size(); ++i) acc[i] = Mean{sum[i], count[i]};
     } else {
         std::vector<double> mean(acc.size()), m2(acc.size(), 0.0);
         for (std::size_t i = 0; i < acc.size(); ++i) mean[i] = count[i] > 0 ? sum[i] / count[i] : 0.0;
         for (std::int64_t r = r0; r < r1; ++r) {
-            const T* row = x + r * last;
+            const T* row = x + (r - r0) * last;
             const std::int64_t base = row_base(r);
             if (last_reduced) {
                 const double m = mean[static_cast<std::size_t>(base)];
@@ -254,10 +257,11 @@ Shape reduced_shape(const Shape& shape, std::uint64_t axes) {
 /// and with it the order of every sum, does not depend on the thread count.
 constexpr std::int64_t kGroupElements = 1 << 15;
 
-template <class Acc, class S, class T>
-Buffer reduce_typed(const ReduceSpec& spec, const Buffer& block, const std::vector<std::int64_t>& offset,
+/// `rows(r0, r1, scratch)` gives a pointer to rows [r0, r1) of the block (its own storage, or
+/// values computed into `scratch`).
+template <class Acc, class S, class T, class Rows>
+Buffer reduce_typed(const ReduceSpec& spec, const Shape& shape, const Rows& rows_of, const std::vector<std::int64_t>& offset,
                     const Shape& global_shape, const Acc& init) {
-    const Shape& shape = block.shape();
     const std::size_t nd = shape.size();
     const Shape out_block = reduced_shape(shape, spec.axes);
     const std::int64_t out_n = shape_size(out_block);
@@ -268,9 +272,8 @@ Buffer reduce_typed(const ReduceSpec& spec, const Buffer& block, const std::vect
     S* comp[3];
     for (int c = 0; c < k; ++c) comp[c] = state.data<S>() + c * out_n;
 
-    const T* x = block.data<T>();
     const std::int64_t last = nd ? shape[nd - 1] : 1;
-    const std::int64_t rows = last ? block.size() / last : 0;
+    const std::int64_t rows = last ? shape_size(shape) / last : 0;
     const bool last_reduced = nd && (spec.axes >> (nd - 1) & 1);
     // Every group keeps a state per output element, so groups also grow with the output: a
     // reduction over rows of wide blocks uses a few large groups, not thousands of small ones.
@@ -299,15 +302,16 @@ Buffer reduce_typed(const ReduceSpec& spec, const Buffer& block, const std::vect
     for (std::int64_t g = 0; g < groups; ++g) {
         auto& acc = partial[static_cast<std::size_t>(g)];
         acc.assign(static_cast<std::size_t>(out_n), init);
-        if constexpr (std::is_same_v<Acc, Mean> || std::is_same_v<Acc, Moments>) {
-            if (!spec.skip_nan) {  // the common case: two vectorised passes over the group
-                const std::int64_t r0 = g * rows_per_group, r1 = std::min(rows, r0 + rows_per_group);
+        Bytes scratch;  // uninitialised, from the block cache; bytes since std::vector<bool> has no data()
+        const std::int64_t r0 = g * rows_per_group, r1 = std::min(rows, r0 + rows_per_group);
+        const T* x = r1 > r0 ? rows_of(r0, r1, scratch) : nullptr;
+        if constexpr (std::is_same_v<Acc, Sum<double>> || std::is_same_v<Acc, Mean> || std::is_same_v<Acc, Moments>) {
+            if (!spec.skip_nan) {  // the common case: vectorised passes over the group
                 moments_of_group<Acc>(x, shape, out_stride, last, last_reduced, r0, r1, acc);
                 continue;
             }
         }
         std::vector<std::int64_t> idx(nd, 0);
-        const std::int64_t r0 = g * rows_per_group, r1 = std::min(rows, r0 + rows_per_group);
         for (std::int64_t r = r0; r < r1; ++r) {
             // Multi-index of the row start.
             std::int64_t rem = r, out_base = 0;
@@ -316,7 +320,7 @@ Buffer reduce_typed(const ReduceSpec& spec, const Buffer& block, const std::vect
                 rem /= shape[d];
                 out_base += idx[d] * out_stride[d];
             }
-            const T* row = x + r * last;
+            const T* row = x + (r - r0) * last;
             for (std::int64_t j = 0; j < last; ++j) {
                 const auto v = static_cast<S>(row[j]);
                 if constexpr (std::is_floating_point_v<S>) {
@@ -371,7 +375,31 @@ Buffer reduce_block(const ReduceSpec& spec, const Buffer& block, const std::vect
         using S = decltype(s);
         return visit_dtype(block.dtype(), [&](auto t) {
             using T = decltype(t);
-            return reduce_typed<decltype(init), S, T>(spec, block, offset, global_shape, init);
+            const std::int64_t last = block.shape().empty() ? 1 : block.shape().back();
+            auto rows = [&](std::int64_t r0, std::int64_t, Bytes&) { return block.data<T>() + r0 * last; };
+            return reduce_typed<decltype(init), S, T>(spec, block.shape(), rows, offset, global_shape, init);
+        });
+    });
+}
+
+Buffer reduce_block_fused(const ReduceSpec& spec, const Program& program, const std::vector<const Buffer*>& inputs,
+                          const Shape& shape, const std::vector<std::int64_t>& offset, const Shape& global_shape) {
+    if (program.result_dtype() != spec.input) throw std::invalid_argument("reduce_block_fused: program dtype differs from the spec");
+    if (offset.size() != shape.size() || global_shape.size() != shape.size())
+        throw std::invalid_argument("reduce_block_fused: offset or global shape has the wrong rank");
+    return with_accumulator(spec, [&](auto init, auto s) {
+        using S = decltype(s);
+        return visit_dtype(spec.input, [&](auto t) {
+            using T = decltype(t);
+            const std::int64_t last = shape.empty() ? 1 : shape.back();
+            // Each group's rows are evaluated into its own scratch, tile by tile: the
+            // elementwise result never exists as a whole block.
+            auto rows = [&](std::int64_t r0, std::int64_t r1, Bytes& scratch) -> const T* {
+                scratch.resize(static_cast<std::size_t>((r1 - r0) * last) * sizeof(T));
+                evaluate_range(program, inputs, shape, r0 * last, (r1 - r0) * last, reinterpret_cast<std::byte*>(scratch.data()));
+                return reinterpret_cast<const T*>(scratch.data());
+            };
+            return reduce_typed<decltype(init), S, T>(spec, shape, rows, offset, global_shape, init);
         });
     });
 }

@@ -36,6 +36,12 @@ struct OverlapParams {
     std::string function;
     kernels::HaloSpec halo;  // depth, boundary, constant; edges filled per block
 };
+/// Blocks computed by persist() and kept alive by holds on their tasks.
+struct PersistedParams {
+    std::shared_ptr<GraphState> graph;
+    std::vector<TaskId> blocks;
+    std::shared_ptr<void> holds;
+};
 struct FromHdf5Params {
     std::string path;
     std::string dataset;
@@ -76,7 +82,7 @@ struct MatmulParams {};
 struct ArrayNode {
     enum class Kind {
         kCreate, kFromBuffer, kElementwise, kReduce, kTranspose, kSlice, kConcatenate, kRelabel,
-        kBroadcast, kReshape, kRechunk, kMatmul, kFromHdf5, kMapBlocks, kOverlap,
+        kBroadcast, kReshape, kRechunk, kMatmul, kFromHdf5, kMapBlocks, kOverlap, kPersisted,
     } kind;
     DType dtype;
     Shape shape;
@@ -84,7 +90,7 @@ struct ArrayNode {
     std::vector<NodePtr> inputs;
     std::variant<CreateParams, FromBufferParams, ElementwiseParams, ReduceParams, TransposeParams, SliceParams,
                  ConcatenateParams, RelabelParams, BroadcastParams, ReshapeParams, RechunkParams, MatmulParams,
-                 FromHdf5Params, MapBlocksParams, OverlapParams>
+                 FromHdf5Params, MapBlocksParams, OverlapParams, PersistedParams>
         params;
 };
 

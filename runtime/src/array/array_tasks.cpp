@@ -74,8 +74,15 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
 [[maybe_unused]] const auto& reduce = register_raw_function("array.reduce", [](std::span<const ArgView> args, Bytes& out) {
     ByteReader r(args[0].data, args[0].size);
     const auto s = ReduceBlockSpec::read(r);
-    const Buffer block = s.fused ? run_elementwise(s.elementwise, args) : block_of(args[1]);
-    emit(kernels::reduce_block(s.spec, block, s.offset, s.global_shape), out);
+    if (!s.fused) {
+        emit(kernels::reduce_block(s.spec, block_of(args[1]), s.offset, s.global_shape), out);
+        return;
+    }
+    // The elementwise chain is evaluated group by group inside the reduction.
+    const auto blocks = padded_inputs(args, s.elementwise.shape.size());
+    std::vector<const Buffer*> ptrs;
+    for (const auto& b : blocks) ptrs.push_back(&b);
+    emit(kernels::reduce_block_fused(s.spec, s.elementwise.program, ptrs, s.elementwise.shape, s.offset, s.global_shape), out);
 });
 
 [[maybe_unused]] const auto& combine = register_raw_function("array.combine", [](std::span<const ArgView> args, Bytes& out) {

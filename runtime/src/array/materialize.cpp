@@ -9,6 +9,7 @@
 #include "array_specs.hpp"
 #include "tessera/kernels/block_ops.hpp"
 #include "tessera/runtime/client.hpp"
+#include "tessera/runtime/delayed.hpp"
 #include "tessera/runtime/function_registry.hpp"
 
 namespace tessera::detail {
@@ -172,6 +173,11 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
         case Kind::kFromHdf5: return build_from_hdf5(node);
         case Kind::kMapBlocks: return build_map_blocks(node);
         case Kind::kOverlap: return build_overlap(node);
+        case Kind::kPersisted: {
+            const auto& p = std::get<PersistedParams>(n.params);
+            if (p.graph.get() != &g_) throw UsageError("a persisted array can only be used by the runtime that made it");
+            return p.blocks;
+        }
         case Kind::kTranspose: {
             const auto& perm = std::get<TransposeParams>(n.params).perm;
             const auto& in = blocks(n.inputs[0]);
@@ -473,5 +479,25 @@ std::vector<Buffer> compute(const std::vector<Array>& arrays) {
 }
 
 Buffer Array::compute() const { return tessera::compute({*this})[0]; }
+
+Array Array::persist() const {
+    auto g = detail::building_graph();
+    detail::Materializer m(*g);
+    const std::vector<TaskId> blocks = m.blocks(node_);
+    // A hold per block keeps its result on its worker (and the graph alive) while the persisted
+    // array exists.
+    auto holds = std::make_shared<std::vector<std::unique_ptr<detail::Hold>>>();
+    for (TaskId t : blocks) holds->push_back(std::make_unique<detail::Hold>(g, t));
+    std::vector<TaskId> targets = blocks;
+    targets.insert(targets.end(), m.finishers().begin(), m.finishers().end());
+    detail::submit(*g, targets);
+    auto n = std::make_shared<detail::ArrayNode>();
+    n->kind = detail::ArrayNode::Kind::kPersisted;
+    n->dtype = dtype();
+    n->shape = shape();
+    n->chunks = chunks();
+    n->params = detail::PersistedParams{g, blocks, holds};
+    return Array(std::move(n));
+}
 
 }  // namespace tessera

@@ -50,6 +50,9 @@ struct Program {
 
 /// Runs `program` over a block of `out_shape`; `inputs[k]` feeds kInput k.
 Buffer evaluate(const Program& program, const std::vector<const Buffer*>& inputs, const Shape& out_shape);
+/// Elements [start, start + count) of that block (C order) into `out`, serially.
+void evaluate_range(const Program& program, const std::vector<const Buffer*>& inputs, const Shape& out_shape,
+                    std::int64_t start, std::int64_t count, std::byte* out);
 /// The same, one element at a time and serially: the reference evaluate() is tested against.
 Buffer evaluate_reference(const Program& program, const std::vector<const Buffer*>& inputs,
                           const Shape& out_shape);

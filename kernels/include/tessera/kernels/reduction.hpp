@@ -37,6 +37,11 @@ DType result_dtype(const ReduceSpec& spec);
 /// indices: along the axis for one reduced axis, flat otherwise).
 Buffer reduce_block(const ReduceSpec& spec, const Buffer& block, const std::vector<std::int64_t>& offset,
                     const Shape& global_shape);
+/// reduce_block of the block that `program` computes from `inputs` (shape `shape`), without
+/// making that block: groups of rows are evaluated tile by tile and reduced as they come.
+struct Program;
+Buffer reduce_block_fused(const ReduceSpec& spec, const Program& program, const std::vector<const Buffer*>& inputs,
+                          const Shape& shape, const std::vector<std::int64_t>& offset, const Shape& global_shape);
 /// Combines states of the same shape, in the given order.
 Buffer combine_states(const ReduceSpec& spec, const std::vector<const Buffer*>& states);
 /// The result from a state: shape = state shape without the component dimension.

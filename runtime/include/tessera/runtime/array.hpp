@@ -124,6 +124,10 @@ public:
 
     Array dot(const Array& other) const;
 
+    /// Starts computing the blocks now and keeps them on the workers (Dask's persist): later
+    /// computations that use the result read the kept blocks instead of recomputing them.
+    Array persist() const;
+
     /// Runs the graph and returns the whole array on the driver (rank 0).
     Buffer compute() const;
     /// A 0-d (or one-element) array's value.
