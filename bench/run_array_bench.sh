@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Array benchmarks side by side with Dask and with the machine's own limits, in one run:
+# each case N times (default 5), alternating tessera (mpirun -n 3: a scheduler and 2 workers)
+# and the Dask peer (threaded scheduler, 2 threads); medians and ratios at the end. The STREAM
+# probe (2 threads) and one OpenBLAS DGEMM of the matmul size run in the same session.
+#   bench/run_array_bench.sh [repeats] [data dir with x.h5 from ../shared/bench/make_data.py]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/mpi_env.sh
+repeats=${1:-5}
+data=${2:-/tmp/peerdata}
+peer=${DASK_SUITE:-../shared/bench/dask_suite.py}
+probes=${PROBES:-../shared/research/probes}
+bench=build/bench/array_bench
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+field() { sed -E "s|.*$1=([0-9.]+).*|\1|"; }
+
+gcc -O3 -march=native -fopenmp "$probes/stream.c" -o "$work/stream"
+gcc -O2 "$probes/dgemm.c" -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas -o "$work/dgemm" 2>/dev/null || true
+
+cases=(seed_expr matmul_expr triad sum)
+[ -f "$data/x.h5" ] && cases+=(h5_reduce)
+declare -A t
+for ((i = 0; i < repeats; i++)); do
+  for c in "${cases[@]}"; do
+    args=()
+    [ "$c" = h5_reduce ] && args=("$data/x.h5" /x)
+    line=$(mpirun -n 3 "$bench" "$c" "${args[@]}")
+    t[$c]+="$(awk '{print $2}' <<<"$line")"$'\n'
+    case $c in triad|sum|h5_reduce) t[${c}_gbs]+="$(field GB/s <<<"$line")"$'\n' ;; esac
+    if [ -f "$peer" ] && [[ $c == seed_expr || $c == matmul_expr || $c == h5_reduce ]]; then
+      t[dask_$c]+="$(/usr/bin/python3 "$peer" "$c" --data "$data" | awk '{print $3}' | tr -d s)"$'\n'
+    fi
+  done
+  t[stream_triad]+="$(OMP_NUM_THREADS=2 "$work/stream" | sed -E 's/.*triad ([0-9.]+).*/\1/')"$'\n'
+  t[stream_sum]+="$(OMP_NUM_THREADS=2 "$work/stream" | sed -E 's/.*reduce\) ([0-9.]+).*/\1/')"$'\n'
+done
+m() { printf '%s' "${t[$1]}" | median; }
+for c in seed_expr matmul_expr h5_reduce; do
+  [ -n "${t[$c]:-}" ] || continue
+  if [ -n "${t[dask_$c]:-}" ]; then
+    echo "$c: tessera $(m "$c") s, dask $(m "dask_$c") s -> $(awk -v d="$(m "dask_$c")" -v x="$(m "$c")" 'BEGIN{printf "%.2f", d/x}')x"
+  else
+    echo "$c: tessera $(m "$c") s"
+  fi
+done
+[ -n "${t[h5_reduce_gbs]:-}" ] && echo "h5_reduce read rate: $(m h5_reduce_gbs) GB/s of the file"
+echo "triad (a + 2.5*b).sum(): $(m triad_gbs) GB/s; STREAM triad (2 threads) $(m stream_triad) GB/s -> $(awk -v a="$(m triad_gbs)" -v b="$(m stream_triad)" 'BEGIN{printf "%.0f%%", 100*a/b}')"
+echo "sum a.sum(): $(m sum_gbs) GB/s; STREAM sum (2 threads) $(m stream_sum) GB/s -> $(awk -v a="$(m sum_gbs)" -v b="$(m stream_sum)" 'BEGIN{printf "%.0f%%", 100*a/b}')"
+if [ -x "$work/dgemm" ] && [ -n "${t[matmul_expr]:-}" ]; then
+  # matmul_expr is one 8000^3 product plus memory-bound work: the DGEMM is its floor.
+  gflops=$(OPENBLAS_NUM_THREADS=2 "$work/dgemm" 8000 | sed -E 's/.* ([0-9.]+) GFLOP.*/\1/')
+  dgemm=$(awk -v g="$gflops" 'BEGIN{printf "%.2f", 2*8000^3/g/1e9}')
+  echo "matmul_expr vs one OpenBLAS DGEMM of 8000 (2 threads, ${gflops} GFLOP/s, ${dgemm} s): $(awk -v a="$(m matmul_expr)" -v b="$dgemm" 'BEGIN{printf "%.2f", a/b}')x"
+fi
