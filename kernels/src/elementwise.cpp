@@ -177,27 +177,44 @@ struct InputLayout {
     bool contiguous;                    // same shape as the output
 };
 
-std::vector<InputLayout> layouts(const Program& program, const std::vector<const Buffer*>& inputs,
-                                 const Shape& out_shape) {
+std::vector<InputLayout> layouts(const Program& program, const std::vector<Operand>& inputs, const Shape& out_shape) {
     if (inputs.size() != program.num_inputs)
         throw std::invalid_argument("elementwise program wants " + std::to_string(program.num_inputs) +
                                     " inputs, got " + std::to_string(inputs.size()));
     std::vector<InputLayout> out;
-    for (const Buffer* in : inputs) {
-        const Shape& s = in->shape();
-        if (s.size() != out_shape.size())
-            throw std::invalid_argument("elementwise input rank differs from the output's");
-        InputLayout l{in->bytes(), in->dtype(), std::vector<std::int64_t>(s.size(), 0), s == out_shape};
-        std::int64_t stride = 1;
-        for (std::size_t d = s.size(); d-- > 0;) {
-            if (s[d] != out_shape[d] && s[d] != 1)
+    const std::size_t nd = out_shape.size();
+    for (const Operand& op : inputs) {
+        const Shape& stored = op.block->shape();
+        // The input as the program sees it: axes permuted, then padded on the left.
+        std::vector<std::int64_t> stored_stride(stored.size(), 1);
+        for (std::size_t d = stored.size(); d-- > 1;) stored_stride[d - 1] = stored_stride[d] * stored[d];
+        if (!op.axes.empty() && op.axes.size() != stored.size())
+            throw std::invalid_argument("elementwise operand axes do not match its rank");
+        if (stored.size() > nd) throw std::invalid_argument("elementwise input rank exceeds the output's");
+        Shape view(nd, 1);
+        std::vector<std::int64_t> view_stride(nd, 0);
+        bool identity = true;
+        for (std::size_t d = 0; d < stored.size(); ++d) {
+            const auto src = op.axes.empty() ? d : static_cast<std::size_t>(op.axes[d]);
+            identity = identity && src == d;
+            view[nd - stored.size() + d] = stored[src];
+            view_stride[nd - stored.size() + d] = stored_stride[src];
+        }
+        InputLayout l{op.block->bytes(), op.block->dtype(), std::vector<std::int64_t>(nd, 0), identity && view == out_shape};
+        for (std::size_t d = 0; d < nd; ++d) {
+            if (view[d] != out_shape[d] && view[d] != 1)
                 throw std::invalid_argument("elementwise input does not broadcast to the output block");
-            l.strides[d] = s[d] == 1 ? 0 : stride;
-            stride *= s[d];
+            l.strides[d] = view[d] == 1 ? 0 : view_stride[d];
         }
         out.push_back(std::move(l));
     }
     return out;
+}
+
+std::vector<Operand> as_operands(const std::vector<const Buffer*>& inputs) {
+    std::vector<Operand> ops;
+    for (const Buffer* b : inputs) ops.push_back({b, {}});
+    return ops;
 }
 
 constexpr std::int64_t kTile = 512;
@@ -353,6 +370,10 @@ void Program::validate() const {
 }
 
 Buffer evaluate(const Program& program, const std::vector<const Buffer*>& inputs, const Shape& out_shape) {
+    return evaluate(program, as_operands(inputs), out_shape);
+}
+
+Buffer evaluate(const Program& program, const std::vector<Operand>& inputs, const Shape& out_shape) {
     const auto in = layouts(program, inputs, out_shape);
     Buffer out(program.result_dtype(), out_shape);
     const std::int64_t total = out.size();
@@ -375,7 +396,7 @@ Buffer evaluate(const Program& program, const std::vector<const Buffer*>& inputs
     return out;
 }
 
-void evaluate_range(const Program& program, const std::vector<const Buffer*>& inputs, const Shape& out_shape,
+void evaluate_range(const Program& program, const std::vector<Operand>& inputs, const Shape& out_shape,
                     std::int64_t start, std::int64_t count, std::byte* out) {
     const auto in = layouts(program, inputs, out_shape);
     const std::size_t result = program.code.size() - 1;
@@ -388,7 +409,7 @@ void evaluate_range(const Program& program, const std::vector<const Buffer*>& in
     }
 }
 
-Buffer evaluate_reference(const Program& program, const std::vector<const Buffer*>& inputs,
+Buffer evaluate_reference(const Program& program, const std::vector<Operand>& inputs,
                           const Shape& out_shape) {
     const auto in = layouts(program, inputs, out_shape);
     Buffer out(program.result_dtype(), out_shape);

@@ -382,7 +382,7 @@ Buffer reduce_block(const ReduceSpec& spec, const Buffer& block, const std::vect
     });
 }
 
-Buffer reduce_block_fused(const ReduceSpec& spec, const Program& program, const std::vector<const Buffer*>& inputs,
+Buffer reduce_block_fused(const ReduceSpec& spec, const Program& program, const std::vector<Operand>& inputs,
                           const Shape& shape, const std::vector<std::int64_t>& offset, const Shape& global_shape) {
     if (program.result_dtype() != spec.input) throw std::invalid_argument("reduce_block_fused: program dtype differs from the spec");
     if (offset.size() != shape.size() || global_shape.size() != shape.size())

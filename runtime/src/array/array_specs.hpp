@@ -59,15 +59,24 @@ struct CreateSpec {
     }
 };
 
-/// Elementwise program over one output block; inputs are padded on the left to its rank.
+/// Elementwise program over one output block; inputs are padded on the left to its rank, and
+/// read through their axes permutation (a fused transpose) when one is given.
 struct ElementwiseSpec {
     kernels::Program program;
     std::vector<std::int64_t> shape;
-    void write(ByteWriter& w) const { write_program(w, program); write_vec(w, shape); }
+    std::vector<std::vector<std::int64_t>> axes;  // per input; empty: as stored
+    void write(ByteWriter& w) const {
+        write_program(w, program);
+        write_vec(w, shape);
+        w.pod<std::uint64_t>(axes.size());
+        for (const auto& a : axes) write_vec(w, a);
+    }
     static ElementwiseSpec read(ByteReader& r) {
         ElementwiseSpec s;
         s.program = read_program(r);
         s.shape = read_vec(r);
+        s.axes.resize(r.pod<std::uint64_t>());
+        for (auto& a : s.axes) a = read_vec(r);
         return s;
     }
 };

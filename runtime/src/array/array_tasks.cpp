@@ -23,26 +23,25 @@ Buffer block_of(const ArgView& a) {
 /// The result block, handed over without a copy.
 void emit(Buffer&& b, Bytes& out) { out = std::move(b).encoded_in_place(); }
 
-/// Input blocks, each padded on the left with extents of 1 to `rank` (NumPy broadcasting).
-std::vector<Buffer> padded_inputs(std::span<const ArgView> args, std::size_t rank) {
+/// The input blocks (views where stored) and the operands the program reads them as: padded
+/// on the left to the output's rank, through a fused transpose's axes where there is one.
+struct Operands {
     std::vector<Buffer> blocks;
-    for (std::size_t i = 1; i < args.size(); ++i) {
-        Buffer b = block_of(args[i]);  // a view: reshape changes only its own shape
-        Shape s = b.shape();
-        if (s.size() < rank) {
-            s.insert(s.begin(), rank - s.size(), 1);
-            b.reshape(s);
-        }
-        blocks.push_back(std::move(b));
+    std::vector<kernels::Operand> operands;
+};
+Operands operands_of(const ElementwiseSpec& spec, std::span<const ArgView> args) {
+    Operands o;
+    for (std::size_t i = 1; i < args.size(); ++i) o.blocks.push_back(block_of(args[i]));
+    for (std::size_t i = 0; i < o.blocks.size(); ++i) {
+        const auto& axes = i < spec.axes.size() ? spec.axes[i] : std::vector<std::int64_t>{};
+        o.operands.push_back({&o.blocks[i], std::vector<int>(axes.begin(), axes.end())});
     }
-    return blocks;
+    return o;
 }
 
 Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> args) {
-    const auto blocks = padded_inputs(args, spec.shape.size());
-    std::vector<const Buffer*> ptrs;
-    for ([[maybe_unused]] const auto& b : blocks) ptrs.push_back(&b);
-    return kernels::evaluate(spec.program, ptrs, spec.shape);
+    const Operands o = operands_of(spec, args);
+    return kernels::evaluate(spec.program, o.operands, spec.shape);
 }
 
 [[maybe_unused]] const auto& create = register_raw_function("array.create", [](std::span<const ArgView> args, Bytes& out) {
@@ -79,10 +78,8 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
         return;
     }
     // The elementwise chain is evaluated group by group inside the reduction.
-    const auto blocks = padded_inputs(args, s.elementwise.shape.size());
-    std::vector<const Buffer*> ptrs;
-    for (const auto& b : blocks) ptrs.push_back(&b);
-    emit(kernels::reduce_block_fused(s.spec, s.elementwise.program, ptrs, s.elementwise.shape, s.offset, s.global_shape), out);
+    const Operands o = operands_of(s.elementwise, args);
+    emit(kernels::reduce_block_fused(s.spec, s.elementwise.program, o.operands, s.elementwise.shape, s.offset, s.global_shape), out);
 });
 
 [[maybe_unused]] const auto& combine = register_raw_function("array.combine", [](std::span<const ArgView> args, Bytes& out) {
@@ -91,7 +88,7 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
     std::vector<Buffer> states;
     for (std::size_t i = 1; i < args.size(); ++i) states.push_back(block_of(args[i]));
     std::vector<const Buffer*> ptrs;
-    for ([[maybe_unused]] const auto& s : states) ptrs.push_back(&s);
+    for (const auto& s : states) ptrs.push_back(&s);
     emit(kernels::combine_states(spec, ptrs), out);
 });
 

@@ -40,10 +40,23 @@ bool is_const_scalar(const NodePtr& n) {
            std::get<CreateParams>(n->params).kind == CreateParams::Kind::kFill;
 }
 
+/// An input of a fused chain: a node's blocks, read directly or through a transpose.
+struct Leaf {
+    NodePtr source;         // whose blocks the task reads
+    NodePtr view;           // the node the program sees (the transpose, or the source itself)
+    std::vector<int> axes;  // the transpose's permutation; empty when read as stored
+};
+
 /// An elementwise chain compiled into one program: its leaves are the inputs of the tasks.
 struct Fused {
     kernels::Program program;
-    std::vector<NodePtr> leaves;
+    std::vector<Leaf> leaves;
+
+    std::vector<std::vector<std::int64_t>> axes() const {
+        std::vector<std::vector<std::int64_t>> a;
+        for (const auto& l : leaves) a.emplace_back(l.axes.begin(), l.axes.end());
+        return a;
+    }
 };
 
 class Fuser {
@@ -84,7 +97,11 @@ private:
             in.op = Op::kInput;
             in.dtype = n->dtype;
             in.a = static_cast<std::uint16_t>(fused_.leaves.size());
-            fused_.leaves.push_back(n);
+            // A transpose is read through strided loads instead of being made as a block.
+            if (n->kind == Kind::kTranspose)
+                fused_.leaves.push_back({n->inputs[0], n, std::get<TransposeParams>(n->params).perm});
+            else
+                fused_.leaves.push_back({n, n, {}});
             reg = emit(in);
         } else {
             const auto& p = std::get<ElementwiseParams>(n->params);
@@ -120,6 +137,16 @@ std::int64_t leaf_block(const NodePtr& leaf, const std::vector<std::int64_t>& co
     std::vector<std::int64_t> c(leaf->shape.size());
     for (std::size_t d = 0; d < c.size(); ++d) c[d] = leaf->shape[d] == 1 ? 0 : coords[pad + d];
     return block_flat(leaf->chunks, c);
+}
+
+/// The same for a fused leaf: through a transpose, the source block at permuted coordinates.
+std::int64_t leaf_block(const Leaf& leaf, const std::vector<std::int64_t>& coords) {
+    if (leaf.axes.empty()) return leaf_block(leaf.source, coords);
+    const std::size_t pad = coords.size() - leaf.view->shape.size();
+    std::vector<std::int64_t> c(leaf.view->shape.size());
+    for (std::size_t d = 0; d < c.size(); ++d)
+        c[static_cast<std::size_t>(leaf.axes[d])] = leaf.view->shape[d] == 1 ? 0 : coords[pad + d];
+    return block_flat(leaf.source->chunks, c);
 }
 
 }  // namespace
@@ -347,8 +374,8 @@ std::vector<TaskId> Materializer::build_elementwise(const NodePtr& node) {
     const ArrayNode& n = *node;
     Fused f = Fuser{}.run(node);
     std::vector<const std::vector<TaskId>*> leaf_blocks;
-    for (const auto& leaf : f.leaves) leaf_blocks.push_back(&blocks(leaf));
-    ElementwiseSpec s{f.program, {}};
+    for (const auto& leaf : f.leaves) leaf_blocks.push_back(&blocks(leaf.source));
+    ElementwiseSpec s{f.program, {}, f.axes()};
     std::vector<TaskId> out;
     for (std::int64_t b = 0; b < grid_size(n.chunks); ++b) {
         const auto c = block_coords(n.chunks, b);
@@ -372,7 +399,7 @@ std::vector<TaskId> Materializer::build_reduce(const NodePtr& node) {
     std::vector<const std::vector<TaskId>*> leaf_blocks;
     if (src->kind == Kind::kElementwise) {
         fused = Fuser{}.run(src);
-        for (const auto& leaf : fused->leaves) leaf_blocks.push_back(&blocks(leaf));
+        for (const auto& leaf : fused->leaves) leaf_blocks.push_back(&blocks(leaf.source));
     }
     const std::vector<TaskId>* src_blocks = fused ? nullptr : &blocks(src);
     const std::int64_t in_blocks = grid_size(src->chunks);
@@ -388,7 +415,7 @@ std::vector<TaskId> Materializer::build_reduce(const NodePtr& node) {
         std::vector<TaskId> inputs;
         if (fused) {
             s.fused = 1;
-            s.elementwise = ElementwiseSpec{fused->program, block_shape(src->chunks, c)};
+            s.elementwise = ElementwiseSpec{fused->program, block_shape(src->chunks, c), fused->axes()};
             for (std::size_t l = 0; l < fused->leaves.size(); ++l)
                 inputs.push_back((*leaf_blocks[l])[static_cast<std::size_t>(leaf_block(fused->leaves[l], c))]);
         } else {

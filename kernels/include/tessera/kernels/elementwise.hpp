@@ -48,13 +48,21 @@ struct Program {
     void validate() const;
 };
 
+/// An input of a program: a block read through a permutation of its axes (a transpose fused
+/// into the loads; empty: as stored), padded on the left to the output's rank and broadcast.
+struct Operand {
+    const Buffer* block;
+    std::vector<int> axes;
+};
+
 /// Runs `program` over a block of `out_shape`; `inputs[k]` feeds kInput k.
+Buffer evaluate(const Program& program, const std::vector<Operand>& inputs, const Shape& out_shape);
 Buffer evaluate(const Program& program, const std::vector<const Buffer*>& inputs, const Shape& out_shape);
 /// Elements [start, start + count) of that block (C order) into `out`, serially.
-void evaluate_range(const Program& program, const std::vector<const Buffer*>& inputs, const Shape& out_shape,
+void evaluate_range(const Program& program, const std::vector<Operand>& inputs, const Shape& out_shape,
                     std::int64_t start, std::int64_t count, std::byte* out);
 /// The same, one element at a time and serially: the reference evaluate() is tested against.
-Buffer evaluate_reference(const Program& program, const std::vector<const Buffer*>& inputs,
+Buffer evaluate_reference(const Program& program, const std::vector<Operand>& inputs,
                           const Shape& out_shape);
 
 }  // namespace tessera::kernels

@@ -40,7 +40,8 @@ Buffer reduce_block(const ReduceSpec& spec, const Buffer& block, const std::vect
 /// reduce_block of the block that `program` computes from `inputs` (shape `shape`), without
 /// making that block: groups of rows are evaluated tile by tile and reduced as they come.
 struct Program;
-Buffer reduce_block_fused(const ReduceSpec& spec, const Program& program, const std::vector<const Buffer*>& inputs,
+struct Operand;
+Buffer reduce_block_fused(const ReduceSpec& spec, const Program& program, const std::vector<Operand>& inputs,
                           const Shape& shape, const std::vector<std::int64_t>& offset, const Shape& global_shape);
 /// Combines states of the same shape, in the given order.
 Buffer combine_states(const ReduceSpec& spec, const std::vector<const Buffer*>& states);

@@ -1,0 +1,73 @@
+// The OpenMP tiled kernels against their serial references, on odd shapes and thread counts.
+#include "tessera/kernels/elementwise.hpp"
+
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include "tessera/kernels/create.hpp"
+#include "tessera/kernels/reduction.hpp"
+
+using namespace tessera::kernels;
+
+namespace {
+
+Buffer random(const Shape& s, std::uint64_t seed) {
+    return random_block(Distribution::kNormal, seed, DType::kFloat64, s, std::vector<std::int64_t>(s.size(), 0), s, 0, 1);
+}
+
+/// (a - b) * 2 where a is read through a permutation and b broadcasts.
+Program program() {
+    Program p;
+    p.num_inputs = 2;
+    p.code = {Instr{Op::kInput, DType::kFloat64, 0}, Instr{Op::kInput, DType::kFloat64, 1},
+              Instr{Op::kSub, DType::kFloat64, 0, 1}, Instr{Op::kConst, DType::kFloat64, 0, 0, 0, 2.0},
+              Instr{Op::kMul, DType::kFloat64, 2, 3}, Instr{Op::kGreater, DType::kBool, 4, 3},
+              Instr{Op::kWhere, DType::kFloat64, 5, 4, 2}};
+    return p;
+}
+
+}  // namespace
+
+class ElementwiseTest : public ::testing::TestWithParam<Shape> {};
+
+TEST_P(ElementwiseTest, TiledOpenMpMatchesSerialReference) {
+    const Shape out = GetParam();
+    Shape transposed(out.rbegin(), out.rend());  // a is stored transposed
+    std::vector<int> axes;
+    for (int d = static_cast<int>(out.size()) - 1; d >= 0; --d) axes.push_back(d);
+    const Buffer a = random(transposed, 1);
+    Shape row(out.size(), 1);
+    if (!out.empty()) row.back() = out.back();
+    const Buffer b = random(row, 2);
+    const std::vector<Operand> ops{{&a, axes}, {&b, {}}};
+    const Buffer want = evaluate_reference(program(), ops, out);
+    for (int threads : {1, 2, 3}) {
+        omp_set_num_threads(threads);
+        EXPECT_EQ(evaluate(program(), ops, out), want) << threads << " threads";
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(OddShapes, ElementwiseTest,
+                         ::testing::Values(Shape{}, Shape{1}, Shape{0, 3}, Shape{1000}, Shape{7, 513}, Shape{3, 5, 7},
+                                           Shape{2, 3, 4, 5}));
+
+TEST(Elementwise, RejectsInputsThatDoNotBroadcast) {
+    const Buffer a = random({3, 4}, 1);
+    Program p;
+    p.num_inputs = 1;
+    p.code = {Instr{Op::kInput, DType::kFloat64, 0}};
+    EXPECT_THROW(evaluate(p, std::vector<const Buffer*>{&a}, Shape{3, 5}), std::invalid_argument);
+}
+
+TEST(Reduction, StatesDoNotDependOnTheThreadCount) {
+    const Buffer x = random({3001, 77}, 3);  // several row groups
+    for (Reduction op : {Reduction::kSum, Reduction::kMean, Reduction::kVar, Reduction::kMax, Reduction::kArgmin}) {
+        for (std::uint64_t axes : {1ull, 2ull, 3ull}) {
+            ReduceSpec spec{op, false, axes, 0, DType::kFloat64};
+            omp_set_num_threads(1);
+            const Buffer one = reduce_block(spec, x, {0, 0}, {3001, 77});
+            omp_set_num_threads(3);
+            EXPECT_EQ(reduce_block(spec, x, {0, 0}, {3001, 77}), one) << reduction_name(op) << " axes " << axes;
+        }
+    }
+}
