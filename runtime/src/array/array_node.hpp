@@ -102,6 +102,9 @@ std::pair<Shape, Chunks> broadcast(std::vector<Array>& arrays);
 
 /// Offsets of the chunks along one dimension (size: blocks + 1).
 std::vector<std::int64_t> chunk_offsets(const std::vector<std::int64_t>& sizes);
+/// Shape of the block at `coords`, and the global position of its first element.
+Shape block_shape(const Chunks& chunks, const std::vector<std::int64_t>& coords);
+std::vector<std::int64_t> block_offset(const Chunks& chunks, const std::vector<std::int64_t>& coords);
 /// Number of blocks of a chunk grid.
 std::int64_t grid_size(const Chunks& chunks);
 /// Row-major block index <-> multi-index.

@@ -10,6 +10,7 @@
 #include "tessera/kernels/elementwise.hpp"
 #include "tessera/kernels/reduction.hpp"
 #include "tessera/runtime/codec.hpp"
+#include "tessera/runtime/function_registry.hpp"
 
 namespace tessera::detail {
 
@@ -236,6 +237,13 @@ struct Hdf5BlockSpec {
         return s;
     }
 };
+
+/// An input block of a chunk task: read where it lies when it is a stored result.
+inline kernels::Buffer read_block(const ArgView& a) {
+    return a.owner ? kernels::Buffer::view_of_encoded(*a.owner) : kernels::Buffer::decode(a.data, a.size);
+}
+/// A chunk task's result block, handed over without a copy.
+inline void emit_block(kernels::Buffer&& b, Bytes& out) { out = std::move(b).encoded_in_place(); }
 
 template <class Spec>
 Bytes encode_spec(const Spec& s) {

@@ -15,13 +15,7 @@ namespace {
 
 using kernels::Buffer;
 
-/// An input block, read where it lies when it is a stored result.
-Buffer block_of(const ArgView& a) {
-    return a.owner ? Buffer::view_of_encoded(*a.owner) : Buffer::decode(a.data, a.size);
-}
 
-/// The result block, handed over without a copy.
-void emit(Buffer&& b, Bytes& out) { out = std::move(b).encoded_in_place(); }
 
 /// The input blocks (views where stored) and the operands the program reads them as: padded
 /// on the left to the output's rank, through a fused transpose's axes where there is one.
@@ -31,7 +25,7 @@ struct Operands {
 };
 Operands operands_of(const ElementwiseSpec& spec, std::span<const ArgView> args) {
     Operands o;
-    for (std::size_t i = 1; i < args.size(); ++i) o.blocks.push_back(block_of(args[i]));
+    for (std::size_t i = 1; i < args.size(); ++i) o.blocks.push_back(read_block(args[i]));
     for (std::size_t i = 0; i < o.blocks.size(); ++i) {
         const auto& axes = i < spec.axes.size() ? spec.axes[i] : std::vector<std::int64_t>{};
         o.operands.push_back({&o.blocks[i], std::vector<int>(axes.begin(), axes.end())});
@@ -49,14 +43,14 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
     const auto s = CreateSpec::read(r);
     using K = CreateParams::Kind;
     switch (static_cast<K>(s.kind)) {
-        case K::kFill: emit(kernels::fill_block(s.dtype, s.shape, s.a), out); return;
-        case K::kArange: emit(kernels::arange_block(s.dtype, s.offset[0], s.shape[0], s.a, s.b), out); return;
+        case K::kFill: emit_block(kernels::fill_block(s.dtype, s.shape, s.a), out); return;
+        case K::kArange: emit_block(kernels::arange_block(s.dtype, s.offset[0], s.shape[0], s.a, s.b), out); return;
         case K::kLinspace:
-            emit(kernels::linspace_block(s.dtype, s.offset[0], s.shape[0], s.a, s.b, s.n, s.endpoint != 0), out);
+            emit_block(kernels::linspace_block(s.dtype, s.offset[0], s.shape[0], s.a, s.b, s.n, s.endpoint != 0), out);
             return;
-        case K::kEye: emit(kernels::eye_block(s.dtype, s.shape, s.offset, s.n), out); return;
+        case K::kEye: emit_block(kernels::eye_block(s.dtype, s.shape, s.offset, s.n), out); return;
         case K::kRandom:
-            emit(kernels::random_block(s.distribution, s.seed, s.dtype, s.global_shape, s.offset, s.shape, s.a, s.b), out);
+            emit_block(kernels::random_block(s.distribution, s.seed, s.dtype, s.global_shape, s.offset, s.shape, s.a, s.b), out);
             return;
     }
 });
@@ -67,59 +61,59 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
 
 [[maybe_unused]] const auto& elementwise = register_raw_function("array.elementwise", [](std::span<const ArgView> args, Bytes& out) {
     ByteReader r(args[0].data, args[0].size);
-    emit(run_elementwise(ElementwiseSpec::read(r), args), out);
+    emit_block(run_elementwise(ElementwiseSpec::read(r), args), out);
 });
 
 [[maybe_unused]] const auto& reduce = register_raw_function("array.reduce", [](std::span<const ArgView> args, Bytes& out) {
     ByteReader r(args[0].data, args[0].size);
     const auto s = ReduceBlockSpec::read(r);
     if (!s.fused) {
-        emit(kernels::reduce_block(s.spec, block_of(args[1]), s.offset, s.global_shape), out);
+        emit_block(kernels::reduce_block(s.spec, read_block(args[1]), s.offset, s.global_shape), out);
         return;
     }
     // The elementwise chain is evaluated group by group inside the reduction.
     const Operands o = operands_of(s.elementwise, args);
-    emit(kernels::reduce_block_fused(s.spec, s.elementwise.program, o.operands, s.elementwise.shape, s.offset, s.global_shape), out);
+    emit_block(kernels::reduce_block_fused(s.spec, s.elementwise.program, o.operands, s.elementwise.shape, s.offset, s.global_shape), out);
 });
 
 [[maybe_unused]] const auto& combine = register_raw_function("array.combine", [](std::span<const ArgView> args, Bytes& out) {
     ByteReader r(args[0].data, args[0].size);
     const auto spec = r.pod<kernels::ReduceSpec>();
     std::vector<Buffer> states;
-    for (std::size_t i = 1; i < args.size(); ++i) states.push_back(block_of(args[i]));
+    for (std::size_t i = 1; i < args.size(); ++i) states.push_back(read_block(args[i]));
     std::vector<const Buffer*> ptrs;
     for (const auto& s : states) ptrs.push_back(&s);
-    emit(kernels::combine_states(spec, ptrs), out);
+    emit_block(kernels::combine_states(spec, ptrs), out);
 });
 
 [[maybe_unused]] const auto& finalize = register_raw_function("array.finalize", [](std::span<const ArgView> args, Bytes& out) {
     ByteReader r(args[0].data, args[0].size);
     const auto s = FinalizeSpec::read(r);
-    Buffer result = kernels::finalize(s.spec, block_of(args[1]));
+    Buffer result = kernels::finalize(s.spec, read_block(args[1]));
     result.reshape(s.shape);
-    emit(std::move(result), out);
+    emit_block(std::move(result), out);
 });
 
 [[maybe_unused]] const auto& transpose = register_raw_function("array.transpose", [](std::span<const ArgView> args, Bytes& out) {
     ByteReader r(args[0].data, args[0].size);
     const auto perm64 = read_vec(r);
     const std::vector<int> perm(perm64.begin(), perm64.end());
-    emit(kernels::transpose_block(block_of(args[1]), perm), out);
+    emit_block(kernels::transpose_block(read_block(args[1]), perm), out);
 });
 
 [[maybe_unused]] const auto& slice = register_raw_function("array.slice", [](std::span<const ArgView> args, Bytes& out) {
     ByteReader r(args[0].data, args[0].size);
     const auto s = SliceSpec::read(r);
-    Buffer b = kernels::slice_block(block_of(args[1]), s.start, s.step, s.shape);
+    Buffer b = kernels::slice_block(read_block(args[1]), s.start, s.step, s.shape);
     b.reshape(s.final_shape);
-    emit(std::move(b), out);
+    emit_block(std::move(b), out);
 });
 
 [[maybe_unused]] const auto& relabel = register_raw_function("array.relabel", [](std::span<const ArgView> args, Bytes& out) {
     ByteReader r(args[0].data, args[0].size);
-    Buffer b = block_of(args[1]);
+    Buffer b = read_block(args[1]);
     b.reshape(read_vec(r));
-    emit(std::move(b), out);
+    emit_block(std::move(b), out);
 });
 
 [[maybe_unused]] const auto& assemble = register_raw_function("array.assemble", [](std::span<const ArgView> args, Bytes& out) {
@@ -128,9 +122,9 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
     Buffer result(s.dtype, s.shape);
     for (std::size_t i = 0; i < s.pieces.size(); ++i) {
         [[maybe_unused]] const auto& p = s.pieces[i];
-        kernels::copy_region(block_of(args[i + 1]), p.src_start, result, p.dst_start, p.extent);
+        kernels::copy_region(read_block(args[i + 1]), p.src_start, result, p.dst_start, p.extent);
     }
-    emit(std::move(result), out);
+    emit_block(std::move(result), out);
 });
 
 [[maybe_unused]] const auto& flat_assemble = register_raw_function("array.reshape", [](std::span<const ArgView> args, Bytes& out) {
@@ -139,11 +133,11 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
     Buffer result(s.dtype, s.shape);
     const std::size_t e = kernels::dtype_size(s.dtype);
     for (std::size_t i = 0; i < s.count.size(); ++i) {
-        const Buffer in = block_of(args[i + 1]);
+        const Buffer in = read_block(args[i + 1]);
         std::memcpy(result.bytes() + static_cast<std::size_t>(s.dst_start[i]) * e,
                     in.bytes() + static_cast<std::size_t>(s.src_start[i]) * e, static_cast<std::size_t>(s.count[i]) * e);
     }
-    emit(std::move(result), out);
+    emit_block(std::move(result), out);
 });
 
 [[maybe_unused]] const auto& matmul = register_raw_function("array.matmul", [](std::span<const ArgView> args, Bytes& out) {
@@ -152,8 +146,8 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
     Buffer c = kernels::fill_block(s.dtype, s.shape, 0.0);
     // The contraction is summed in a fixed order, so results do not depend on placement.
     for (std::int64_t p = 0; p < s.terms; ++p)
-        kernels::matmul_accumulate(block_of(args[1 + p]), block_of(args[1 + s.terms + p]), c);
-    emit(std::move(c), out);
+        kernels::matmul_accumulate(read_block(args[1 + p]), read_block(args[1 + s.terms + p]), c);
+    emit_block(std::move(c), out);
 });
 
 }  // namespace

@@ -83,6 +83,19 @@ std::vector<std::int64_t> chunk_offsets(const std::vector<std::int64_t>& sizes) 
     return o;
 }
 
+Shape block_shape(const Chunks& chunks, const std::vector<std::int64_t>& coords) {
+    Shape s(chunks.size());
+    for (std::size_t d = 0; d < chunks.size(); ++d) s[d] = chunks[d][static_cast<std::size_t>(coords[d])];
+    return s;
+}
+
+std::vector<std::int64_t> block_offset(const Chunks& chunks, const std::vector<std::int64_t>& coords) {
+    std::vector<std::int64_t> o(chunks.size(), 0);
+    for (std::size_t d = 0; d < chunks.size(); ++d)
+        for (std::int64_t b = 0; b < coords[d]; ++b) o[d] += chunks[d][static_cast<std::size_t>(b)];
+    return o;
+}
+
 std::int64_t grid_size(const Chunks& chunks) {
     std::int64_t n = 1;
     for (const auto& c : chunks) n *= static_cast<std::int64_t>(c.size());

@@ -20,11 +20,7 @@ namespace tessera {
 namespace detail {
 namespace {
 
-void emit(Buffer&& b, Bytes& out) { out = std::move(b).encoded_in_place(); }
 
-Buffer block_of(const ArgView& a) {
-    return a.owner ? Buffer::view_of_encoded(*a.owner) : Buffer::decode(a.data, a.size);
-}
 
 [[maybe_unused]] const auto& open = register_raw_function(
     "io.h5_open",
@@ -59,7 +55,7 @@ Buffer block_of(const ArgView& a) {
     [](std::span<const ArgView> args, Bytes& out) {
         ByteReader r(args[0].data, args[0].size);
         const auto s = Hdf5BlockSpec::read(r);
-        emit(io::read_block(s.token, s.dataset, s.offset, s.shape, s.dtype), out);
+        emit_block(io::read_block(s.token, s.dataset, s.offset, s.shape, s.dtype), out);
     },
     Placement::kProgressThread);
 
@@ -68,7 +64,7 @@ Buffer block_of(const ArgView& a) {
     [](std::span<const ArgView> args, Bytes& out) {
         ByteReader r(args[0].data, args[0].size);
         const auto s = Hdf5BlockSpec::read(r);
-        io::write_block(s.token, s.dataset, s.offset, block_of(args[2]));
+        io::write_block(s.token, s.dataset, s.offset, read_block(args[2]));
         out.clear();
     },
     Placement::kProgressThread);

@@ -22,19 +22,6 @@ using Kind = ArrayNode::Kind;
 using kernels::Instr;
 using kernels::Op;
 
-Shape block_shape(const Chunks& chunks, const std::vector<std::int64_t>& coords) {
-    Shape s(chunks.size());
-    for (std::size_t d = 0; d < chunks.size(); ++d) s[d] = chunks[d][static_cast<std::size_t>(coords[d])];
-    return s;
-}
-
-std::vector<std::int64_t> block_offset(const Chunks& chunks, const std::vector<std::int64_t>& coords) {
-    std::vector<std::int64_t> o(chunks.size(), 0);
-    for (std::size_t d = 0; d < chunks.size(); ++d)
-        for (std::int64_t b = 0; b < coords[d]; ++b) o[d] += chunks[d][static_cast<std::size_t>(b)];
-    return o;
-}
-
 bool is_const_scalar(const NodePtr& n) {
     return n->kind == Kind::kCreate && n->shape.empty() &&
            std::get<CreateParams>(n->params).kind == CreateParams::Kind::kFill;

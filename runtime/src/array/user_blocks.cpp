@@ -38,22 +38,6 @@ struct UserBlockSpec {
     }
 };
 
-Buffer view_of(const ArgView& a) {
-    return a.owner ? Buffer::view_of_encoded(*a.owner) : Buffer::decode(a.data, a.size);
-}
-
-std::vector<std::int64_t> offsets_of(const Chunks& chunks, const std::vector<std::int64_t>& coords) {
-    std::vector<std::int64_t> o(chunks.size(), 0);
-    for (std::size_t d = 0; d < chunks.size(); ++d)
-        for (std::int64_t b = 0; b < coords[d]; ++b) o[d] += chunks[d][static_cast<std::size_t>(b)];
-    return o;
-}
-
-Shape shape_of(const Chunks& chunks, const std::vector<std::int64_t>& coords) {
-    Shape s(chunks.size());
-    for (std::size_t d = 0; d < chunks.size(); ++d) s[d] = chunks[d][static_cast<std::size_t>(coords[d])];
-    return s;
-}
 
 }  // namespace
 
@@ -78,9 +62,9 @@ std::vector<TaskId> Materializer::build_map_blocks(const NodePtr& node) {
         }
         UserBlockSpec s;
         s.index = c;
-        s.offset = offsets_of(n.chunks, c);
+        s.offset = block_offset(n.chunks, c);
         s.array_shape = n.shape;
-        s.shape = shape_of(n.chunks, c);
+        s.shape = block_shape(n.chunks, c);
         s.dtype = n.dtype;
         out.push_back(add(fn.c_str(), encode_spec(s), inputs));
     }
@@ -102,9 +86,9 @@ std::vector<TaskId> Materializer::build_overlap(const NodePtr& node) {
         UserBlockSpec s;
         s.overlap = 1;
         s.index = c;
-        s.offset = offsets_of(n.chunks, c);
+        s.offset = block_offset(n.chunks, c);
         s.array_shape = n.shape;
-        s.shape = shape_of(n.chunks, c);
+        s.shape = block_shape(n.chunks, c);
         s.dtype = n.dtype;
         s.depth = p.halo.depth;
         s.boundary = p.halo.boundary;
@@ -150,7 +134,7 @@ BlockFunction register_block_function(const std::string& name, BlockKernel kerne
         BlockInfo info{s.index, s.offset, s.array_shape};
         if (s.overlap) {
             std::vector<Buffer> present;
-            for (std::size_t i = 1; i < args.size(); ++i) present.push_back(detail::view_of(args[i]));
+            for (std::size_t i = 1; i < args.size(); ++i) present.push_back(detail::read_block(args[i]));
             std::vector<const Buffer*> neighbours;
             for (std::size_t k = 0, i = 0; k < s.present.size(); ++k) neighbours.push_back(s.present[k] ? &present[i++] : nullptr);
             kernels::HaloSpec halo{s.depth, s.boundary, s.constant, {}, {}};
@@ -159,7 +143,7 @@ BlockFunction register_block_function(const std::string& name, BlockKernel kerne
             blocks.push_back(kernels::extend_with_halo(neighbours, halo, low));
             for (std::size_t d = 0; d < low.size(); ++d) info.offset[d] -= low[d];
         } else {
-            for (std::size_t i = 1; i < args.size(); ++i) blocks.push_back(detail::view_of(args[i]));
+            for (std::size_t i = 1; i < args.size(); ++i) blocks.push_back(detail::read_block(args[i]));
         }
         Buffer result = kernel(blocks, info);
         if (s.overlap) {
@@ -175,7 +159,7 @@ BlockFunction register_block_function(const std::string& name, BlockKernel kerne
                                         std::string(kernels::dtype_name(result.dtype())) + " block of shape " +
                                         detail::shape_text(result.shape()) + ", expected " +
                                         std::string(kernels::dtype_name(s.dtype)) + " of shape " + detail::shape_text(s.shape));
-        out = std::move(result).encoded_in_place();
+        detail::emit_block(std::move(result), out);
     });
     return BlockFunction(name);
 }
