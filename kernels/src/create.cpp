@@ -75,6 +75,33 @@ inline double unit(std::uint64_t w) { return static_cast<double>(w >> 11) * 0x1.
 
 }  // namespace
 
+namespace {
+
+double from_words(Distribution dist, std::uint64_t w0, std::uint64_t w1, std::uint64_t word, double a, double b) {
+    switch (dist) {
+        case Distribution::kUniform: return a + (b - a) * unit(word);
+        case Distribution::kNormal:  // Box-Muller; 1 - u keeps the log finite
+            return a + b * std::sqrt(-2.0 * std::log(1.0 - unit(w0))) * std::cos(2.0 * std::numbers::pi * unit(w1));
+        default: {  // Lemire's multiply-shift: an index in [0, range)
+            const auto range = static_cast<std::uint64_t>(b - a);
+            return a + static_cast<double>(static_cast<std::uint64_t>((static_cast<unsigned __int128>(word) * range) >> 64));
+        }
+    }
+}
+
+}  // namespace
+
+double random_value(Distribution dist, std::uint64_t seed, std::uint64_t g, double a, double b, PhiloxCache& cache) {
+    // Uniform and integer draws take one 64-bit word each: one Philox call serves the element
+    // pair (2m, 2m+1). Normal draws take both words of counter g.
+    const std::uint64_t c = dist == Distribution::kNormal ? g : g / 2;
+    if (c != cache.counter) {
+        cache.counter = c;
+        philox_words(seed, c, cache.words[0], cache.words[1]);
+    }
+    return from_words(dist, cache.words[0], cache.words[1], cache.words[g & 1], a, b);
+}
+
 Buffer random_block(Distribution dist, std::uint64_t seed, DType dtype, const Shape& global_shape,
                     const std::vector<std::int64_t>& offset, const Shape& shape, double a, double b) {
     if (offset.size() != shape.size() || global_shape.size() != shape.size())
@@ -87,7 +114,6 @@ Buffer random_block(Distribution dist, std::uint64_t seed, DType dtype, const Sh
     const std::int64_t rows = last ? out.size() / last : 0;
     std::vector<std::int64_t> gstride(nd, 1);
     for (std::int64_t d = static_cast<std::int64_t>(nd) - 2; d >= 0; --d) gstride[d] = gstride[d + 1] * global_shape[d + 1];
-    const auto range = static_cast<std::uint64_t>(b - a);
     visit_dtype(dtype, [&](auto t) {
         using T = decltype(t);
         T* o = out.data<T>();
@@ -98,30 +124,9 @@ Buffer random_block(Distribution dist, std::uint64_t seed, DType dtype, const Sh
                 g0 += (offset[d] + rem % shape[d]) * gstride[d];
                 rem /= shape[d];
             }
-            // Uniform and integer draws take one 64-bit word each: one Philox call serves the
-            // element pair (2m, 2m+1) of the global index. Normal draws take both words.
-            std::uint64_t pair = ~std::uint64_t{0}, w[2] = {0, 0};
-            for (std::int64_t j = 0; j < last; ++j) {
-                const auto g = static_cast<std::uint64_t>(g0 + j);
-                double v;
-                if (dist == Distribution::kNormal) {
-                    philox_words(seed, g, w[0], w[1]);
-                    // Box-Muller; 1 - u keeps the log finite.
-                    v = a + b * std::sqrt(-2.0 * std::log(1.0 - unit(w[0]))) * std::cos(2.0 * std::numbers::pi * unit(w[1]));
-                } else {
-                    if (g / 2 != pair) {
-                        pair = g / 2;
-                        philox_words(seed, pair, w[0], w[1]);
-                    }
-                    const std::uint64_t word = w[g & 1];
-                    if (dist == Distribution::kUniform) {
-                        v = a + (b - a) * unit(word);
-                    } else {  // Lemire's multiply-shift: an index in [0, range)
-                        v = a + static_cast<double>(static_cast<std::uint64_t>((static_cast<unsigned __int128>(word) * range) >> 64));
-                    }
-                }
-                o[r * last + j] = static_cast<T>(v);
-            }
+            PhiloxCache cache;
+            for (std::int64_t j = 0; j < last; ++j)
+                o[r * last + j] = static_cast<T>(random_value(dist, seed, static_cast<std::uint64_t>(g0 + j), a, b, cache));
         }
     });
     return out;

@@ -24,6 +24,14 @@ Buffer eye_block(DType dtype, const Shape& shape, const std::vector<std::int64_t
 
 enum class Distribution : std::uint8_t { kUniform, kNormal, kIntegers };
 
+/// The random number of global flat index g: the element random_block gives at that index.
+/// `cache` keeps the last Philox call, so consecutive elements of a pair share it.
+struct PhiloxCache {
+    std::uint64_t counter = ~std::uint64_t{0};
+    std::uint64_t words[2] = {0, 0};
+};
+double random_value(Distribution dist, std::uint64_t seed, std::uint64_t g, double a, double b, PhiloxCache& cache);
+
 /// Random numbers from Random123's Philox4x32-10, keyed by `seed`, counter = the element's global
 /// flat index in `global_shape`. Uniform: [a, b); normal: mean a, standard deviation b;
 /// integers: [a, b).
