@@ -23,6 +23,11 @@ MPI_Comm workers_comm = MPI_COMM_NULL;
 }
 MPI_Comm worker_communicator() { return workers_comm; }
 void set_worker_communicator(MPI_Comm comm) { workers_comm = comm; }
+namespace {
+thread_local int worker_rank = -1;
+}
+int this_worker_rank() { return worker_rank; }
+void set_this_worker_rank(int rank) { worker_rank = rank; }
 }  // namespace detail
 
 namespace {

@@ -179,6 +179,10 @@ void Scheduler::make_ready(TaskId t) {
         assign_everywhere(t);
         return;
     }
+    if (const int rank = graph_->graph.restriction(t); rank > 0) {
+        workers_.at(static_cast<std::size_t>(rank - 1)).queue.emplace(order_[t], t);
+        return;
+    }
     const auto args = graph_->graph.args(t);
     // Placement by locality: the worker holding most input bytes; ties to the least loaded.
     WorkerSlot* best = nullptr;
@@ -249,6 +253,7 @@ bool Scheduler::steal_for(WorkerSlot& w) {
             victim = &v;
     if (!victim) return false;
     const auto [order, t] = *std::prev(victim->queue.end());
+    if (graph_->graph.restriction(t) > 0) return false;  // it cannot move
     std::uint64_t bytes_to_move = 0;
     for (const ArgRef a : graph_->graph.args(t))
         if (a.is_task() && owner_[a.index()] != w.rank && owner_[a.index()] != kEverywhere)
@@ -276,12 +281,11 @@ void Scheduler::assign(WorkerSlot& w, TaskId t) {
     out.pod(graph.function(t));
     out.pod(order_[t]);
     out.pod<std::uint8_t>((flags_[t] & kWantResult) ? 1 : 0);
-    // A collective receives its literal and collective inputs; the others only order it.
+    // A collective is told where each input is; a worker reads those it holds and never
+    // fetches the others.
     const auto args = graph.args(t);
-    auto passed = [&](ArgRef a) { return !collective || !a.is_task() || owner_[a.index()] == kEverywhere; };
-    out.pod<std::uint32_t>(static_cast<std::uint32_t>(std::count_if(args.begin(), args.end(), passed)));
+    out.pod<std::uint32_t>(static_cast<std::uint32_t>(args.size()));
     for (const ArgRef a : args) {
-        if (!passed(a)) continue;
         if (a.is_task()) {
             const std::int32_t owner = owner_[a.index()];
             out.pod(protocol::ArgKind::kTask);

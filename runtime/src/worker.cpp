@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "tessera/runtime/function_registry.hpp"
+#include "worker_communicator.hpp"
 
 namespace tessera {
 
@@ -73,6 +74,7 @@ std::int64_t Worker::now_ns() const {
 }
 
 int Worker::run() {
+    detail::set_this_worker_rank(comm_.rank());
     IdleBackoff backoff;
     while (!shutdown_ || running_) {
         bool worked = false;
@@ -144,6 +146,7 @@ void Worker::on_assign(ByteReader& r) {
     t.want_result = r.pod<std::uint8_t>() != 0;
     const auto nargs = r.pod<std::uint32_t>();
     t.inputs.resize(nargs);
+    const bool collective = FunctionRegistry::instance().get(t.fn).placement == Placement::kCollective;
     std::string missing_here;
     for (auto& in : t.inputs) {
         in.is_task = r.pod<protocol::ArgKind>() == protocol::ArgKind::kTask;
@@ -155,6 +158,10 @@ void Worker::on_assign(ByteReader& r) {
         }
         in.key = r.pod<std::uint64_t>();
         in.owner = r.pod<std::int32_t>();
+        if (collective && in.owner != comm_.rank()) {
+            in.absent = true;  // held by another worker, which passes it to the same collective
+            continue;
+        }
         ++needed_[in.key];
         if (store_.contains(in.key)) continue;
         if (in.owner == comm_.rank()) {
@@ -177,7 +184,7 @@ void Worker::on_assign(ByteReader& r) {
     tasks_.emplace(key, std::move(t));
     if (!missing_here.empty()) {
         fail(key, "input " + missing_here + " is not held on rank " + std::to_string(comm_.rank()));
-    } else if (FunctionRegistry::instance().get(tasks_.at(key).fn).placement == Placement::kCollective) {
+    } else if (collective) {
         // Every worker runs collectives as they arrive, so all run them in the same order.
         if (!ready) fail(key, "internal: a collective task's inputs must be held everywhere");
         else start_task(key);  // placement keeps it on this thread, even beside a running task
@@ -263,7 +270,7 @@ bool Worker::start_task(std::uint64_t key) {
     const FunctionInfo& info = FunctionRegistry::instance().get(t.fn);
     std::vector<SharedBytes> held;  // the stored inputs, alive and pinned while the task runs
     for (const auto& in : t.inputs) {
-        if (!in.is_task) continue;
+        if (!in.is_task || in.absent) continue;
         SharedBytes d;
         try {
             d = store_.get(in.key);
@@ -286,7 +293,9 @@ bool Worker::start_task(std::uint64_t key) {
         views.reserve(t.inputs.size());
         std::size_t h = 0;
         for (const auto& in : t.inputs) {
-            if (in.is_task) {
+            if (in.absent) {
+                views.push_back({nullptr, 0, nullptr});
+            } else if (in.is_task) {
                 views.push_back({held[h]->data(), held[h]->size(), &held[h]});
                 ++h;
             } else {
@@ -319,7 +328,7 @@ bool Worker::start_task(std::uint64_t key) {
 
 void Worker::forget_inputs(const Task& task) {
     for (const auto& in : task.inputs) {
-        if (!in.is_task) continue;
+        if (!in.is_task || in.absent) continue;
         store_.unpin(in.key);
         auto it = needed_.find(in.key);
         if (it == needed_.end() || --it->second > 0) continue;

@@ -68,6 +68,7 @@ private:
         int owner = -1;
         Bytes literal;          // literal inputs
         bool is_task = false;
+        bool absent = false;    // a collective's input held by another worker
     };
     struct Task {
         std::uint64_t key = 0;

@@ -9,4 +9,9 @@ namespace tessera::detail {
 MPI_Comm worker_communicator();
 void set_worker_communicator(MPI_Comm comm);
 
+/// The world rank of the worker whose progress thread this is (collective tasks run there),
+/// or -1 on other threads. Worker ranks are 1..W, in the worker communicator 0..W-1.
+int this_worker_rank();
+void set_this_worker_rank(int rank);
+
 }  // namespace tessera::detail

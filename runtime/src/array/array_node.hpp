@@ -129,6 +129,7 @@ private:
     std::vector<TaskId> build_from_hdf5(const NodePtr& node);
     std::vector<TaskId> build_map_blocks(const NodePtr& node);
     std::vector<TaskId> build_overlap(const NodePtr& node);
+    std::vector<TaskId> build_rechunk(const NodePtr& node);
 
     GraphState& g_;
     // Node -> its blocks; references into it stay valid as it grows.

@@ -122,27 +122,6 @@ struct SliceSpec {
     }
 };
 
-/// An output block made of regions of input blocks (rechunking, without the collective yet).
-struct AssembleSpec {
-    kernels::DType dtype;
-    std::vector<std::int64_t> shape;
-    struct Piece {
-        std::vector<std::int64_t> src_start, dst_start, extent;
-    };
-    std::vector<Piece> pieces;  // one per input
-    void write(ByteWriter& w) const {
-        w.pod(dtype); write_vec(w, shape); w.pod<std::uint64_t>(pieces.size());
-        for (const auto& p : pieces) { write_vec(w, p.src_start); write_vec(w, p.dst_start); write_vec(w, p.extent); }
-    }
-    static AssembleSpec read(ByteReader& r) {
-        AssembleSpec s;
-        s.dtype = r.pod<kernels::DType>(); s.shape = read_vec(r);
-        s.pieces.resize(r.pod<std::uint64_t>());
-        for (auto& p : s.pieces) { p.src_start = read_vec(r); p.dst_start = read_vec(r); p.extent = read_vec(r); }
-        return s;
-    }
-};
-
 /// An output block made of runs of C-ordered elements of input blocks (reshape).
 struct FlatAssembleSpec {
     kernels::DType dtype;

@@ -116,17 +116,6 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
     emit_block(std::move(b), out);
 });
 
-[[maybe_unused]] const auto& assemble = register_raw_function("array.assemble", [](std::span<const ArgView> args, Bytes& out) {
-    ByteReader r(args[0].data, args[0].size);
-    const auto s = AssembleSpec::read(r);
-    Buffer result(s.dtype, s.shape);
-    for (std::size_t i = 0; i < s.pieces.size(); ++i) {
-        [[maybe_unused]] const auto& p = s.pieces[i];
-        kernels::copy_region(read_block(args[i + 1]), p.src_start, result, p.dst_start, p.extent);
-    }
-    emit_block(std::move(result), out);
-});
-
 [[maybe_unused]] const auto& flat_assemble = register_raw_function("array.reshape", [](std::span<const ArgView> args, Bytes& out) {
     ByteReader r(args[0].data, args[0].size);
     const auto s = FlatAssembleSpec::read(r);

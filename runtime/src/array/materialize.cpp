@@ -262,54 +262,7 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
             }
             return out;
         }
-        case Kind::kRechunk: {
-            const NodePtr& src = n.inputs[0];
-            const auto& in = blocks(src);
-            const std::size_t nd = n.shape.size();
-            std::vector<std::vector<std::int64_t>> in_offs(nd), out_offs(nd);
-            for (std::size_t d = 0; d < nd; ++d) {
-                in_offs[d] = chunk_offsets(src->chunks[d]);
-                out_offs[d] = chunk_offsets(n.chunks[d]);
-            }
-            for (std::int64_t b = 0; b < nblocks; ++b) {
-                const auto c = block_coords(n.chunks, b);
-                // Per dimension, the input blocks overlapping this output block.
-                std::vector<std::pair<std::int64_t, std::int64_t>> range(nd);
-                for (std::size_t d = 0; d < nd; ++d) {
-                    const auto lo = out_offs[d][static_cast<std::size_t>(c[d])], hi = out_offs[d][static_cast<std::size_t>(c[d]) + 1];
-                    const auto& io = in_offs[d];
-                    auto first = static_cast<std::int64_t>(std::upper_bound(io.begin(), io.end(), lo) - io.begin()) - 1;
-                    auto last = static_cast<std::int64_t>(std::lower_bound(io.begin(), io.end(), hi) - io.begin()) - 1;
-                    first = std::clamp<std::int64_t>(first, 0, static_cast<std::int64_t>(src->chunks[d].size()) - 1);
-                    last = std::clamp<std::int64_t>(last, first, static_cast<std::int64_t>(src->chunks[d].size()) - 1);
-                    range[d] = {first, last};
-                }
-                AssembleSpec s;
-                s.dtype = n.dtype;
-                s.shape = block_shape(n.chunks, c);
-                std::vector<TaskId> inputs;
-                std::vector<std::int64_t> ic(nd);
-                std::function<void(std::size_t)> visit = [&](std::size_t d) {
-                    if (d == nd) {
-                        AssembleSpec::Piece piece;
-                        for (std::size_t k = 0; k < nd; ++k) {
-                            const auto lo = std::max(out_offs[k][static_cast<std::size_t>(c[k])], in_offs[k][static_cast<std::size_t>(ic[k])]);
-                            const auto hi = std::min(out_offs[k][static_cast<std::size_t>(c[k]) + 1], in_offs[k][static_cast<std::size_t>(ic[k]) + 1]);
-                            piece.src_start.push_back(lo - in_offs[k][static_cast<std::size_t>(ic[k])]);
-                            piece.dst_start.push_back(lo - out_offs[k][static_cast<std::size_t>(c[k])]);
-                            piece.extent.push_back(std::max<std::int64_t>(hi - lo, 0));
-                        }
-                        s.pieces.push_back(std::move(piece));
-                        inputs.push_back(in[static_cast<std::size_t>(block_flat(src->chunks, ic))]);
-                        return;
-                    }
-                    for (ic[d] = range[d].first; ic[d] <= range[d].second; ++ic[d]) visit(d + 1);
-                };
-                visit(0);
-                out.push_back(add("array.assemble", encode_spec(s), inputs));
-            }
-            return out;
-        }
+        case Kind::kRechunk: return build_rechunk(node);
         case Kind::kConcatenate: {
             const int axis = std::get<ConcatenateParams>(n.params).axis;
             for (std::int64_t b = 0; b < nblocks; ++b) {

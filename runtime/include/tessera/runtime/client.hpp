@@ -94,6 +94,7 @@ public:
     double memory_per_task() const;
 
     int num_workers() const;
+    const RuntimeOptions& options() const { return options_; }
     Scheduler& scheduler() { return *scheduler_; }
 
 private:

@@ -29,9 +29,9 @@ enum class Placement : std::uint8_t {
     kAnyThread,       // the executor thread (or inline when it is known to be short)
     kProgressThread,  // always on the thread that does MPI (HDF5 with MPI-IO)
     kCollective,      // on every worker at once, on the progress thread, in the same order
-                      // everywhere (opening and closing parallel files); each worker keeps its
-                      // own copy of the result, and only literal and collective inputs are passed
-                      // (other inputs only order it after them)
+                      // everywhere (opening and closing parallel files, exchanging blocks); each
+                      // worker keeps its own copy of the result. A worker passes the inputs it
+                      // holds; inputs held by other workers come as empty views (never fetched)
 };
 
 struct FunctionInfo {

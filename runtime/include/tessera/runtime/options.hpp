@@ -24,6 +24,9 @@ struct RuntimeOptions {
     std::string trace_path;
     /// Print a summary (tasks, transfers, spill, time per function) on rank 0 at the end.
     bool summary = false;
+    /// Bytes a worker sends to each other worker per round of a collective exchange (rechunk):
+    /// bounds the memory an exchange takes beyond the blocks themselves.
+    std::size_t exchange_round_bytes = std::size_t{256} << 20;
 };
 
 /// Parses "4GB", "512MiB", "1e9", "2 G" (decimal and binary units). Throws UsageError.

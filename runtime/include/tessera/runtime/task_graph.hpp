@@ -6,6 +6,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace tessera {
@@ -49,6 +50,15 @@ public:
     }
     std::int32_t priority(TaskId t) const { return priority_[t]; }
 
+    /// Runs t only on the worker of this rank (the collections use it for data that a
+    /// collective phase left on a given worker).
+    void restrict_to(TaskId t, int rank) { restrictions_[t] = rank; }
+    /// The rank t must run on, or -1.
+    int restriction(TaskId t) const {
+        auto it = restrictions_.find(t);
+        return it == restrictions_.end() ? -1 : it->second;
+    }
+
     /// Priority given to tasks added from now on (higher runs first; default 0).
     void set_default_priority(std::int32_t p) { default_priority_ = p; }
     std::int32_t default_priority() const { return default_priority_; }
@@ -63,6 +73,7 @@ private:
     std::vector<std::uint64_t> literal_begin_{0};
     std::vector<char> literal_bytes_;
     std::vector<std::int32_t> priority_;
+    std::unordered_map<TaskId, int> restrictions_;  // rare: a map, not a column
     std::int32_t default_priority_ = 0;
 };
 
