@@ -55,6 +55,7 @@ public:
     void restrict_to(TaskId t, int rank) { restrictions_[t] = rank; }
     /// The rank t must run on, or -1.
     int restriction(TaskId t) const {
+        if (restrictions_.empty()) return -1;  // the common case costs no lookup
         auto it = restrictions_.find(t);
         return it == restrictions_.end() ? -1 : it->second;
     }
