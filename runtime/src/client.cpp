@@ -50,6 +50,7 @@ RunSummary Client::summary() { return scheduler_->collect(); }
 void Client::write_trace(const std::string& path) { scheduler_->write_trace(path); }
 double Client::memory_per_task() const { return scheduler_->memory_per_task(); }
 int Client::num_workers() const { return scheduler_->num_workers(); }
+bool Client::workers_are_processes() const { return scheduler_->workers_are_processes(); }
 
 void Client::write_dot_impl(const std::string& path, detail::GraphState& g, TaskId target) {
     scheduler_->write_dot(path, g, target);

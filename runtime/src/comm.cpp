@@ -57,6 +57,7 @@ public:
         return true;
     }
     bool notifies_on_arrival() const override { return true; }
+    bool spans_processes() const override { return false; }
     void send_payload(int dest, SharedBytes payload) override {
         auto& peer = *world_.at(static_cast<std::size_t>(dest));
         {

@@ -27,6 +27,7 @@ public:
     void send(int dest, Bytes payload) override;
     bool try_receive(Envelope& out) override;
     bool notifies_on_arrival() const override { return false; }
+    bool spans_processes() const override { return true; }
     void send_payload(int dest, SharedBytes payload) override;
     Bytes receive_payload(int source) override;
 

@@ -64,6 +64,7 @@ public:
     void write_dot(const std::string& path, detail::GraphState& g, TaskId target) const;
 
     int num_workers() const { return static_cast<int>(workers_.size()); }
+    bool workers_are_processes() const { return comm_.spans_processes(); }
     double memory_per_task() const;
 
 private:

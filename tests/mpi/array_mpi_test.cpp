@@ -53,3 +53,7 @@ namespace {
 TEST(ArrayMpi, UserBlockFunctions) { array_scenarios::user_block_functions(); }
 TEST(ArrayMpi, OverlapStencils) { array_scenarios::overlap_stencils(); }
 }  // namespace
+
+namespace {
+TEST(ArrayMpi, Hdf5Gzip) { array_scenarios::hdf5_gzip("mpi"); }
+}  // namespace

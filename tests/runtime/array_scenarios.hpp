@@ -11,6 +11,7 @@
 #include "runtime/array_reference.hpp"
 #include "tessera/kernels/block_ops.hpp"
 #include "tessera/runtime/array.hpp"
+#include "tessera/runtime/client.hpp"
 
 namespace array_scenarios {
 
@@ -377,6 +378,26 @@ inline void overlap_stencils() {
     // Depth along both axes: the kernel only reads along the last, so the result is the same.
     reference::expect_near(map_overlap(neighbour_sum, x, {1, 1}, B::kNearest).compute(), stencil_reference(a, B::kNearest, 0));
     EXPECT_THROW(map_overlap(neighbour_sum, x, {0, 2}), UsageError);  // a chunk of 1 cannot give 2
+}
+
+}  // namespace array_scenarios
+
+namespace array_scenarios {
+
+/// Compressed output: written and read back in one-process jobs, refused up front under MPI.
+inline void hdf5_gzip(const std::string& tag) {
+    const std::string path = temp_path("gzip_" + tag + ".h5");
+    std::remove(path.c_str());
+    Hdf5WriteOptions options;
+    options.gzip = 4;
+    const Array x = arange(0, 1000, 1, ChunkSpec(300)).astype(DType::kFloat64);
+    if (Client::current().workers_are_processes()) {
+        EXPECT_THROW(to_hdf5(path, {{"x", x}}, options), UsageError);
+        EXPECT_FALSE(std::filesystem::exists(path));
+        return;
+    }
+    to_hdf5(path, {{"x", x}}, options);
+    EXPECT_EQ(from_hdf5(path, "/x").compute(), x.compute());
 }
 
 }  // namespace array_scenarios

@@ -44,3 +44,7 @@ namespace {
 TEST_P(ArrayTest, UserBlockFunctions) { array_scenarios::user_block_functions(); }
 TEST_P(ArrayTest, OverlapStencils) { array_scenarios::overlap_stencils(); }
 }  // namespace
+
+namespace {
+TEST_P(ArrayTest, Hdf5Gzip) { array_scenarios::hdf5_gzip("local" + std::to_string(GetParam())); }
+}  // namespace

@@ -156,6 +156,9 @@ void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, A
     const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
     if (!fs::is_directory(dir)) throw UsageError("to_hdf5: directory " + dir.string() + " of " + path + " does not exist");
     if (access(dir.c_str(), W_OK) != 0) throw UsageError("to_hdf5: cannot write to directory " + dir.string());
+    if (options.gzip > 0 && Client::current().workers_are_processes())
+        throw UsageError("to_hdf5: gzip compression needs collective writes, which parallel tessera jobs do not do yet; "
+                         "write " + path + " uncompressed (gzip=0) or from a one-rank job");
     const std::string temporary = path + ".tessera-tmp-" + std::to_string(getpid());
 
     detail::Hdf5FileSpec file;

@@ -239,7 +239,8 @@ using Hdf5Attribute = std::variant<double, std::int64_t, std::string>;
 
 struct Hdf5WriteOptions {
     /// Deflate level 1-9 for every dataset, 0 for none. Compressed datasets can only be written
-    /// by one-process jobs for now (parallel HDF5 compresses only with collective writes).
+    /// by one-process jobs for now (parallel HDF5 compresses only with collective writes); a
+    /// multi-rank job gets a UsageError before anything runs.
     int gzip = 0;
     /// Attributes per dataset name.
     std::map<std::string, std::map<std::string, Hdf5Attribute>> attributes;

@@ -94,6 +94,8 @@ public:
     double memory_per_task() const;
 
     int num_workers() const;
+    /// True when the workers are MPI processes, false when they are threads of this process.
+    bool workers_are_processes() const;
     const RuntimeOptions& options() const { return options_; }
     Scheduler& scheduler() { return *scheduler_; }
 

@@ -53,6 +53,8 @@ public:
     /// True when a message can arrive without this rank polling for it; then the waker is
     /// notified on arrival and a progress loop may sleep long.
     virtual bool notifies_on_arrival() const = 0;
+    /// True when the ranks are separate processes (MPI), false when they are threads.
+    virtual bool spans_processes() const = 0;
     /// Woken by message arrival (when supported) and by local events such as a finished task.
     Waker& waker() { return waker_; }
 
