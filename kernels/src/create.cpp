@@ -73,6 +73,45 @@ inline void philox_words(std::uint64_t seed, std::uint64_t g, std::uint64_t& w0,
 
 inline double unit(std::uint64_t w) { return static_cast<double>(w >> 11) * 0x1.0p-53; }  // [0, 1)
 
+/// Philox4x32-10 of counters first, first + 1, ... (counter = {lo, hi, 0, 0}) for `n` lanes at
+/// once, in the layout the compiler vectorises: the same function as philox_words (Random123
+/// is its reference in the tests), built for AVX-512, AVX2 and baseline x86-64 and picked at
+/// load time.
+constexpr int kLanes = 256;
+__attribute__((target_clones("avx512f", "avx2", "default"))) void philox_lanes(std::uint64_t seed, std::uint64_t first, int n,
+                                                                             std::uint64_t* w0, std::uint64_t* w1) {
+    constexpr std::uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u, kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
+    alignas(64) std::uint32_t c0[kLanes], c1[kLanes], c2[kLanes], c3[kLanes];
+    for (int i = 0; i < n; ++i) {
+        const std::uint64_t c = first + static_cast<std::uint64_t>(i);
+        c0[i] = static_cast<std::uint32_t>(c);
+        c1[i] = static_cast<std::uint32_t>(c >> 32);
+        c2[i] = 0;
+        c3[i] = 0;
+    }
+    std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
+    for (int round = 0; round < 10; ++round) {
+        if (round > 0) {
+            k0 += kW0;
+            k1 += kW1;
+        }
+        for (int i = 0; i < n; ++i) {
+            const std::uint64_t p0 = static_cast<std::uint64_t>(kM0) * c0[i];
+            const std::uint64_t p1 = static_cast<std::uint64_t>(kM1) * c2[i];
+            const std::uint32_t n0 = static_cast<std::uint32_t>(p1 >> 32) ^ c1[i] ^ k0;
+            const std::uint32_t n2 = static_cast<std::uint32_t>(p0 >> 32) ^ c3[i] ^ k1;
+            c1[i] = static_cast<std::uint32_t>(p1);
+            c3[i] = static_cast<std::uint32_t>(p0);
+            c0[i] = n0;
+            c2[i] = n2;
+        }
+    }
+    for (int i = 0; i < n; ++i) {
+        w0[i] = (static_cast<std::uint64_t>(c0[i]) << 32) | c1[i];
+        w1[i] = (static_cast<std::uint64_t>(c2[i]) << 32) | c3[i];
+    }
+}
+
 }  // namespace
 
 namespace {
@@ -124,9 +163,25 @@ Buffer random_block(Distribution dist, std::uint64_t seed, DType dtype, const Sh
                 g0 += (offset[d] + rem % shape[d]) * gstride[d];
                 rem /= shape[d];
             }
-            PhiloxCache cache;
-            for (std::int64_t j = 0; j < last; ++j)
-                o[r * last + j] = static_cast<T>(random_value(dist, seed, static_cast<std::uint64_t>(g0 + j), a, b, cache));
+            // random_value for a run of consecutive elements: their Philox counters are
+            // consecutive too (pairs for uniform and integer draws), made kLanes at a time.
+            alignas(64) std::uint64_t w0[kLanes], w1[kLanes];
+            const bool pairs = dist != Distribution::kNormal;
+            std::int64_t j = 0;
+            while (j < last) {
+                const auto g = static_cast<std::uint64_t>(g0 + j);
+                const std::uint64_t first = pairs ? g / 2 : g;
+                const std::uint64_t last_counter = pairs ? static_cast<std::uint64_t>(g0 + last - 1) / 2
+                                                         : static_cast<std::uint64_t>(g0 + last - 1);
+                const int n = static_cast<int>(std::min<std::uint64_t>(kLanes, last_counter - first + 1));
+                philox_lanes(seed, first, n, w0, w1);
+                for (; j < last; ++j) {
+                    const auto e = static_cast<std::uint64_t>(g0 + j);
+                    const std::uint64_t i = (pairs ? e / 2 : e) - first;
+                    if (i >= static_cast<std::uint64_t>(n)) break;
+                    o[r * last + j] = static_cast<T>(from_words(dist, w0[i], w1[i], (e & 1) ? w1[i] : w0[i], a, b));
+                }
+            }
         }
     });
     return out;
