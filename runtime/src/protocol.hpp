@@ -62,14 +62,6 @@ struct WorkerStats {
 void write_stats(ByteWriter& w, const WorkerStats& s);
 WorkerStats read_stats(ByteReader& r);
 
-inline void write_string(ByteWriter& w, const std::string& s) {
-    w.pod<std::uint64_t>(s.size());
-    w.write(s.data(), s.size());
-}
-inline std::string read_string(ByteReader& r) {
-    const auto n = r.pod<std::uint64_t>();
-    return std::string(r.take(n), n);
-}
 inline void write_bytes(ByteWriter& w, const char* data, std::size_t n) {
     w.pod<std::uint64_t>(n);
     w.write(data, n);

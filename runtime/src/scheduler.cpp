@@ -363,7 +363,7 @@ void Scheduler::handle(const Envelope& env) {
             }
             case Op::kFailed: {
                 const auto key = r.pod<std::uint64_t>();
-                on_failed(env.source, key, protocol::read_string(r));
+                on_failed(env.source, key, Codec<std::string>::decode(r));
                 break;
             }
             case Op::kData: {

@@ -352,7 +352,7 @@ void Worker::complete(std::uint64_t key, Outcome& outcome, std::uint32_t thread)
         auto w = outbox_.to(0);
         w.pod(Op::kFailed);
         w.pod(key);
-        protocol::write_string(w, outcome.error);
+        Codec<std::string>::encode(outcome.error, w);
         return;
     }
     auto data = std::make_shared<const Bytes>(std::move(outcome.result));
@@ -380,7 +380,7 @@ void Worker::fail(std::uint64_t key, const std::string& message) {
     auto w = outbox_.to(0);
     w.pod(Op::kFailed);
     w.pod(key);
-    protocol::write_string(w, message);
+    Codec<std::string>::encode(message, w);
 }
 
 }  // namespace tessera

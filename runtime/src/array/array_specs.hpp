@@ -148,14 +148,8 @@ struct MatmulSpec {
     }
 };
 
-inline void write_string(ByteWriter& w, const std::string& s) {
-    w.pod<std::uint64_t>(s.size());
-    w.write(s.data(), s.size());
-}
-inline std::string read_string(ByteReader& r) {
-    const auto n = r.pod<std::uint64_t>();
-    return std::string(r.take(n), n);
-}
+inline void write_string(ByteWriter& w, const std::string& s) { Codec<std::string>::encode(s, w); }
+inline std::string read_string(ByteReader& r) { return Codec<std::string>::decode(r); }
 
 /// Opening (collective) and closing an HDF5 file under a token.
 struct Hdf5FileSpec {
