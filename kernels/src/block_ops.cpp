@@ -18,14 +18,16 @@ std::vector<std::int64_t> strides_of(const Shape& shape) {
     return s;
 }
 
-/// Calls f(src_offset, dst_offset) for every element of an n-d walk, the last dimension inner.
+/// Calls row(src_offset, dst_offset) for the start of every row (last dimension) of an n-d
+/// region of extent `extent`; the region must not be empty.
 template <class F>
-void walk(const Shape& extent, const std::vector<std::int64_t>& src_stride, std::int64_t src0,
-          const std::vector<std::int64_t>& dst_stride, std::int64_t dst0, F&& f) {
+void for_each_row(const Shape& extent, const std::vector<std::int64_t>& src_stride, std::int64_t src0,
+                  const std::vector<std::int64_t>& dst_stride, std::int64_t dst0, F&& row) {
     const std::size_t nd = extent.size();
-    if (shape_size(extent) == 0) return;
-    if (nd == 0) { f(src0, dst0); return; }
-    std::vector<std::int64_t> idx(nd, 0);
+    if (nd == 0) {
+        row(src0, dst0);
+        return;
+    }
     const std::int64_t rows = shape_size(extent) / extent[nd - 1];
     for (std::int64_t r = 0; r < rows; ++r) {
         std::int64_t rem = r, s = src0, d = dst0;
@@ -35,8 +37,21 @@ void walk(const Shape& extent, const std::vector<std::int64_t>& src_stride, std:
             s += i * src_stride[k];
             d += i * dst_stride[k];
         }
-        for (std::int64_t j = 0; j < extent[nd - 1]; ++j) f(s + j * src_stride[nd - 1], d + j * dst_stride[nd - 1]);
+        row(s, d);
     }
+}
+
+/// Calls f(src_offset, dst_offset) for every element of an n-d walk, the last dimension inner.
+template <class F>
+void walk(const Shape& extent, const std::vector<std::int64_t>& src_stride, std::int64_t src0,
+          const std::vector<std::int64_t>& dst_stride, std::int64_t dst0, F&& f) {
+    if (shape_size(extent) == 0) return;
+    const std::size_t nd = extent.size();
+    const std::int64_t run = nd ? extent[nd - 1] : 1;
+    const std::int64_t ss = nd ? src_stride[nd - 1] : 0, ds = nd ? dst_stride[nd - 1] : 0;
+    for_each_row(extent, src_stride, src0, dst_stride, dst0, [&](std::int64_t s, std::int64_t d) {
+        for (std::int64_t j = 0; j < run; ++j) f(s + j * ss, d + j * ds);
+    });
 }
 
 }  // namespace
@@ -53,7 +68,6 @@ Buffer transpose_block(const Buffer& in, const std::vector<int>& perm) {
     }
     Buffer out(in.dtype(), out_shape);
     const auto dst_stride = strides_of(out_shape);
-    const std::size_t e = dtype_size(in.dtype());
     visit_dtype(in.dtype(), [&](auto t) {
         using T = decltype(t);
         const T* a = in.data<T>();
@@ -71,7 +85,6 @@ Buffer transpose_block(const Buffer& in, const std::vector<int>& perm) {
         }
         walk(out_shape, src_stride, 0, dst_stride, 0, [&](std::int64_t si, std::int64_t di) { o[di] = a[si]; });
     });
-    (void)e;
     return out;
 }
 
@@ -119,26 +132,12 @@ void copy_region(const Buffer& src, const std::vector<std::int64_t>& src_start, 
         s0 += src_start[d] * ss[d];
         d0 += dst_start[d] * ds[d];
     }
-    const std::size_t e = dtype_size(src.dtype());
-    if (nd == 0) {
-        std::memcpy(dst.bytes(), src.bytes(), e);
-        return;
-    }
     // Whole contiguous rows at a time.
-    const std::int64_t run = extent[nd - 1];
-    const Shape rows(extent.begin(), extent.end() - 1);
-    const std::int64_t nrows = shape_size(rows);
-    for (std::int64_t r = 0; r < nrows; ++r) {
-        std::int64_t rem = r, so = s0, dof = d0;
-        for (std::int64_t k = static_cast<std::int64_t>(nd) - 2; k >= 0; --k) {
-            const std::int64_t i = rem % extent[k];
-            rem /= extent[k];
-            so += i * ss[k];
-            dof += i * ds[k];
-        }
-        std::memcpy(dst.bytes() + dof * static_cast<std::int64_t>(e), src.bytes() + so * static_cast<std::int64_t>(e),
-                    static_cast<std::size_t>(run) * e);
-    }
+    const auto e = static_cast<std::int64_t>(dtype_size(src.dtype()));
+    const std::int64_t run = nd ? extent[nd - 1] : 1;
+    for_each_row(extent, ss, s0, ds, d0, [&](std::int64_t so, std::int64_t dof) {
+        std::memcpy(dst.bytes() + dof * e, src.bytes() + so * e, static_cast<std::size_t>(run * e));
+    });
 }
 
 void matmul_accumulate(const Buffer& a, const Buffer& b, Buffer& c) {
