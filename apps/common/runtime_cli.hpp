@@ -11,7 +11,7 @@
 
 namespace tessera::apps {
 
-/// Adds --memory-limit, --local-dir, --threads, --progress, --trace and --summary to `app`,
+/// Adds --memory-limit, --local-dir, --threads, --progress, --trace, --report and --summary to `app`,
 /// filling `options` when parsed.
 inline void add_runtime_options(CLI::App& app, RuntimeOptions& options) {
     app.add_option_function<std::string>(
@@ -28,7 +28,11 @@ inline void add_runtime_options(CLI::App& app, RuntimeOptions& options) {
         "--progress", [&options](const std::string& s) { options.progress = parse_progress_mode(s); },
         "auto (a bar on a terminal, lines in a batch log), bar, lines or none");
     app.add_option("--trace", options.trace_path,
-                   "Write a Chrome/Perfetto trace (JSON) of every task and transfer");
+                   "Write a Chrome/Perfetto trace (JSON) of every task and transfer")
+        ->type_name("FILE.json");
+    app.add_option("--report", options.report_path,
+                   "Write an HTML report of the job (task stream, operations, transfers, memory)")
+        ->type_name("FILE.html");
     app.add_flag("--summary", options.summary,
                  "Print tasks, transfers, spill and time per function at the end");
 }

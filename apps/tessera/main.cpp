@@ -1,33 +1,114 @@
-// The tessera command. This first version reports how tessera was built; `run`, `gen` and
-// `info` (scripts, synthetic inputs, HDF5 listings) are still to come.
+// The tessera command: run scripts on the ranks of an MPI job, generate inputs, list HDF5
+// files. Every rank parses the same command line (SPMD); only rank 0 prints usage errors.
+//
+// Exit codes: 0 success, 1 the job failed (bad input, a failed task), 2 usage.
 #include <mpi.h>
 
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "../common/runtime_cli.hpp"
+#include "commands.hpp"
 #include "tessera/io/hdf5_library.hpp"
 #include "tessera/version.hpp"
 
+namespace {
+
+std::string version_text() {
+    char mpi[MPI_MAX_LIBRARY_VERSION_STRING];
+    int len = 0;
+    MPI_Get_library_version(mpi, &len);
+    std::string mpi_line(mpi, static_cast<std::size_t>(len));
+    mpi_line = mpi_line.substr(0, mpi_line.find_first_of(",\n"));
+    return std::string("tessera ") + TESSERA_VERSION + "\nMPI: " + mpi_line + "\nHDF5: " + tessera::io::hdf5_version() +
+           (tessera::io::hdf5_is_parallel() ? " (parallel)" : " (serial)");
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+    using namespace tessera::apps;
     CLI::App app{"tessera: chunked arrays and task graphs on the ranks of an MPI job"};
-    app.footer("Example:\n  tessera --version");
-    app.set_version_flag("--version", [] {
-        char mpi[MPI_MAX_LIBRARY_VERSION_STRING];
-        int len = 0;
-        MPI_Get_library_version(mpi, &len);
-        std::string mpi_line(mpi, static_cast<std::size_t>(len));
-        mpi_line = mpi_line.substr(0, mpi_line.find_first_of(",\n"));
-        return std::string("tessera ") + TESSERA_VERSION + "\nMPI: " + mpi_line +
-               "\nHDF5: " + tessera::io::hdf5_version() +
-               (tessera::io::hdf5_is_parallel() ? " (parallel)" : " (serial)");
-    });
-    app.require_subcommand(0);
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        const int code = app.exit(e);
-        return code == 0 ? 0 : 2;
+    app.footer(
+        "Examples:\n"
+        "  mpirun -n 4 tessera run examples/seeds.tsr\n"
+        "  tessera run -e 'print(ones((3, 3)).sum())'\n"
+        "  mpirun -n 3 tessera gen array x.h5 --shape 4000,4000 --chunks 1000,1000\n"
+        "  tessera info x.h5\n\n"
+        "Exit codes: 0 success, 1 the job failed (bad input or a failed task), 2 usage.");
+    app.set_version_flag("--version", version_text);
+    app.require_subcommand(1);
+
+    RunRequest run;
+    CLI::App* run_cmd = app.add_subcommand("run", "Run a script (a NumPy-like subset of Python) on all the ranks");
+    run_cmd->footer(
+        "Rank 0 runs the script and schedules; the other ranks are workers. Arguments after the\n"
+        "script reach it as argv (argv[0] is the script).\n\n"
+        "Examples:\n"
+        "  mpirun -n 4 tessera run seeds.tsr 4000\n"
+        "  srun tessera run --memory-limit 8GB --report job.html analysis.tsr input.h5\n"
+        "  tessera run -e 'x = random.random((1000, 1000), chunks=250, seed=1); print(x.mean())'\n"
+        "  tessera run --explain seeds.tsr");
+    run_cmd->add_option("script", run.script_path, "The script file")->type_name("SCRIPT");
+    run_cmd->add_option("-e,--execute", run.code, "Run CODE instead of a script file")->type_name("CODE");
+    add_runtime_options(*run_cmd, run.runtime);
+    run_cmd->add_option("--graph", run.graph_path, "Write the task graph of the script's computations (Graphviz DOT)")
+        ->type_name("FILE.dot");
+    run_cmd->add_flag("--explain", run.explain,
+                      "Print the plan of each computation (layers, tasks, chunks, bytes, estimated peak memory "
+                      "per worker) without running it");
+    run_cmd->prefix_command();  // everything after the script belongs to the script
+
+    CLI::App* gen_cmd = app.add_subcommand("gen", "Write synthetic inputs (an HDF5 array, taxi-like CSV files)");
+    gen_cmd->require_subcommand(1);
+    GenArrayRequest gen_array;
+    CLI::App* array_cmd = gen_cmd->add_subcommand("array", "A random HDF5 dataset, written in parallel by the workers");
+    array_cmd->footer("Example:\n  mpirun -n 3 tessera gen array x.h5 --shape 4000,4000 --chunks 1000,1000 --seed 1");
+    array_cmd->add_option("path", gen_array.path, "Output HDF5 file")->required()->type_name("FILE.h5");
+    array_cmd->add_option("--shape", gen_array.shape, "Extent per dimension")->required()->delimiter(',');
+    array_cmd->add_option("--chunks", gen_array.chunks, "Chunk per dimension, also the file's chunking (default: about 128 MiB)")
+        ->delimiter(',');
+    array_cmd->add_option("--dataset", gen_array.dataset, "Dataset name")->capture_default_str();
+    array_cmd->add_option("--dtype", gen_array.dtype, "float64, float32, int64 or int32")->capture_default_str();
+    array_cmd->add_option("--distribution", gen_array.distribution, "uniform ([0, 1)), normal (0, 1) or integers ([0, 100))")
+        ->check(CLI::IsMember({"uniform", "normal", "integers"}))
+        ->capture_default_str();
+    array_cmd->add_option("--seed", gen_array.seed, "Seed (the same seed gives the same data for any rank count)")
+        ->capture_default_str();
+    add_runtime_options(*array_cmd, gen_array.runtime);
+    GenTaxiRequest gen_taxi;
+    CLI::App* taxi_cmd = gen_cmd->add_subcommand("taxi", "NYC-taxi-like CSV files (pickup, passengers, distance, fare, tip)");
+    taxi_cmd->footer("Example:\n  mpirun -n 3 tessera gen taxi trips/ --files 8 --rows 1000000");
+    taxi_cmd->add_option("directory", gen_taxi.directory, "Output directory (created if missing)")->required();
+    taxi_cmd->add_option("--files", gen_taxi.files, "Number of files (trips-0.csv, ...)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    taxi_cmd->add_option("--rows", gen_taxi.rows, "Rows per file")->check(CLI::NonNegativeNumber)->capture_default_str();
+    taxi_cmd->add_option("--seed", gen_taxi.seed, "Seed")->capture_default_str();
+    add_runtime_options(*taxi_cmd, gen_taxi.runtime);
+
+    std::string info_path;
+    CLI::App* info_cmd = app.add_subcommand("info", "List the groups and datasets of an HDF5 file");
+    info_cmd->footer("Example:\n  tessera info x.h5");
+    info_cmd->add_option("path", info_path, "HDF5 file")->required()->type_name("FILE.h5");
+
+    if (auto code = parse_command_line(app, argc, argv)) return *code;
+
+    if (run_cmd->parsed()) {
+        run.args = run_cmd->remaining();
+        if (!run.code.empty() && !run.script_path.empty()) {
+            run.args.insert(run.args.begin(), run.script_path);  // with -e, every positional is an argument
+            run.script_path.clear();
+        }
+        if (run.code.empty() && run.script_path.empty()) {
+            if (tessera::launcher_rank().value_or(0) == 0)
+                std::cerr << "tessera run: give a script file or -e CODE (see tessera run --help)\n";
+            return 2;
+        }
+        return run_script(run, argc, argv);
     }
-    std::cout << app.help();
-    return 0;
+    if (array_cmd->parsed()) return generate_array(gen_array, argc, argv);
+    if (taxi_cmd->parsed()) return generate_taxi(gen_taxi, argc, argv);
+    if (info_cmd->parsed()) return describe_hdf5(info_path);
+    return 2;
 }

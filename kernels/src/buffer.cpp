@@ -128,6 +128,12 @@ DType promote_with_scalar(DType array, ScalarKind scalar) {
     return array;
 }
 
+std::string shape_text(const Shape& shape) {
+    std::string t = "(";
+    for (std::size_t i = 0; i < shape.size(); ++i) t += (i ? ", " : "") + std::to_string(shape[i]);
+    return t + (shape.size() == 1 ? ",)" : ")");
+}
+
 std::int64_t shape_size(const Shape& shape) {
     std::int64_t n = 1;
     for (auto extent : shape) {

@@ -52,8 +52,8 @@ double Client::memory_per_task() const { return scheduler_->memory_per_task(); }
 int Client::num_workers() const { return scheduler_->num_workers(); }
 bool Client::workers_are_processes() const { return scheduler_->workers_are_processes(); }
 
-void Client::write_dot_impl(const std::string& path, detail::GraphState& g, TaskId target) {
-    scheduler_->write_dot(path, g, target);
+void Client::write_dot(const std::string& path, detail::GraphState& g, std::span<const TaskId> targets) {
+    scheduler_->write_dot(path, g, targets);
 }
 
 PriorityScope::PriorityScope(std::int32_t priority) : graph_(detail::building_graph()) {

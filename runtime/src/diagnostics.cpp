@@ -65,14 +65,18 @@ void Scheduler::write_trace(const std::string& path) {
     out << json{{"traceEvents", events}, {"displayTimeUnit", "ms"}}.dump() << '\n';
 }
 
-void Scheduler::write_dot(const std::string& path, detail::GraphState& g, TaskId target) const {
+void Scheduler::write_dot(const std::string& path, detail::GraphState& g, std::span<const TaskId> targets) const {
     check_graph(g);
     constexpr std::size_t kMaxNodes = 20000;  // beyond this Graphviz takes minutes
     const TaskGraph& graph = g.graph;
     auto& registry = FunctionRegistry::instance();
     std::vector<bool> seen(graph.size(), false);
-    std::vector<TaskId> stack{target}, nodes;
-    seen[target] = true;
+    std::vector<TaskId> stack, nodes;
+    for (TaskId t : targets)
+        if (!seen[t]) {
+            seen[t] = true;
+            stack.push_back(t);
+        }
     while (!stack.empty()) {
         const TaskId t = stack.back();
         stack.pop_back();

@@ -19,7 +19,7 @@ Scheduler::Scheduler(Comm& comm, RuntimeOptions options)
     for (int r = 1; r < comm_.size(); ++r) workers_.push_back(WorkerSlot{r, 0, {}});
     worker_stats_.resize(workers_.size());
     if (workers_.empty()) throw UsageError("the scheduler needs at least one worker rank");
-    if (!options_.trace_path.empty()) {
+    if (!options_.trace_path.empty() || !options_.report_path.empty()) {  // workers record events
         for (const auto& w : workers_) {
             auto out = outbox_.to(w.rank);
             out.pod(Op::kConfigure);

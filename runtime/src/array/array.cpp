@@ -17,17 +17,7 @@ using Kind = ArrayNode::Kind;
 using kernels::Op;
 
 namespace {
-
-}  // namespace
-
-std::string detail::shape_text(const Shape& s) {
-    std::string t = "(";
-    for (std::size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
-    return t + (s.size() == 1 ? ",)" : ")");
-}
-
-namespace {
-using detail::shape_text;
+using kernels::shape_text;
 
 Array make(Kind kind, DType dtype, Shape shape, Chunks chunks, std::vector<NodePtr> inputs,
            decltype(ArrayNode::params) params) {

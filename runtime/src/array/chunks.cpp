@@ -16,11 +16,7 @@ std::vector<std::int64_t> regular(std::int64_t extent, std::int64_t size) {
     return out;
 }
 
-std::string shape_text(const Shape& s) {
-    std::string t = "(";
-    for (std::size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
-    return t + (s.size() == 1 ? ",)" : ")");
-}
+using kernels::shape_text;
 
 }  // namespace
 

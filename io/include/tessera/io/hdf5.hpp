@@ -36,6 +36,21 @@ std::vector<std::pair<std::string, DatasetInfo>> list_datasets(const std::string
 
 using AttributeValue = std::variant<double, std::int64_t, std::string>;
 
+/// One group or dataset of a file as `tessera info` lists it. Datasets of types tessera cannot
+/// read are listed too, with their HDF5 type class.
+struct ObjectListing {
+    std::string path;  // "/", "/group", "/group/dataset"
+    bool is_group = false;
+    kernels::Shape shape;
+    std::string type;         // "float64", ..., or "string", "compound", ...
+    kernels::Shape chunks;    // empty: contiguous
+    std::string compression;  // "gzip 4", "szip", "lzf", ...; empty when none
+    std::vector<std::pair<std::string, std::string>> attributes;  // name, value as text
+};
+
+/// Every group and dataset of a file, in name order. IoError for a missing or non-HDF5 file.
+std::vector<ObjectListing> describe_file(const std::string& path);
+
 struct DatasetToCreate {
     std::string name;
     kernels::Shape shape;

@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "tessera/kernels/dtype.hpp"
@@ -69,6 +70,8 @@ using Shape = std::vector<std::int64_t>;
 
 /// Number of elements of a shape (1 for a 0-d shape).
 std::int64_t shape_size(const Shape& shape);
+/// "(3, 4)", "(5,)", "()": a shape as NumPy prints it, for messages and listings.
+std::string shape_text(const Shape& shape);
 
 class Buffer {
 public:

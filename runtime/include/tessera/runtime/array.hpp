@@ -296,6 +296,33 @@ Array map_overlap(const BlockFunction& fn, const Array& x, const std::vector<std
 /// Computes several arrays at once, sharing their common work.
 std::vector<Buffer> compute(const std::vector<Array>& arrays);
 
+/// One array operation of a plan: what it makes and what running it takes.
+struct PlanLayer {
+    std::string operation;  // "random", "add", "sum", "from_hdf5", ...
+    Shape shape;
+    DType dtype = DType::kFloat64;
+    Shape chunk;                  // the largest block
+    std::int64_t blocks = 0;
+    std::int64_t tasks = 0;       // 0: fused into the tasks of the layers that use it
+    std::int64_t bytes = 0;       // of the whole array
+};
+
+/// What computing some arrays would run, worked out without running anything.
+struct Plan {
+    std::vector<PlanLayer> layers;  // inputs first
+    std::int64_t tasks = 0;         // all tasks, including combine trees and file handling
+    int workers = 1;
+    /// Blocks alive at once when the tasks run in the scheduler's order, shared by the workers,
+    /// plus the largest task's inputs and output: an estimate of each worker's peak memory.
+    std::int64_t peak_bytes_per_worker = 0;
+    std::string to_string() const;
+};
+
+/// The plan of compute(arrays) on `workers` workers (tessera run --explain).
+Plan explain(const std::vector<Array>& arrays, int workers);
+/// Writes the chunk tasks that computing `arrays` runs as a Graphviz DOT file.
+void write_dot(const std::string& path, const std::vector<Array>& arrays);
+
 template <class T>
 T Array::item() const {
     const Buffer b = compute();

@@ -78,8 +78,11 @@ public:
     /// Writes the task graph that `value` needs as Graphviz DOT (like Dask's visualize).
     template <class T>
     void write_dot(const std::string& path, const Delayed<T>& value) {
-        write_dot_impl(path, *value.graph_state(), value.id());
+        const TaskId target = value.id();
+        write_dot(path, *value.graph_state(), std::span<const TaskId>(&target, 1));
     }
+    /// The same for the tasks several targets of a graph need.
+    void write_dot(const std::string& path, detail::GraphState& g, std::span<const TaskId> targets);
 
     /// Sets what the workers exit with when the client is destroyed (0 by default).
     void set_exit_code(int code) { exit_code_ = code; }
@@ -110,7 +113,6 @@ private:
     static std::tuple<T...> decode_all(const std::vector<Bytes>& b, std::index_sequence<I...>) {
         return std::tuple<T...>{decode<T>(b[I].data(), b[I].size())...};
     }
-    void write_dot_impl(const std::string& path, detail::GraphState& g, TaskId target);
 
     std::unique_ptr<Scheduler> scheduler_;
     RuntimeOptions options_;

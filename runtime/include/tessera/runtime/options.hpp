@@ -22,6 +22,9 @@ struct RuntimeOptions {
     ProgressMode progress = ProgressMode::kAuto;
     /// Write a Chrome/Perfetto trace of every task and transfer here at the end of the job.
     std::string trace_path;
+    /// Write a self-contained HTML report (task stream, time per operation, transfers, memory
+    /// and spill over time) here at the end of the job.
+    std::string report_path;
     /// Print a summary (tasks, transfers, spill, time per function) on rank 0 at the end.
     bool summary = false;
     /// Bytes a worker sends to each other worker per round of a collective exchange (rechunk):
