@@ -24,6 +24,29 @@ std::string version_text() {
            (tessera::io::hdf5_is_parallel() ? " (parallel)" : " (serial)");
 }
 
+/// Where `tessera run [options] SCRIPT [ARGS...]` or `tessera run [options] -e CODE [ARGS...]`
+/// stops being tessera's: the index of the first word that is neither an option of `run` nor an
+/// option's value (argc when there is none), and whether -e was given.
+struct ScriptSplit {
+    int position;
+    bool code_given;
+};
+ScriptSplit split_script_words(CLI::App* run, int argc, char** argv) {
+    bool code_given = false;
+    int i = 2;  // argv[1] is "run"
+    while (i < argc) {
+        const std::string word = argv[i];
+        if (word == "--") return {i + 1, code_given};
+        if (word.size() < 2 || word[0] != '-') break;
+        const std::string name = word.substr(0, word.find('='));
+        const CLI::Option* option = run->get_option_no_throw(name);
+        if (!option) return {argc, code_given};  // an unknown option: CLI11 reports it
+        if (name == "-e" || name == "--execute") code_given = true;
+        i += option->get_expected_min() > 0 && word.find('=') == std::string::npos ? 2 : 1;
+    }
+    return {std::min(i, argc), code_given};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -57,7 +80,6 @@ int main(int argc, char** argv) {
     run_cmd->add_flag("--explain", run.explain,
                       "Print the plan of each computation (layers, tasks, chunks, bytes, estimated peak memory "
                       "per worker) without running it");
-    run_cmd->prefix_command();  // everything after the script belongs to the script
 
     CLI::App* gen_cmd = app.add_subcommand("gen", "Write synthetic inputs (an HDF5 array, taxi-like CSV files)");
     gen_cmd->require_subcommand(1);
@@ -92,14 +114,24 @@ int main(int argc, char** argv) {
     info_cmd->footer("Example:\n  tessera info x.h5");
     info_cmd->add_option("path", info_path, "HDF5 file")->required()->type_name("FILE.h5");
 
-    if (auto code = parse_command_line(app, argc, argv)) return *code;
+    const std::string first = argc > 1 ? argv[1] : "";
+    if (!first.empty() && first[0] != '-' && first != "run" && first != "gen" && first != "info") {
+        if (tessera::launcher_rank().value_or(0) == 0)
+            std::cerr << "tessera: unknown command '" << first << "' (the commands are run, gen and info)\n"
+                      << "Run with --help for more information.\n";
+        return 2;
+    }
+    // Everything after the script (or after -e CODE, the first positional on) belongs to the
+    // script: only the words before it are tessera's.
+    int tessera_argc = argc;
+    if (first == "run") {
+        const ScriptSplit split = split_script_words(run_cmd, argc, argv);
+        tessera_argc = split.position < argc && !split.code_given ? split.position + 1 : split.position;
+        for (int i = tessera_argc; i < argc; ++i) run.args.emplace_back(argv[i]);
+    }
+    if (auto code = parse_command_line(app, tessera_argc, argv)) return *code;
 
     if (run_cmd->parsed()) {
-        run.args = run_cmd->remaining();
-        if (!run.code.empty() && !run.script_path.empty()) {
-            run.args.insert(run.args.begin(), run.script_path);  // with -e, every positional is an argument
-            run.script_path.clear();
-        }
         if (run.code.empty() && run.script_path.empty()) {
             if (tessera::launcher_rank().value_or(0) == 0)
                 std::cerr << "tessera run: give a script file or -e CODE (see tessera run --help)\n";

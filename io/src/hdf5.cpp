@@ -191,10 +191,13 @@ Id hyperslab(hid_t dset, const std::vector<std::int64_t>& offset, const kernels:
 void write_attribute(hid_t obj, const std::string& name, const AttributeValue& value) {
     Id space(H5Screate(H5S_SCALAR), H5Sclose);
     if (const auto* s = std::get_if<std::string>(&value)) {
+        // Variable-length UTF-8, as h5py writes str attributes (and reads them back as str).
         Id type(H5Tcopy(H5T_C_S1), H5Tclose);
-        H5Tset_size(type, std::max<std::size_t>(s->size(), 1));
+        H5Tset_size(type, H5T_VARIABLE);
+        H5Tset_cset(type, H5T_CSET_UTF8);
         Id a(check(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), "attribute " + name), H5Aclose);
-        check(H5Awrite(a, type, s->c_str()), "attribute " + name);
+        const char* text = s->c_str();
+        check(H5Awrite(a, type, &text), "attribute " + name);
     } else if (const auto* d = std::get_if<double>(&value)) {
         Id a(check(H5Acreate2(obj, name.c_str(), H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT), "attribute " + name), H5Aclose);
         check(H5Awrite(a, H5T_NATIVE_DOUBLE, d), "attribute " + name);

@@ -169,6 +169,8 @@ Value Interpreter::evaluate(const Expr& e) {
             return binary_operation(e.text, a, b, e.span);
         }
         case Expr::Kind::kCall: return call(e);
+        case Expr::Kind::kConditional:
+            return truth(evaluate(*e.items[1]), e.items[1]->span) ? evaluate(*e.items[0]) : evaluate(*e.items[2]);
         case Expr::Kind::kAttribute: return attribute(evaluate(*e.items[0]), e.text, e.span);
         case Expr::Kind::kSubscript: {
             Value object = evaluate(*e.items[0]);

@@ -406,7 +406,18 @@ private:
 
     ExprPtr expression() {
         check_keyword(peek());
-        return comparison();
+        auto body = comparison();
+        if (!is_name("if")) return body;
+        next();
+        auto condition = comparison();
+        if (!is_name("else")) throw ScriptError("expected 'else' in the conditional expression", peek().span);
+        next();
+        auto orelse = expression();
+        auto e = make(Expr::Kind::kConditional, join(body->span, orelse->span));
+        e->items.push_back(std::move(body));
+        e->items.push_back(std::move(condition));
+        e->items.push_back(std::move(orelse));
+        return e;
     }
 
     ExprPtr comparison() {
@@ -420,7 +431,7 @@ private:
                                   peek().span);
             left = binary(op, std::move(left), std::move(right));
         }
-        check_keyword(peek());
+        if (!is_name("if") && !is_name("else")) check_keyword(peek());
         return left;
     }
     ExprPtr bit_or() {

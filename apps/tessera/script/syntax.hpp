@@ -58,6 +58,7 @@ struct Expr {
         kAttribute,            // items[0].text
         kSubscript,            // items[0][items[1..]]
         kSlice,                // items: start, stop, step (null when omitted)
+        kConditional,          // items[0] if items[1] else items[2]
     } kind;
     Span span;
     std::string text;  // name, attribute, string value or operator
