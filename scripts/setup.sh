@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what tessera needs on Debian or Ubuntu (only the packages that are missing) and
-# builds tessera into build/ (everything, or only the targets named as arguments). Safe to run
-# again: it only redoes what changed.
+# builds tessera into build/ (everything, or only the targets named as arguments). With --tests
+# it also installs what only the tests use (a headless browser for the HTML report). Safe to
+# run again: it only redoes what changed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -17,6 +18,10 @@ packages=(
   libgtest-dev                          # tests
   python3-h5py python3-numpy            # tests: outputs checked independently with h5py and NumPy
 )
+if [ "${1:-}" = --tests ]; then
+  shift
+  packages+=(chromium)                  # tests: the HTML report renders without script errors
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,7 +4,7 @@
 # with the address and undefined-behaviour sanitizers (skip that with TESSERA_SKIP_SANITIZERS=1).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-./scripts/setup.sh
+./scripts/setup.sh --tests
 source scripts/mpi_env.sh
 ctest --test-dir build --output-on-failure -j2 "$@"
 if [ "${TESSERA_SKIP_SANITIZERS:-0}" != 1 ]; then

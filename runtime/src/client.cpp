@@ -25,6 +25,7 @@ Client::Client(Comm& comm, RuntimeOptions options)
 Client::~Client() {
     try {
         if (!options_.trace_path.empty()) scheduler_->write_trace(options_.trace_path);
+        if (!options_.report_path.empty()) scheduler_->write_report(options_.report_path);
         if (options_.summary) std::cerr << scheduler_->collect().to_string();
     } catch (const std::exception& e) {
         std::cerr << "tessera: error: " << e.what() << '\n';

@@ -37,6 +37,10 @@ struct TaskEvent {
     std::uint32_t thread;  // 0: executor thread, 1: progress thread (short tasks run inline)
     std::int64_t start_ns;
     std::int64_t end_ns;
+    std::uint64_t bytes_in;      // the task's inputs
+    std::uint64_t bytes_out;     // its result
+    std::uint64_t memory_bytes;  // in the worker's store once the result is kept
+    std::uint64_t spill_bytes;   // spilled by the worker so far
 };
 
 struct TransferEvent {

@@ -61,6 +61,8 @@ public:
     /// Asks every worker for its counters and trace events and waits for the answers.
     RunSummary collect();
     void write_trace(const std::string& path);
+    /// The self-contained HTML report (report.cpp).
+    void write_report(const std::string& path);
     void write_dot(const std::string& path, detail::GraphState& g, std::span<const TaskId> targets) const;
 
     int num_workers() const { return static_cast<int>(workers_.size()); }

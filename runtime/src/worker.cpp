@@ -289,6 +289,7 @@ bool Worker::start_task(std::uint64_t key) {
     auto job = [&info, &t, held = std::move(held), this](Outcome& out) {
         out = Outcome{};
         out.start_ns = now_ns();
+        for (const auto& h : held) out.bytes_in += h->size();
         std::vector<ArgView> views;
         views.reserve(t.inputs.size());
         std::size_t h = 0;
@@ -346,9 +347,13 @@ void Worker::complete(std::uint64_t key, Outcome& outcome, std::uint32_t thread)
     double& avg = fn_seconds_[task.fn];
     avg = avg < 0 ? seconds : 0.8 * avg + 0.2 * seconds;
     ++stats_.tasks;
-    if (tracing_)
-        stats_.tasks_run.push_back({key, task.fn, thread, outcome.start_ns, outcome.end_ns});
+    auto record = [&](std::uint64_t bytes_out) {
+        if (tracing_)
+            stats_.tasks_run.push_back({key, task.fn, thread, outcome.start_ns, outcome.end_ns, outcome.bytes_in,
+                                        bytes_out, store_.memory_bytes(), store_.spill_bytes()});
+    };
     if (outcome.failed) {
+        record(0);
         auto w = outbox_.to(0);
         w.pod(Op::kFailed);
         w.pod(key);
@@ -363,8 +368,10 @@ void Worker::complete(std::uint64_t key, Outcome& outcome, std::uint32_t thread)
     w.pod(seconds);
     w.pod<std::uint8_t>(task.want_result ? 1 : 0);
     if (task.want_result) outbox_.write_payload(0, w, data);
+    const std::uint64_t bytes_out = data->size();
     try {
         store_.put(key, std::move(data), /*owned=*/true);
+        record(bytes_out);
     } catch (const std::exception& e) {
         // The result could not be kept (spilling failed): the scheduler must not count on it.
         fail(key, std::string("cannot store result: ") + e.what());

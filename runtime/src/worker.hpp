@@ -84,6 +84,7 @@ private:
         bool failed = false;
         std::int64_t start_ns = 0;
         std::int64_t end_ns = 0;
+        std::uint64_t bytes_in = 0;
     };
 
     void handle(const Envelope& env);

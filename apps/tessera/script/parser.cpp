@@ -42,7 +42,7 @@ std::string ScriptError::render(const Source& source) const {
 namespace {
 
 struct Token {
-    enum class Kind { kName, kInt, kFloat, kString, kOp, kNewline, kEnd } kind;
+    enum class Kind { kName, kInt, kFloat, kString, kOp, kNewline, kIndent, kEnd } kind;
     std::string text;  // name, operator, or the string's value
     Span span;
     std::int64_t int_value = 0;
@@ -68,10 +68,8 @@ public:
                 const std::size_t indent_end = s_.find_first_not_of(" \t", pos_);
                 if (indent_end != pos_ && indent_end != std::string::npos && s_[indent_end] != '\n' &&
                     s_[indent_end] != '#' && s_[indent_end] != '\r') {
-                    const int width = static_cast<int>(indent_end - pos_);
-                    throw ScriptError("unexpected indent (tessera scripts have no blocks: every statement starts "
-                                      "at column 1)",
-                                      {line_, 1, 1 + width});
+                    // Reported by the parser, so that errors on earlier lines come first.
+                    out.push_back({Token::Kind::kIndent, "", {line_, 1, 1 + static_cast<int>(indent_end - pos_)}});
                 }
                 continue;
             }
@@ -263,6 +261,10 @@ public:
                 next();
                 continue;
             }
+            if (peek().kind == Token::Kind::kIndent)
+                throw ScriptError("unexpected indent (tessera scripts have no blocks: every statement starts at "
+                                  "column 1)",
+                                  peek().span);
             out.push_back(statement());
             if (is_op(";")) {
                 next();

@@ -2,7 +2,6 @@
 // The lazy array graph: one node per operation (a whole-array layer, not a task per chunk).
 // Nodes are immutable and shared; Materializer turns them into chunk tasks at compute time.
 #include <memory>
-#include <optional>
 #include <string>
 #include <unordered_map>
 #include <variant>
@@ -120,9 +119,9 @@ public:
     /// Tasks that must also run for the blocks to be complete (closing the files read).
     const std::vector<TaskId>& finishers() const { return finishers_; }
     TaskId add(const char* function, const Bytes& spec, const std::vector<TaskId>& inputs);
-    /// Tasks created for the node itself (not for its inputs); absent when the node was fused
-    /// into its consumers and never built.
-    std::optional<std::int64_t> tasks_of(const ArrayNode* node) const;
+    /// The node a task was created for (null for tasks this materializer did not create). Nodes
+    /// fused into their consumers own no tasks.
+    const ArrayNode* owner_of(TaskId task) const;
 
 private:
     std::vector<TaskId> build(const NodePtr& node);
@@ -138,8 +137,7 @@ private:
     // Node -> its blocks; references into it stay valid as it grows.
     std::unordered_map<const ArrayNode*, std::vector<TaskId>> done_;
     std::vector<TaskId> finishers_;
-    std::unordered_map<const ArrayNode*, std::int64_t> own_tasks_;
-    std::int64_t attributed_ = 0;  // tasks counted in own_tasks_ so far
+    std::unordered_map<TaskId, const ArrayNode*> owner_;
 };
 
 }  // namespace tessera::detail

@@ -73,34 +73,7 @@ Plan explain(const std::vector<Array>& arrays, int workers) {
     }
     targets.insert(targets.end(), m.finishers().begin(), m.finishers().end());
 
-    Plan plan;
-    plan.workers = std::max(workers, 1);
-    // Layers in dependency order (inputs first), each once.
-    std::set<const ArrayNode*> seen;
-    std::unordered_map<TaskId, std::int64_t> output_bytes;
-    std::function<void(const detail::NodePtr&)> visit = [&](const detail::NodePtr& node) {
-        if (!seen.insert(node.get()).second) return;
-        for (const auto& in : node->inputs) visit(in);
-        PlanLayer layer;
-        layer.operation = operation_name(*node);
-        layer.shape = node->shape;
-        layer.dtype = node->dtype;
-        layer.blocks = detail::grid_size(node->chunks);
-        for (const auto& sizes : node->chunks)
-            layer.chunk.push_back(sizes.empty() ? 0 : *std::max_element(sizes.begin(), sizes.end()));
-        layer.bytes = kernels::shape_size(node->shape) * static_cast<std::int64_t>(kernels::dtype_size(node->dtype));
-        if (const auto own = m.tasks_of(node.get())) {
-            layer.tasks = *own;
-            const auto& ids = m.blocks(node);
-            for (std::size_t b = 0; b < ids.size(); ++b)
-                output_bytes[ids[b]] = block_bytes(*node, static_cast<std::int64_t>(b));
-        }
-        plan.layers.push_back(std::move(layer));
-    };
-    for (const auto& a : arrays) visit(a.node());
-
-    // Run the graph in the scheduler's order (depth-first post-order from the targets) on one
-    // imaginary worker, keeping each result until its last consumer ran.
+    // The tasks that run, in the scheduler's order (depth-first post-order from the targets).
     const TaskGraph& graph = g->graph;
     std::vector<TaskId> order;
     std::unordered_map<TaskId, std::int64_t> consumers;
@@ -127,7 +100,39 @@ Plan explain(const std::vector<Array>& arrays, int workers) {
             stack.pop_back();
         }
     }
+    std::unordered_map<const ArrayNode*, std::int64_t> tasks_per_node;
+    for (TaskId t : order)
+        if (const ArrayNode* owner = m.owner_of(t)) ++tasks_per_node[owner];
+
+    Plan plan;
+    plan.workers = std::max(workers, 1);
     plan.tasks = static_cast<std::int64_t>(order.size());
+    // Layers in dependency order (inputs first), each once.
+    std::set<const ArrayNode*> seen;
+    std::unordered_map<TaskId, std::int64_t> output_bytes;  // of the tasks that make whole blocks
+    std::function<void(const detail::NodePtr&)> visit = [&](const detail::NodePtr& node) {
+        if (!seen.insert(node.get()).second) return;
+        for (const auto& in : node->inputs) visit(in);
+        PlanLayer layer;
+        layer.operation = operation_name(*node);
+        layer.shape = node->shape;
+        layer.dtype = node->dtype;
+        layer.blocks = detail::grid_size(node->chunks);
+        for (const auto& sizes : node->chunks)
+            layer.chunk.push_back(sizes.empty() ? 0 : *std::max_element(sizes.begin(), sizes.end()));
+        layer.bytes = kernels::shape_size(node->shape) * static_cast<std::int64_t>(kernels::dtype_size(node->dtype));
+        if (auto it = tasks_per_node.find(node.get()); it != tasks_per_node.end()) {
+            layer.tasks = it->second;
+            const auto& ids = m.blocks(node);
+            for (std::size_t b = 0; b < ids.size(); ++b)
+                output_bytes[ids[b]] = block_bytes(*node, static_cast<std::int64_t>(b));
+        }
+        plan.layers.push_back(std::move(layer));
+    };
+    for (const auto& a : arrays) visit(a.node());
+
+    // Run the tasks in that order on one imaginary worker, keeping each result until its last
+    // consumer ran.
     std::int64_t live = 0, peak = 0, largest_task = 0;
     for (TaskId t : order) {
         auto bytes_of = [&](TaskId id) {

@@ -148,20 +148,16 @@ TaskId Materializer::add(const char* function, const Bytes& spec, const std::vec
 
 const std::vector<TaskId>& Materializer::blocks(const NodePtr& node) {
     if (auto it = done_.find(node.get()); it != done_.end()) return it->second;
-    const std::int64_t size_before = static_cast<std::int64_t>(g_.graph.size());
-    const std::int64_t attributed_before = attributed_;
+    const auto first_new = static_cast<TaskId>(g_.graph.size());
     auto ids = build(node);
-    // Tasks of inputs built on the way were attributed to them already.
-    const std::int64_t own = static_cast<std::int64_t>(g_.graph.size()) - size_before - (attributed_ - attributed_before);
-    own_tasks_[node.get()] = own;
-    attributed_ += own;
+    // Tasks of inputs built on the way were claimed by those inputs already.
+    for (auto t = first_new; t < static_cast<TaskId>(g_.graph.size()); ++t) owner_.try_emplace(t, node.get());
     return done_.emplace(node.get(), std::move(ids)).first->second;
 }
 
-std::optional<std::int64_t> Materializer::tasks_of(const ArrayNode* node) const {
-    auto it = own_tasks_.find(node);
-    if (it == own_tasks_.end()) return std::nullopt;
-    return it->second;
+const ArrayNode* Materializer::owner_of(TaskId task) const {
+    auto it = owner_.find(task);
+    return it == owner_.end() ? nullptr : it->second;
 }
 
 std::vector<TaskId> Materializer::build(const NodePtr& node) {

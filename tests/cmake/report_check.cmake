@@ -1,0 +1,45 @@
+# Runs a script under MPIEXEC with --report, --trace and --graph, then checks the three files:
+# the HTML report must render in a real headless browser (CHROMIUM) without script errors, the
+# trace must be JSON with task events, the graph Graphviz DOT.
+foreach(f ${WORK}/report.html ${WORK}/trace.json ${WORK}/graph.dot)
+  file(REMOVE ${f})
+endforeach()
+execute_process(COMMAND ${MPIEXEC} -n ${NP} ${PREFLAGS} ${TESSERA} run --progress none --report ${WORK}/report.html
+                        --trace ${WORK}/trace.json --graph ${WORK}/graph.dot -e ${CODE}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 120)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "tessera run failed (${rc}):\n${out}${err}")
+endif()
+file(READ ${WORK}/report.html html)
+foreach(part "<h2>Task stream</h2>" "<h2>Operations</h2>" "<h2>Transfers</h2>" "<h2>Memory and spill over time</h2>"
+             "array.reduce")
+  string(FIND "${html}" "${part}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "the report lacks ${part}")
+  endif()
+endforeach()
+if(NOT CHROMIUM)
+  message(FATAL_ERROR "chromium is needed to check the report (./scripts/setup.sh --tests installs it)")
+endif()
+execute_process(COMMAND ${CHROMIUM} --headless --no-sandbox --disable-gpu --window-size=1200,900
+                        --dump-dom file://${WORK}/report.html
+                RESULT_VARIABLE rc OUTPUT_VARIABLE dom ERROR_VARIABLE browser_log TIMEOUT 120)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "chromium failed (${rc}):\n${browser_log}")
+endif()
+string(FIND "${dom}" "data-errors=" errors)
+string(FIND "${dom}" "data-rendered=\"ok\"" rendered)
+if(NOT errors EQUAL -1 OR rendered EQUAL -1)
+  string(REGEX MATCH "<body[^>]*>" body "${dom}")
+  message(FATAL_ERROR "the report did not render cleanly in chromium: ${body}\n${browser_log}")
+endif()
+file(READ ${WORK}/trace.json trace)
+string(JSON events LENGTH "${trace}" traceEvents)
+if(events LESS 10)
+  message(FATAL_ERROR "the trace has only ${events} events")
+endif()
+file(READ ${WORK}/graph.dot dot)
+if(NOT dot MATCHES "^digraph tessera" OR NOT dot MATCHES "->")
+  message(FATAL_ERROR "the graph is not a DOT digraph with edges")
+endif()
+message(STATUS "report rendered in chromium; trace has ${events} events")
