@@ -12,5 +12,5 @@ work=build/main-job
 mkdir -p "$work"
 mpirun -n "$ranks" build/apps/tessera gen array "$work/x.h5" --shape 6000,6000 --chunks 1000,1000 --seed 1
 mpirun -n "$ranks" build/apps/tessera run --summary --report "$work/report.html" "$@" \
-  apps/scripts/seeds.tsr "$work/x.h5" /x
+  apps/scripts/seeds.tsr "$work/x.h5" /x 1500
 echo "report: $work/report.html"

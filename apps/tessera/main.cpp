@@ -83,6 +83,10 @@ int main(int argc, char** argv) {
 
     CLI::App* gen_cmd = app.add_subcommand("gen", "Write synthetic inputs (an HDF5 array, taxi-like CSV files)");
     gen_cmd->require_subcommand(1);
+    gen_cmd->footer(
+        "Examples:\n"
+        "  mpirun -n 3 tessera gen array x.h5 --shape 4000,4000 --chunks 1000,1000 --seed 1\n"
+        "  mpirun -n 3 tessera gen taxi trips/ --files 8 --rows 1000000");
     GenArrayRequest gen_array;
     CLI::App* array_cmd = gen_cmd->add_subcommand("array", "A random HDF5 dataset, written in parallel by the workers");
     array_cmd->footer("Example:\n  mpirun -n 3 tessera gen array x.h5 --shape 4000,4000 --chunks 1000,1000 --seed 1");

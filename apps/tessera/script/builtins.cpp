@@ -501,18 +501,15 @@ void define_python(Members& g, const Members& arrays) {
             else throw ScriptError("print() got an unexpected keyword argument '" + k + "'", v.span);
         }
         Interpreter& in = *a.interpreter;
+        // All the arrays of one print are computed together, sharing their common work.
+        std::vector<Array> shown;
+        for (const auto& p : a.positional)
+            if (p.value.is<Array>()) shown.push_back(p.value.as<Array>());
         if (in.options().explain) {
-            std::vector<Array> arrays;
-            for (const auto& p : a.positional)
-                if (p.value.is<Array>()) arrays.push_back(p.value.as<Array>());
-            if (!arrays.empty()) in.explain("print", arrays, a.span);
+            if (!shown.empty()) in.explain("print", shown, a.span);
             return Value();
         }
-        // All the arrays of one print are computed together, sharing their common work.
-        std::vector<Array> arrays;
-        for (const auto& p : a.positional)
-            if (p.value.is<Array>()) arrays.push_back(p.value.as<Array>());
-        const std::vector<Buffer> results = in.compute(arrays);
+        const std::vector<Buffer> results = in.compute(shown);
         std::string line;
         std::size_t k = 0;
         for (std::size_t i = 0; i < a.positional.size(); ++i) {
@@ -751,27 +748,16 @@ Value attribute(const Value& object, const std::string& name, Span where) {
                 return Value(x.reshape({x.size()}));
             });
         }
-        if (name == "reshape") {
-            // x.reshape(2, 3) as well as x.reshape((2, 3)).
-            return function("Array.reshape", [x](CallArgs& a) {
+        if (name == "reshape" || name == "transpose") {
+            // x.reshape(2, 3) as well as x.reshape((2, 3)); the same for transpose's axes.
+            return function("Array." + name, [x, name](CallArgs& a) {
                 if (a.positional.size() > 1) {
                     Values dims;
                     for (const auto& p : a.positional) dims.push_back(p.value);
                     a.positional = {Argument{make_tuple(std::move(dims)), a.span}};
                 }
                 a.positional.insert(a.positional.begin(), Argument{x, a.span});
-                return array_namespace().at("reshape").as<FunctionPtr>()->call(a);
-            });
-        }
-        if (name == "transpose") {
-            return function("Array.transpose", [x](CallArgs& a) {
-                if (a.positional.size() > 1) {
-                    Values dims;
-                    for (const auto& p : a.positional) dims.push_back(p.value);
-                    a.positional = {Argument{make_tuple(std::move(dims)), a.span}};
-                }
-                a.positional.insert(a.positional.begin(), Argument{x, a.span});
-                return array_namespace().at("transpose").as<FunctionPtr>()->call(a);
+                return array_namespace().at(name).as<FunctionPtr>()->call(a);
             });
         }
         if (name == "map_overlap") {

@@ -118,6 +118,9 @@ public:
     const std::vector<TaskId>& blocks(const NodePtr& node);
     /// Tasks that must also run for the blocks to be complete (closing the files read).
     const std::vector<TaskId>& finishers() const { return finishers_; }
+    /// What computing `arrays` runs to: the blocks of each array in order (row-major), then the
+    /// finishers.
+    std::vector<TaskId> targets(const std::vector<Array>& arrays);
     TaskId add(const char* function, const Bytes& spec, const std::vector<TaskId>& inputs);
     /// The node a task was created for (null for tasks this materializer did not create). Nodes
     /// fused into their consumers own no tasks.

@@ -66,12 +66,7 @@ std::int64_t block_bytes(const ArrayNode& n, std::int64_t flat) {
 Plan explain(const std::vector<Array>& arrays, int workers) {
     auto g = detail::building_graph();
     detail::Materializer m(*g);
-    std::vector<TaskId> targets;
-    for (const auto& a : arrays) {
-        const auto& ids = m.blocks(a.node());
-        targets.insert(targets.end(), ids.begin(), ids.end());
-    }
-    targets.insert(targets.end(), m.finishers().begin(), m.finishers().end());
+    const std::vector<TaskId> targets = m.targets(arrays);
 
     // The tasks that run, in the scheduler's order (depth-first post-order from the targets).
     const TaskGraph& graph = g->graph;
@@ -155,12 +150,7 @@ Plan explain(const std::vector<Array>& arrays, int workers) {
 void write_dot(const std::string& path, const std::vector<Array>& arrays) {
     auto g = detail::building_graph();
     detail::Materializer m(*g);
-    std::vector<TaskId> targets;
-    for (const auto& a : arrays) {
-        const auto& ids = m.blocks(a.node());
-        targets.insert(targets.end(), ids.begin(), ids.end());
-    }
-    targets.insert(targets.end(), m.finishers().begin(), m.finishers().end());
+    const std::vector<TaskId> targets = m.targets(arrays);
     Client::current().write_dot(path, *g, targets);
 }
 

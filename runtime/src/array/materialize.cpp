@@ -155,6 +155,16 @@ const std::vector<TaskId>& Materializer::blocks(const NodePtr& node) {
     return done_.emplace(node.get(), std::move(ids)).first->second;
 }
 
+std::vector<TaskId> Materializer::targets(const std::vector<Array>& arrays) {
+    std::vector<TaskId> out;
+    for (const auto& a : arrays) {
+        const auto& ids = blocks(a.node());
+        out.insert(out.end(), ids.begin(), ids.end());
+    }
+    out.insert(out.end(), finishers_.begin(), finishers_.end());
+    return out;
+}
+
 const ArrayNode* Materializer::owner_of(TaskId task) const {
     auto it = owner_.find(task);
     return it == owner_.end() ? nullptr : it->second;
@@ -427,15 +437,10 @@ namespace tessera {
 std::vector<Buffer> compute(const std::vector<Array>& arrays) {
     auto g = detail::building_graph();
     detail::Materializer m(*g);
-    std::vector<TaskId> targets;
-    for (const auto& a : arrays) {
-        const auto& ids = m.blocks(a.node());
-        targets.insert(targets.end(), ids.begin(), ids.end());
-    }
-    const std::size_t blocks = targets.size();
-    targets.insert(targets.end(), m.finishers().begin(), m.finishers().end());
-    auto results = detail::compute(*g, targets);
-    results.resize(blocks);
+    auto results = detail::compute(*g, m.targets(arrays));
+    std::size_t blocks = 0;
+    for (const auto& a : arrays) blocks += static_cast<std::size_t>(detail::grid_size(a.chunks()));
+    results.resize(blocks);  // the finishers' results are nothing
     std::vector<Buffer> out;
     std::size_t k = 0;
     for (const auto& a : arrays) {
@@ -463,9 +468,7 @@ Array Array::persist() const {
     // array exists.
     auto holds = std::make_shared<std::vector<std::unique_ptr<detail::Hold>>>();
     for (TaskId t : blocks) holds->push_back(std::make_unique<detail::Hold>(g, t));
-    std::vector<TaskId> targets = blocks;
-    targets.insert(targets.end(), m.finishers().begin(), m.finishers().end());
-    detail::submit(*g, targets);
+    detail::submit(*g, m.targets({*this}));
     auto n = std::make_shared<detail::ArrayNode>();
     n->kind = detail::ArrayNode::Kind::kPersisted;
     n->dtype = dtype();
