@@ -504,7 +504,7 @@ void define_python(Members& g, const Members& arrays) {
         // All the arrays of one print are computed together, sharing their common work.
         std::vector<Array> shown;
         for (const auto& p : a.positional)
-            if (p.value.is<Array>()) shown.push_back(p.value.as<Array>());
+            if (p.value.is<Array>()) shown.push_back(printed_part(p.value.as<Array>()));
         if (in.options().explain) {
             if (!shown.empty()) in.explain("print", shown, a.span);
             return Value();
@@ -515,7 +515,7 @@ void define_python(Members& g, const Members& arrays) {
         for (std::size_t i = 0; i < a.positional.size(); ++i) {
             if (i) line += sep;
             const Value& v = a.positional[i].value;
-            line += v.is<Array>() ? format_array(results[k++]) : str(v);
+            line += v.is<Array>() ? format_array_edges(results[k++], v.as<Array>().shape()) : str(v);
         }
         in.out() << line << end << std::flush;
         return Value();

@@ -187,18 +187,6 @@ private:
     std::size_t width_ = 0;
 };
 
-/// The elements shown: all, or the edge items of each dimension when the array is summarised.
-std::vector<std::int64_t> shown_indices(std::int64_t n, bool summarise) {
-    std::vector<std::int64_t> out;
-    if (!summarise || n <= 2 * kEdgeItems) {
-        for (std::int64_t i = 0; i < n; ++i) out.push_back(i);
-    } else {
-        for (std::int64_t i = 0; i < kEdgeItems; ++i) out.push_back(i);
-        for (std::int64_t i = n - kEdgeItems; i < n; ++i) out.push_back(i);
-    }
-    return out;
-}
-
 /// numpy's _extendLine.
 void extend_line(std::string& s, std::string& line, const std::string& word, std::size_t width,
                  const std::string& prefix) {
@@ -212,17 +200,18 @@ void extend_line(std::string& s, std::string& line, const std::string& word, std
     line += word;
 }
 
-/// numpy's _formatArray.
+/// numpy's _formatArray, over `held`: the elements shown of an array of shape `shape` (all of
+/// them, or the edge items of each long dimension when summarising).
 template <class Element>
-std::string format_nested(const Shape& shape, const Element& element, bool summarise) {
+std::string format_nested(const Shape& shape, const Shape& held, const Element& element, bool summarise) {
     const int ndim = static_cast<int>(shape.size());
-    std::vector<std::int64_t> strides(shape.size(), 1);
-    for (int d = ndim - 2; d >= 0; --d) strides[static_cast<std::size_t>(d)] = strides[static_cast<std::size_t>(d) + 1] * shape[static_cast<std::size_t>(d) + 1];
+    std::vector<std::int64_t> strides(held.size(), 1);
+    for (int d = ndim - 2; d >= 0; --d) strides[static_cast<std::size_t>(d)] = strides[static_cast<std::size_t>(d) + 1] * held[static_cast<std::size_t>(d) + 1];
     auto recurse = [&](auto&& self, int axis, std::int64_t offset, const std::string& hanging, std::size_t width) -> std::string {
         const std::string next_hanging = hanging + " ";
         const std::size_t next_width = width - 1;
-        const std::int64_t n = shape[static_cast<std::size_t>(axis)];
-        const bool summary = summarise && 2 * kEdgeItems < n;
+        const std::int64_t n = held[static_cast<std::size_t>(axis)];  // the trailing items are held last
+        const bool summary = summarise && 2 * kEdgeItems < shape[static_cast<std::size_t>(axis)];
         const std::int64_t leading = summary ? kEdgeItems : 0;
         const std::int64_t trailing = summary ? kEdgeItems : n;
         const std::int64_t stride = strides[static_cast<std::size_t>(axis)];
@@ -259,23 +248,32 @@ std::string format_nested(const Shape& shape, const Element& element, bool summa
     return recurse(recurse, 0, 0, " ", kLineWidth);
 }
 
-/// Values of the shown elements (for the formatter's widths), in any order.
-template <class T>
-std::vector<T> shown_values(const Buffer& b, bool summarise) {
+/// The elements of a whole array that NumPy shows (the edge items of each long dimension when
+/// summarising), as a smaller array.
+Buffer edges_of(const Buffer& b) {
     const Shape& shape = b.shape();
-    const T* data = b.data<T>();
-    std::vector<std::vector<std::int64_t>> per_dim;
-    for (auto n : shape) per_dim.push_back(shown_indices(n, summarise));
-    std::vector<T> out;
-    std::vector<std::size_t> idx(shape.size(), 0);
-    while (true) {
-        std::int64_t flat = 0;
-        for (std::size_t d = 0; d < shape.size(); ++d) flat = flat * shape[d] + per_dim[d][idx[d]];
-        out.push_back(data[flat]);
-        std::size_t d = shape.size();
-        while (d > 0 && ++idx[d - 1] == per_dim[d - 1].size()) idx[--d] = 0;
-        if (d == 0) break;
+    std::vector<std::vector<std::int64_t>> keep;
+    Shape held;
+    for (auto n : shape) {
+        keep.push_back(shown_indices(n));
+        held.push_back(static_cast<std::int64_t>(keep.back().size()));
     }
+    Buffer out(b.dtype(), held);
+    kernels::visit_dtype(b.dtype(), [&](auto t) {
+        using T = decltype(t);
+        const T* in = b.data<T>();
+        T* dst = out.data<T>();
+        std::vector<std::size_t> idx(shape.size(), 0);
+        for (std::int64_t k = 0; k < out.size(); ++k) {
+            std::int64_t flat = 0;
+            for (std::size_t d = 0; d < shape.size(); ++d) flat = flat * shape[d] + keep[d][idx[d]];
+            dst[k] = in[flat];
+            for (std::size_t d = shape.size(); d-- > 0;) {
+                if (++idx[d] < keep[d].size()) break;
+                idx[d] = 0;
+            }
+        }
+    });
     return out;
 }
 
@@ -284,8 +282,23 @@ std::vector<T> shown_values(const Buffer& b, bool summarise) {
 std::string format_float(double v) { return python_repr(v); }
 std::string format_float32(float v) { return python_repr(v); }
 
+std::vector<std::int64_t> shown_indices(std::int64_t n) {
+    std::vector<std::int64_t> out;
+    for (std::int64_t i = 0; i < n; ++i) {
+        if (n > 2 * kEdgeItems && i == kEdgeItems) i = n - kEdgeItems;
+        out.push_back(i);
+    }
+    return out;
+}
+
+bool is_summarised(const Shape& shape) { return kernels::shape_size(shape) > kThreshold; }
+
 std::string format_array(const Buffer& b) {
-    if (b.shape().empty()) {
+    return is_summarised(b.shape()) ? format_array_edges(edges_of(b), b.shape()) : format_array_edges(b, b.shape());
+}
+
+std::string format_array_edges(const Buffer& b, const Shape& shape) {
+    if (shape.empty()) {
         return kernels::visit_dtype(b.dtype(), [&](auto t) -> std::string {
             using T = decltype(t);
             const T v = b.data<T>()[0];
@@ -295,21 +308,21 @@ std::string format_array(const Buffer& b) {
             else return std::to_string(v);
         });
     }
-    if (b.size() == 0) return "[]";
-    const bool summarise = b.size() > kThreshold;
+    if (kernels::shape_size(shape) == 0) return "[]";
+    const bool summarise = is_summarised(shape);
     return kernels::visit_dtype(b.dtype(), [&](auto t) -> std::string {
         using T = decltype(t);
         const T* data = b.data<T>();
+        const std::vector<T> shown(data, data + b.size());
         if constexpr (std::is_same_v<T, bool>) {
-            return format_nested(b.shape(), [&](std::int64_t i) { return std::string(data[i] ? " True" : "False"); },
+            return format_nested(shape, b.shape(), [&](std::int64_t i) { return std::string(data[i] ? " True" : "False"); },
                                  summarise);
         } else if constexpr (std::is_floating_point_v<T>) {
-            const FloatFormat<T> f(shown_values<T>(b, summarise));
-            return format_nested(b.shape(), [&](std::int64_t i) { return f(data[i]); }, summarise);
+            const FloatFormat<T> f(shown);
+            return format_nested(shape, b.shape(), [&](std::int64_t i) { return f(data[i]); }, summarise);
         } else {
-            const auto shown = shown_values<T>(b, summarise);
             const IntFormat f(std::vector<std::int64_t>(shown.begin(), shown.end()));
-            return format_nested(b.shape(), [&](std::int64_t i) { return f(data[i]); }, summarise);
+            return format_nested(shape, b.shape(), [&](std::int64_t i) { return f(data[i]); }, summarise);
         }
     });
 }

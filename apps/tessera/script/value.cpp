@@ -76,12 +76,30 @@ std::string text(const Value& v, bool as_repr) {
         }
         std::string operator()(const FunctionPtr& f) const { return "<built-in function " + f->name + ">"; }
         std::string operator()(const Module& m) const { return "<module '" + m.name + "'>"; }
-        std::string operator()(const Array& a) const { return format_array(a.compute()); }
+        std::string operator()(const Array& a) const {
+            return format_array_edges(printed_part(a).compute(), a.shape());
+        }
     };
     return std::visit(Text{as_repr}, v.v);
 }
 
 }  // namespace
+
+Array printed_part(const Array& x) {
+    if (!is_summarised(x.shape())) return x;
+    Array part = x;
+    for (int d = 0; d < x.ndim(); ++d) {
+        const std::int64_t n = x.shape()[static_cast<std::size_t>(d)];
+        const auto keep = shown_indices(n);
+        if (static_cast<std::int64_t>(keep.size()) == n) continue;
+        std::vector<Index> head(static_cast<std::size_t>(x.ndim()), Slice{}), tail = head;
+        const std::int64_t edge = static_cast<std::int64_t>(keep.size()) / 2;
+        head[static_cast<std::size_t>(d)] = Slice{0, edge, std::nullopt};
+        tail[static_cast<std::size_t>(d)] = Slice{n - edge, n, std::nullopt};
+        part = concatenate({part[head], part[tail]}, d);
+    }
+    return part;
+}
 
 std::string repr(const Value& v) { return text(v, true); }
 std::string str(const Value& v) { return text(v, false); }

@@ -79,5 +79,15 @@ std::string format_float(double v);
 std::string format_float32(float v);
 /// A computed array as NumPy's str(array) shows it (a 0-d one as its scalar).
 std::string format_array(const Buffer& b);
+/// Whether NumPy summarises an array of this shape (more than 1000 elements) ...
+bool is_summarised(const Shape& shape);
+/// ... and, along a dimension of n elements, the indices it then shows (the first and last 3).
+std::vector<std::int64_t> shown_indices(std::int64_t n);
+/// The same text from only the elements shown (`b`, of the shape the shown indices make), for
+/// arrays too large to bring to the driver whole.
+std::string format_array_edges(const Buffer& b, const Shape& shape);
+/// The part of an array that printing it shows (lazy): all of a small array, the edge items of a
+/// large one, so that printing a large array computes only those.
+Array printed_part(const Array& x);
 
 }  // namespace tessera::script
