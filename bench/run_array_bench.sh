@@ -3,7 +3,9 @@
 # each case N times (default 5), alternating tessera (mpirun -n 3: a scheduler and 2 workers)
 # and the Dask peer (threaded scheduler, 2 threads); medians and ratios at the end. The STREAM
 # probe (2 threads) and one OpenBLAS DGEMM of the matmul size run in the same session.
-#   bench/run_array_bench.sh [repeats] [data dir with x.h5 from ../shared/bench/make_data.py]
+#   bench/run_array_bench.sh [repeats] [data dir]
+# The data dir's x.h5 (16384 x 16384 float64, HDF5 chunks 1024 x 1024, the shape of
+# ../shared/bench/make_data.py) is written by `tessera gen array` when missing; both peers read it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/mpi_env.sh
@@ -21,8 +23,12 @@ field() { sed -E "s|.*$1=([0-9.]+).*|\1|"; }
 gcc -O3 -march=native -fopenmp "$probes/stream.c" -o "$work/stream"
 gcc -O2 "$probes/dgemm.c" -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas -o "$work/dgemm" 2>/dev/null || true
 
-cases=(seed_expr matmul_expr triad sum)
-[ -f "$data/x.h5" ] && cases+=(h5_reduce)
+if [ ! -f "$data/x.h5" ]; then
+  mkdir -p "$data"
+  mpirun -n 3 build/apps/tessera gen array "$data/x.h5" --shape 16384,16384 --chunks 1024,1024 --seed 42 \
+    --progress none
+fi
+cases=(seed_expr matmul_expr triad sum h5_reduce)
 declare -A t
 for ((i = 0; i < repeats; i++)); do
   for c in "${cases[@]}"; do

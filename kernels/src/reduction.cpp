@@ -259,6 +259,8 @@ constexpr std::int64_t kGroupElements = 1 << 15;
 
 /// `rows(r0, r1, scratch)` gives a pointer to rows [r0, r1) of the block (its own storage, or
 /// values computed into `scratch`).
+/// `rows_of(first, count, scratch)` gives the `count` elements from flat index `first` of the
+/// block (pointing into the block, or evaluated into `scratch`).
 template <class Acc, class S, class T, class Rows>
 Buffer reduce_typed(const ReduceSpec& spec, const Shape& shape, const Rows& rows_of, const std::vector<std::int64_t>& offset,
                     const Shape& global_shape, const Acc& init) {
@@ -272,7 +274,21 @@ Buffer reduce_typed(const ReduceSpec& spec, const Shape& shape, const Rows& rows
     S* comp[3];
     for (int c = 0; c < k; ++c) comp[c] = state.data<S>() + c * out_n;
 
-    const std::int64_t last = nd ? shape[nd - 1] : 1;
+    // A block that reduces to one value is walked as rows of a fixed length when its own rows
+    // are long (a 1-d block is a single row): the groups then run in parallel, and a fused
+    // program evaluates cache-sized pieces. Fixed lengths keep results the same for any number
+    // of threads. (Not for argmin/argmax, whose indices follow the block's own shape.)
+    Shape view = shape;
+    constexpr bool is_arg = std::is_same_v<Acc, ArgExtreme<true>> || std::is_same_v<Acc, ArgExtreme<false>>;
+    if (!is_arg && out_n == 1 && nd && shape[nd - 1] > kGroupElements) {
+        const std::int64_t n = shape_size(shape);
+        for (std::int64_t length = kGroupElements / 4; length >= 1024; --length)
+            if (n % length == 0) {
+                view = {n / length, length};
+                break;
+            }
+    }
+    const std::int64_t last = nd ? view.back() : 1;
     const std::int64_t rows = last ? shape_size(shape) / last : 0;
     const bool last_reduced = nd && (spec.axes >> (nd - 1) & 1);
     // Every group keeps a state per output element, so groups also grow with the output: a
@@ -281,10 +297,11 @@ Buffer reduce_typed(const ReduceSpec& spec, const Shape& shape, const Rows& rows
     const std::int64_t rows_per_group = std::max<std::int64_t>(1, group_elements / std::max<std::int64_t>(last, 1));
     const std::int64_t groups = std::max<std::int64_t>(1, (rows + rows_per_group - 1) / rows_per_group);
 
-    // Output strides (reduced dims contribute nothing) and, for arg*, the global index.
-    std::vector<std::int64_t> out_stride(nd, 0), global_stride(nd, 1);
+    // Output strides (reduced dims contribute nothing: all of them in a segmented view) and, for
+    // arg*, the global index.
+    std::vector<std::int64_t> out_stride(std::max(nd, view.size()), 0), global_stride(nd, 1);
     for (std::int64_t d = static_cast<std::int64_t>(nd) - 1, s = 1, g = 1; d >= 0; --d) {
-        if (!(spec.axes >> d & 1)) { out_stride[d] = s; s *= shape[d]; }
+        if (view.size() == nd && !(spec.axes >> d & 1)) { out_stride[d] = s; s *= shape[d]; }
         global_stride[d] = g;
         g *= global_shape[d];
     }
@@ -304,10 +321,10 @@ Buffer reduce_typed(const ReduceSpec& spec, const Shape& shape, const Rows& rows
         acc.assign(static_cast<std::size_t>(out_n), init);
         Bytes scratch;  // uninitialised, from the block cache; bytes since std::vector<bool> has no data()
         const std::int64_t r0 = g * rows_per_group, r1 = std::min(rows, r0 + rows_per_group);
-        const T* x = r1 > r0 ? rows_of(r0, r1, scratch) : nullptr;
+        const T* x = r1 > r0 ? rows_of(r0 * last, (r1 - r0) * last, scratch) : nullptr;
         if constexpr (std::is_same_v<Acc, Sum<double>> || std::is_same_v<Acc, Mean> || std::is_same_v<Acc, Moments>) {
             if (!spec.skip_nan) {  // the common case: vectorised passes over the group
-                moments_of_group<Acc>(x, shape, out_stride, last, last_reduced, r0, r1, acc);
+                moments_of_group<Acc>(x, view, out_stride, last, last_reduced, r0, r1, acc);
                 continue;
             }
         }
@@ -375,8 +392,7 @@ Buffer reduce_block(const ReduceSpec& spec, const Buffer& block, const std::vect
         using S = decltype(s);
         return visit_dtype(block.dtype(), [&](auto t) {
             using T = decltype(t);
-            const std::int64_t last = block.shape().empty() ? 1 : block.shape().back();
-            auto rows = [&](std::int64_t r0, std::int64_t, Bytes&) { return block.data<T>() + r0 * last; };
+            auto rows = [&](std::int64_t first, std::int64_t, Bytes&) { return block.data<T>() + first; };
             return reduce_typed<decltype(init), S, T>(spec, block.shape(), rows, offset, global_shape, init);
         });
     });
@@ -391,12 +407,11 @@ Buffer reduce_block_fused(const ReduceSpec& spec, const Program& program, const 
         using S = decltype(s);
         return visit_dtype(spec.input, [&](auto t) {
             using T = decltype(t);
-            const std::int64_t last = shape.empty() ? 1 : shape.back();
             // Each group's rows are evaluated into its own scratch, tile by tile: the
             // elementwise result never exists as a whole block.
-            auto rows = [&](std::int64_t r0, std::int64_t r1, Bytes& scratch) -> const T* {
-                scratch.resize(static_cast<std::size_t>((r1 - r0) * last) * sizeof(T));
-                evaluate_range(program, inputs, shape, r0 * last, (r1 - r0) * last, reinterpret_cast<std::byte*>(scratch.data()));
+            auto rows = [&](std::int64_t first, std::int64_t count, Bytes& scratch) -> const T* {
+                scratch.resize(static_cast<std::size_t>(count) * sizeof(T));
+                evaluate_range(program, inputs, shape, first, count, reinterpret_cast<std::byte*>(scratch.data()));
                 return reinterpret_cast<const T*>(scratch.data());
             };
             return reduce_typed<decltype(init), S, T>(spec, shape, rows, offset, global_shape, init);

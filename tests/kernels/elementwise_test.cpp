@@ -71,3 +71,35 @@ TEST(Reduction, StatesDoNotDependOnTheThreadCount) {
         }
     }
 }
+
+TEST(Reduction, LongRowsReduceInSegmentsAndStillMatchTheSerialSums) {
+    // 1-d blocks are one long row; whole-block reductions walk them in fixed segments, in
+    // parallel. The results must match a compensated serial sum and not depend on threads.
+    for (std::int64_t n : {std::int64_t{3} * 5 * 7 * 4096, std::int64_t{1} << 20, std::int64_t{1000003}}) {
+        const Buffer x = random({n}, 5);
+        long double sum = 0, sq = 0;
+        double lo = 1e300, hi = -1e300;
+        for (double v : x.values<double>()) {
+            sum += v;
+            lo = std::min(lo, v);
+            hi = std::max(hi, v);
+        }
+        const long double mean = sum / n;
+        for (double v : x.values<double>()) sq += (v - mean) * (v - mean);
+        const std::pair<Reduction, double> expected[] = {{Reduction::kSum, static_cast<double>(sum)},
+                                                         {Reduction::kMean, static_cast<double>(mean)},
+                                                         {Reduction::kVar, static_cast<double>(sq / n)},
+                                                         {Reduction::kMin, lo},
+                                                         {Reduction::kMax, hi}};
+        for (const auto& [op, want] : expected) {
+            const ReduceSpec spec{op, false, 1, 0, DType::kFloat64};
+            omp_set_num_threads(1);
+            const Buffer one = reduce_block(spec, x, {0}, {n});
+            omp_set_num_threads(2);
+            const Buffer two = reduce_block(spec, x, {0}, {n});
+            EXPECT_EQ(one, two) << reduction_name(op) << " n=" << n;
+            EXPECT_NEAR(finalize(spec, two).values<double>()[0], want, 1e-9 * std::max(1.0, std::abs(want)))
+                << reduction_name(op) << " n=" << n;
+        }
+    }
+}
