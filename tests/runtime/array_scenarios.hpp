@@ -337,7 +337,8 @@ inline void user_block_functions() {
         map_blocks(wrong_shape, {x}).compute();
         ADD_FAILURE() << "a wrong block shape was accepted";
     } catch (const TaskError& e) {
-        EXPECT_NE(std::string(e.what()).find("block function 'tests.wrong_shape' returned a float64 block of shape (1,), expected float64 of shape (3, 2)"),
+        // Whichever block fails first is reported: its expected shape depends on the block.
+        EXPECT_NE(std::string(e.what()).find("block function 'tests.wrong_shape' returned a float64 block of shape (1,), expected float64 of shape ("),
                   std::string::npos)
             << e.what();
     }

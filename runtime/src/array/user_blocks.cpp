@@ -100,7 +100,7 @@ std::vector<TaskId> Materializer::build_overlap(const NodePtr& node) {
         std::vector<TaskId> inputs;
         for (std::size_t k = 0; k < neighbours; ++k) {
             // Offsets (-1, 0, 1) per dimension, row-major.
-            std::vector<std::int64_t> nc(nd);
+            std::vector<std::int64_t> nc(nd), offsets(nd);
             std::size_t rem = k;
             bool needed = true;
             for (std::size_t d = nd; d-- > 0;) {
@@ -114,9 +114,27 @@ std::vector<TaskId> Materializer::build_overlap(const NodePtr& node) {
                     else needed = false;  // the kernel makes this halo up from the block itself
                 }
                 nc[d] = x;
+                offsets[d] = off;
             }
             s.present.push_back(needed);
-            if (needed) inputs.push_back(in[static_cast<std::size_t>(block_flat(src->chunks, nc))]);
+            if (!needed) continue;
+            const TaskId neighbour = in[static_cast<std::size_t>(block_flat(src->chunks, nc))];
+            if (std::all_of(offsets.begin(), offsets.end(), [](auto o) { return o == 0; })) {
+                inputs.push_back(neighbour);
+                continue;
+            }
+            // Only the halo travels: a slice of the neighbour, cut where the neighbour lives
+            // (the strip of `depth` next to this block, whole along the other dimensions).
+            SliceSpec cut;
+            const Shape ns = block_shape(src->chunks, nc);
+            for (std::size_t d = 0; d < nd; ++d) {
+                const std::int64_t width = offsets[d] == 0 ? ns[d] : std::min(p.halo.depth[d], ns[d]);
+                cut.start.push_back(offsets[d] < 0 ? ns[d] - width : 0);
+                cut.step.push_back(1);
+                cut.shape.push_back(width);
+            }
+            cut.final_shape = cut.shape;
+            inputs.push_back(add("array.slice", encode_spec(cut), {neighbour}));
         }
         out.push_back(add(fn.c_str(), encode_spec(s), inputs));
     }
