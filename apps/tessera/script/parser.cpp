@@ -373,7 +373,7 @@ private:
         }
         s.targets.emplace_back(alias, alias_span);
         s.span = join(kw.span, alias_span);
-        s.value = std::make_unique<Expr>(Expr{Expr::Kind::kString, where, s.module});
+        s.value = make(Expr::Kind::kString, where, s.module);
         return s;
     }
 
@@ -390,13 +390,16 @@ private:
 
     static ExprPtr tuple_or_single(std::vector<ExprPtr> exprs, bool trailing_comma) {
         if (exprs.size() == 1 && !trailing_comma) return std::move(exprs[0]);
-        auto t = std::make_unique<Expr>(Expr{Expr::Kind::kTuple, join(exprs.front()->span, exprs.back()->span)});
+        auto t = make(Expr::Kind::kTuple, join(exprs.front()->span, exprs.back()->span));
         t->items = std::move(exprs);
         return t;
     }
 
     static ExprPtr make(Expr::Kind kind, Span span, std::string text = {}) {
-        auto e = std::make_unique<Expr>(Expr{kind, span, std::move(text)});
+        auto e = std::make_unique<Expr>();
+        e->kind = kind;
+        e->span = span;
+        e->text = std::move(text);
         return e;
     }
     static ExprPtr binary(std::string op, ExprPtr a, ExprPtr b) {
