@@ -219,29 +219,47 @@ std::vector<Operand> as_operands(const std::vector<const Buffer*>& inputs) {
 
 constexpr std::int64_t kTile = 512;
 
-/// Registers of one tile: kTile slots of 8 bytes per instruction.
+/// The registers of one tile of kTile elements. A register's values are where `at` points:
+/// into an input block (contiguous inputs are read in place), into the register's own slot
+/// (computed values, broadcast inputs, constants filled once) or into the caller's output (the
+/// last instruction writes there directly).
 struct Tile {
-    explicit Tile(std::size_t registers) : storage(registers * kTile) {}
+    explicit Tile(std::size_t registers) : storage(registers * kTile), at(registers, nullptr), constant_ready(registers, 0) {}
     template <class T>
-    T* reg(std::size_t r) {
+    T* slot(std::size_t r) {
         return reinterpret_cast<T*>(storage.data() + r * kTile);
     }
+    template <class T>
+    const T* values(std::size_t r) const {
+        return static_cast<const T*>(at[r]);
+    }
     std::vector<std::int64_t> storage;
+    std::vector<const void*> at;
+    std::vector<char> constant_ready;
 };
 
+/// Runs instruction r for the n elements from flat index `start`, writing into `dest` (the
+/// register's slot, or the output for the last instruction).
 void run_instruction(const Program& p, std::size_t r, Tile& tile, const std::vector<InputLayout>& in,
-                     const Shape& out_shape, std::int64_t start, std::int64_t n) {
+                     const Shape& out_shape, std::int64_t start, std::int64_t n, void* dest) {
     const Instr& ins = p.code[r];
+    const bool to_slot = dest == tile.slot<char>(r);
     if (ins.op == Op::kInput) {
         const InputLayout& l = in[ins.a];
         visit_dtype(ins.dtype, [&](auto t) {
             using T = decltype(t);
-            T* out = tile.reg<T>(r);
             const T* src = reinterpret_cast<const T*>(l.data);
             if (l.contiguous) {
-                std::memcpy(out, src + start, static_cast<std::size_t>(n) * sizeof(T));
+                if (to_slot) {
+                    tile.at[r] = src + start;  // read in place
+                } else {
+                    std::memcpy(dest, src + start, static_cast<std::size_t>(n) * sizeof(T));
+                    tile.at[r] = dest;
+                }
                 return;
             }
+            T* out = static_cast<T*>(dest);
+            tile.at[r] = dest;
             // Broadcast input: find the tile start's position once, then step along the last
             // dimension and carry into the others.
             const std::size_t nd = out_shape.size();
@@ -279,29 +297,39 @@ void run_instruction(const Program& p, std::size_t r, Tile& tile, const std::vec
         visit_dtype(ins.dtype, [&](auto t) {
             using T = decltype(t);
             const T v = std::is_floating_point_v<T> ? static_cast<T>(ins.f) : static_cast<T>(ins.i);
-            std::fill_n(tile.reg<T>(r), n, v);
+            if (!to_slot) {
+                std::fill_n(static_cast<T*>(dest), n, v);
+                tile.at[r] = dest;
+                return;
+            }
+            if (!tile.constant_ready[r]) {  // the same values for every tile: filled once
+                std::fill_n(tile.slot<T>(r), kTile, v);
+                tile.constant_ready[r] = 1;
+            }
+            tile.at[r] = tile.slot<T>(r);
         });
         return;
     }
+    tile.at[r] = dest;
     if (ins.op == Op::kCast) {
         visit_dtype(ins.dtype, [&](auto to) {
             using To = decltype(to);
             visit_dtype(p.code[ins.a].dtype, [&](auto from) {
                 using From = decltype(from);
-                const From* a = tile.reg<From>(ins.a);
-                To* out = tile.reg<To>(r);
+                const From* a = tile.values<From>(ins.a);
+                To* out = static_cast<To*>(dest);
                 for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<To>(a[k]);
             });
         });
         return;
     }
     if (ins.op == Op::kWhere) {
-        const bool* cond = tile.reg<bool>(ins.a);
+        const bool* cond = tile.values<bool>(ins.a);
         visit_dtype(ins.dtype, [&](auto t) {
             using T = decltype(t);
-            const T* b = tile.reg<T>(ins.b);
-            const T* c = tile.reg<T>(ins.c);
-            T* out = tile.reg<T>(r);
+            const T* b = tile.values<T>(ins.b);
+            const T* c = tile.values<T>(ins.c);
+            T* out = static_cast<T*>(dest);
             for (std::int64_t k = 0; k < n; ++k) out[k] = cond[k] ? b[k] : c[k];
         });
         return;
@@ -309,19 +337,19 @@ void run_instruction(const Program& p, std::size_t r, Tile& tile, const std::vec
     const DType operand = p.code[ins.a].dtype;
     visit_dtype(operand, [&](auto t) {
         using T = decltype(t);
-        const T* a = tile.reg<T>(ins.a);
+        const T* a = tile.values<T>(ins.a);
         if (is_unary(ins.op)) {
-            T* out = tile.reg<T>(r);
+            T* out = static_cast<T*>(dest);
             for (std::int64_t k = 0; k < n; ++k) out[k] = unary(ins.op, a[k]);
             return;
         }
-        const T* b = tile.reg<T>(ins.b);
+        const T* b = tile.values<T>(ins.b);
         if (is_comparison(ins.op)) {
-            bool* out = tile.reg<bool>(r);
+            bool* out = static_cast<bool*>(dest);
             for (std::int64_t k = 0; k < n; ++k) out[k] = compare(ins.op, a[k], b[k]);
             return;
         }
-        T* out = tile.reg<T>(r);
+        T* out = static_cast<T*>(dest);
         // The common operators get their own loops so the compiler vectorises them.
         switch (ins.op) {
             case Op::kAdd: for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<T>(a[k] + b[k]); return;
@@ -339,6 +367,14 @@ void run_instruction(const Program& p, std::size_t r, Tile& tile, const std::vec
         }
         for (std::int64_t k = 0; k < n; ++k) out[k] = arithmetic(ins.op, a[k], b[k]);
     });
+}
+
+/// Runs the whole program for one tile; the result lands in `out`.
+void run_tile(const Program& p, Tile& tile, const std::vector<InputLayout>& in, const Shape& out_shape,
+              std::int64_t start, std::int64_t n, std::byte* out) {
+    const std::size_t last = p.code.size() - 1;
+    for (std::size_t r = 0; r < last; ++r) run_instruction(p, r, tile, in, out_shape, start, n, tile.slot<char>(r));
+    run_instruction(p, last, tile, in, out_shape, start, n, out);
 }
 
 }  // namespace
@@ -378,7 +414,6 @@ Buffer evaluate(const Program& program, const std::vector<Operand>& inputs, cons
     Buffer out(program.result_dtype(), out_shape);
     const std::int64_t total = out.size();
     const std::int64_t tiles = (total + kTile - 1) / kTile;
-    const std::size_t result = program.code.size() - 1;
     const std::size_t elem = dtype_size(out.dtype());
 #pragma omp parallel
     {
@@ -386,11 +421,8 @@ Buffer evaluate(const Program& program, const std::vector<Operand>& inputs, cons
 #pragma omp for schedule(static)
         for (std::int64_t t = 0; t < tiles; ++t) {
             const std::int64_t start = t * kTile;
-            const std::int64_t n = std::min(kTile, total - start);
-            for (std::size_t r = 0; r < program.code.size(); ++r)
-                run_instruction(program, r, tile, in, out_shape, start, n);
-            std::memcpy(out.bytes() + start * static_cast<std::int64_t>(elem), tile.reg<char>(result),
-                        static_cast<std::size_t>(n) * elem);
+            run_tile(program, tile, in, out_shape, start, std::min(kTile, total - start),
+                     out.bytes() + start * static_cast<std::int64_t>(elem));
         }
     }
     return out;
@@ -399,14 +431,11 @@ Buffer evaluate(const Program& program, const std::vector<Operand>& inputs, cons
 void evaluate_range(const Program& program, const std::vector<Operand>& inputs, const Shape& out_shape,
                     std::int64_t start, std::int64_t count, std::byte* out) {
     const auto in = layouts(program, inputs, out_shape);
-    const std::size_t result = program.code.size() - 1;
     const std::size_t elem = dtype_size(program.result_dtype());
     Tile tile(program.code.size());
-    for (std::int64_t at = start; at < start + count; at += kTile) {
-        const std::int64_t n = std::min(kTile, start + count - at);
-        for (std::size_t r = 0; r < program.code.size(); ++r) run_instruction(program, r, tile, in, out_shape, at, n);
-        std::memcpy(out + (at - start) * static_cast<std::int64_t>(elem), tile.reg<char>(result), static_cast<std::size_t>(n) * elem);
-    }
+    for (std::int64_t at = start; at < start + count; at += kTile)
+        run_tile(program, tile, in, out_shape, at, std::min(kTile, start + count - at),
+                 out + (at - start) * static_cast<std::int64_t>(elem));
 }
 
 Buffer evaluate_reference(const Program& program, const std::vector<Operand>& inputs,
@@ -415,10 +444,8 @@ Buffer evaluate_reference(const Program& program, const std::vector<Operand>& in
     Buffer out(program.result_dtype(), out_shape);
     const std::size_t elem = dtype_size(out.dtype());
     Tile tile(program.code.size());
-    for (std::int64_t flat = 0; flat < out.size(); ++flat) {
-        for (std::size_t r = 0; r < program.code.size(); ++r) run_instruction(program, r, tile, in, out_shape, flat, 1);
-        std::memcpy(out.bytes() + flat * static_cast<std::int64_t>(elem), tile.reg<char>(program.code.size() - 1), elem);
-    }
+    for (std::int64_t flat = 0; flat < out.size(); ++flat)
+        run_tile(program, tile, in, out_shape, flat, 1, out.bytes() + flat * static_cast<std::int64_t>(elem));
     return out;
 }
 
