@@ -18,7 +18,7 @@ int describe_hdf5(const std::string& path) {
     std::cout << path << '\n';
     for (const auto& o : objects) {
         if (o.is_group) {
-            std::cout << o.path << (o.path == "/" ? "" : "/") << "  group\n";
+            std::cout << o.path << "  group\n";
         } else {
             std::cout << o.path << "  dataset " << shape_text(o.shape) << ' ' << o.type << "  "
                       << (o.chunks.empty() ? "contiguous" : "chunks " + shape_text(o.chunks))

@@ -263,6 +263,7 @@ std::string attribute_text(hid_t attr) {
             if (n != 1) return "(" + std::to_string(n) + " strings)";
             Id mem(H5Tcopy(H5T_C_S1), H5Tclose);
             H5Tset_size(mem, H5T_VARIABLE);
+            H5Tset_cset(mem, H5Tget_cset(type));  // HDF5 does not convert between ASCII and UTF-8
             char* value = nullptr;
             if (H5Aread(attr, mem, &value) < 0) return "(unreadable)";
             std::string out = value ? value : "";
