@@ -5,6 +5,7 @@
   check_scripts.py seeds IN.h5 CHUNK TESSERA_STDOUT
   check_scripts.py column_means IN.h5 OUT.h5 TESSERA_STDOUT
   check_scripts.py heat IN.h5 TESSERA_STDOUT
+  check_scripts.py taxi DIR_FROM_3_RANKS DIR_FROM_1_RANK FILES ROWS
 """
 import contextlib
 import io
@@ -100,5 +101,31 @@ def heat(inp, tessera_stdout):
     print("heat: the stencil steps agree with NumPy")
 
 
+def taxi(many, one, files, rows):
+    import csv
+    import datetime
+    import filecmp
+    for k in range(int(files)):
+        name = f"trips-{k}.csv"
+        if not filecmp.cmp(f"{many}/{name}", f"{one}/{name}", shallow=False):
+            sys.exit(f"{name} differs between 3 ranks and 1 rank")
+        with open(f"{many}/{name}") as f:
+            table = list(csv.DictReader(f))
+        if len(table) != int(rows):
+            sys.exit(f"{name} has {len(table)} rows, expected {rows}")
+        start = datetime.datetime(2016, 1, 1) + datetime.timedelta(days=3 * k)
+        for r in table:
+            t = datetime.datetime.strptime(r["pickup"], "%Y-%m-%d %H:%M:%S")
+            if not start <= t < start + datetime.timedelta(days=3) or not 1 <= int(r["passengers"]) <= 6:
+                sys.exit(f"{name}: row out of range: {r}")
+        for column, mean in [("distance", 3.0), ("fare", 12.0), ("tip", 1.8)]:  # gamma(k, theta): k * theta
+            values = [float(r[column]) for r in table]
+            got = sum(values) / len(values)
+            if min(values) < 0 or abs(got - mean) > 0.15 * mean:
+                sys.exit(f"{name}: {column} mean {got:.3f}, expected about {mean}")
+    print(f"taxi: {files} files of {rows} rows, the same from 1 and 3 ranks, values in range")
+
+
 if __name__ == "__main__":
-    {"semantics": semantics, "seeds": seeds, "column_means": column_means, "heat": heat}[sys.argv[1]](*sys.argv[2:])
+    {"semantics": semantics, "seeds": seeds, "column_means": column_means, "heat": heat,
+     "taxi": taxi}[sys.argv[1]](*sys.argv[2:])
