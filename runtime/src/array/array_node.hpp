@@ -116,10 +116,11 @@ public:
     explicit Materializer(GraphState& graph) : g_(graph) {}
     /// Task ids of the node's blocks, row-major over its chunk grid.
     const std::vector<TaskId>& blocks(const NodePtr& node);
-    /// Tasks that must also run for the blocks to be complete (closing the files read).
-    const std::vector<TaskId>& finishers() const { return finishers_; }
+    /// Closes the files the tasks built so far read (a close task per file, after its readers):
+    /// these must also run for the blocks to be complete.
+    std::vector<TaskId> close_inputs();
     /// What computing `arrays` runs to: the blocks of each array in order (row-major), then the
-    /// finishers.
+    /// closing of the files they read.
     std::vector<TaskId> targets(const std::vector<Array>& arrays);
     TaskId add(const char* function, const Bytes& spec, const std::vector<TaskId>& inputs);
     /// The node a task was created for (null for tasks this materializer did not create). Nodes
@@ -135,11 +136,19 @@ private:
     std::vector<TaskId> build_map_blocks(const NodePtr& node);
     std::vector<TaskId> build_overlap(const NodePtr& node);
     std::vector<TaskId> build_rechunk(const NodePtr& node);
+    /// A file a from_hdf5 node reads: opened once (collective), closed after its readers.
+    struct InputFile {
+        std::uint64_t token = 0;
+        TaskId opened = 0;
+        std::vector<TaskId> readers;
+        bool closed = false;
+    };
+    InputFile& input_file(const NodePtr& node);
 
     GraphState& g_;
     // Node -> its blocks; references into it stay valid as it grows.
     std::unordered_map<const ArrayNode*, std::vector<TaskId>> done_;
-    std::vector<TaskId> finishers_;
+    std::unordered_map<const ArrayNode*, InputFile> input_files_;
     std::unordered_map<TaskId, const ArrayNode*> owner_;
 };
 

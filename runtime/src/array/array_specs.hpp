@@ -211,6 +211,19 @@ struct Hdf5BlockSpec {
     }
 };
 
+/// A block reduced while it is read from its file.
+struct Hdf5ReduceSpec {
+    ReduceBlockSpec reduce;
+    Hdf5BlockSpec block;
+    void write(ByteWriter& w) const { reduce.write(w); block.write(w); }
+    static Hdf5ReduceSpec read(ByteReader& r) {
+        Hdf5ReduceSpec s;
+        s.reduce = ReduceBlockSpec::read(r);
+        s.block = Hdf5BlockSpec::read(r);
+        return s;
+    }
+};
+
 /// An input block of a chunk task: read where it lies when it is a stored result.
 inline kernels::Buffer read_block(const ArgView& a) {
     return a.owner ? kernels::Buffer::view_of_encoded(*a.owner) : kernels::Buffer::decode(a.data, a.size);

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <set>
 
 #include "array_node.hpp"
 #include "array_specs.hpp"
 #include "tessera/io/hdf5.hpp"
+#include "tessera/kernels/reduction.hpp"
 #include "tessera/runtime/client.hpp"
 #include "tessera/runtime/function_registry.hpp"
 #include "../worker_communicator.hpp"
@@ -59,6 +61,36 @@ namespace {
     },
     Placement::kProgressThread);
 
+/// Slabs of about this many bytes are read and reduced at a time by array.h5_reduce.
+constexpr std::int64_t kReduceSlabBytes = std::int64_t{32} << 20;
+
+[[maybe_unused]] const auto& read_and_reduce = register_raw_function(
+    "array.h5_reduce",
+    [](std::span<const ArgView> args, Bytes& out) {
+        ByteReader r(args[0].data, args[0].size);
+        const auto s = Hdf5ReduceSpec::read(r);
+        const kernels::Shape& shape = s.block.shape;
+        const std::int64_t row = shape.empty() ? 1 : kernels::shape_size(shape) / std::max<std::int64_t>(shape[0], 1);
+        const std::int64_t row_bytes = std::max<std::int64_t>(1, row * static_cast<std::int64_t>(kernels::dtype_size(s.block.dtype)));
+        const std::int64_t rows = shape.empty() ? 1 : shape[0];
+        const std::int64_t per_slab = std::max<std::int64_t>(1, kReduceSlabBytes / row_bytes);
+        std::optional<Buffer> state;
+        for (std::int64_t r0 = 0; r0 < rows || !state; r0 += per_slab) {
+            kernels::Shape slab = shape;
+            std::vector<std::int64_t> at = s.block.offset;
+            if (!shape.empty()) {
+                slab[0] = std::min(per_slab, rows - r0);
+                at[0] += r0;
+            }
+            const Buffer piece = io::read_block(s.block.token, s.block.dataset, at, slab, s.block.dtype);
+            Buffer part = kernels::reduce_block(s.reduce.spec, piece, at, s.reduce.global_shape);
+            // States combine in row order, so the result does not depend on where the task ran.
+            state = state ? kernels::combine_states(s.reduce.spec, {&*state, &part}) : std::move(part);
+        }
+        emit_block(std::move(*state), out);
+    },
+    Placement::kProgressThread);
+
 [[maybe_unused]] const auto& write = register_raw_function(
     "array.h5_write",
     [](std::span<const ArgView> args, Bytes& out) {
@@ -77,29 +109,42 @@ std::uint64_t new_token() {
 
 }  // namespace
 
+Materializer::InputFile& Materializer::input_file(const NodePtr& node) {
+    auto [it, added] = input_files_.try_emplace(node.get());
+    if (added) {
+        Hdf5FileSpec file;
+        file.token = new_token();
+        file.path = std::get<FromHdf5Params>(node->params).path;
+        it->second.token = file.token;
+        it->second.opened = add("io.h5_open", encode_spec(file), {});
+    }
+    return it->second;
+}
+
+std::vector<TaskId> Materializer::close_inputs() {
+    std::vector<TaskId> closes;
+    for (auto& [node, file] : input_files_) {
+        if (file.closed) continue;
+        // Closing waits for every reader; its input 1 is the open phase's token.
+        std::vector<TaskId> after{file.opened};
+        after.insert(after.end(), file.readers.begin(), file.readers.end());
+        closes.push_back(add("io.h5_close", {}, after));
+        file.closed = true;
+    }
+    return closes;
+}
+
 std::vector<TaskId> Materializer::build_from_hdf5(const NodePtr& node) {
     const ArrayNode& n = *node;
-    const auto& p = std::get<FromHdf5Params>(n.params);
-    Hdf5FileSpec file;
-    file.token = new_token();
-    file.path = p.path;
-    const TaskId opened = add("io.h5_open", encode_spec(file), {});
+    InputFile& file = input_file(node);
     std::vector<TaskId> out;
     for (std::int64_t b = 0; b < grid_size(n.chunks); ++b) {
         const auto c = block_coords(n.chunks, b);
-        Hdf5BlockSpec s{file.token, p.dataset, {}, {}, n.dtype};
-        for (std::size_t d = 0; d < c.size(); ++d) {
-            std::int64_t off = 0;
-            for (std::int64_t k = 0; k < c[d]; ++k) off += n.chunks[d][static_cast<std::size_t>(k)];
-            s.offset.push_back(off);
-            s.shape.push_back(n.chunks[d][static_cast<std::size_t>(c[d])]);
-        }
-        out.push_back(add("array.h5_read", encode_spec(s), {opened}));
+        const Hdf5BlockSpec s{file.token, std::get<FromHdf5Params>(n.params).dataset, block_offset(n.chunks, c),
+                              block_shape(n.chunks, c), n.dtype};
+        out.push_back(add("array.h5_read", encode_spec(s), {file.opened}));
     }
-    // Closing waits for every read; it joins the targets of the computation.
-    std::vector<TaskId> after{opened};
-    after.insert(after.end(), out.begin(), out.end());
-    finishers_.push_back(add("io.h5_close", {}, after));
+    file.readers.insert(file.readers.end(), out.begin(), out.end());
     return out;
 }
 
@@ -198,7 +243,8 @@ void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, A
             after.push_back(m.add("array.h5_write", detail::encode_spec(s), {opened, blocks[static_cast<std::size_t>(b)]}));
         }
     }
-    after.insert(after.end(), m.finishers().begin(), m.finishers().end());
+    const auto inputs_closed = m.close_inputs();
+    after.insert(after.end(), inputs_closed.begin(), inputs_closed.end());
     const TaskId closed = m.add("io.h5_close", {}, after);
     detail::hold(*g, opened);  // kept until the file is closed, whatever fails
     try {

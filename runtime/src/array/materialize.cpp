@@ -161,7 +161,8 @@ std::vector<TaskId> Materializer::targets(const std::vector<Array>& arrays) {
         const auto& ids = blocks(a.node());
         out.insert(out.end(), ids.begin(), ids.end());
     }
-    out.insert(out.end(), finishers_.begin(), finishers_.end());
+    const auto closes = close_inputs();
+    out.insert(out.end(), closes.begin(), closes.end());
     return out;
 }
 
@@ -353,13 +354,16 @@ std::vector<TaskId> Materializer::build_reduce(const NodePtr& node) {
     const std::size_t nd = src->shape.size();
 
     // One state per input block, reading the block or, fused, the leaves of its elementwise chain.
+    // An HDF5 array that nothing else needs as blocks is reduced while it is read: each task
+    // reads its block in slabs and reduces them, so no block-sized buffer is ever filled.
     std::optional<Fused> fused;
     std::vector<const std::vector<TaskId>*> leaf_blocks;
     if (src->kind == Kind::kElementwise) {
         fused = Fuser{}.run(src);
         for (const auto& leaf : fused->leaves) leaf_blocks.push_back(&blocks(leaf.source));
     }
-    const std::vector<TaskId>* src_blocks = fused ? nullptr : &blocks(src);
+    InputFile* reading = src->kind == Kind::kFromHdf5 && !done_.count(src.get()) ? &input_file(src) : nullptr;
+    const std::vector<TaskId>* src_blocks = fused || reading ? nullptr : &blocks(src);
     const std::int64_t in_blocks = grid_size(src->chunks);
     // Group the states by output block; inside a group, blocks stay in row-major order.
     std::vector<std::int64_t> out_coords_of;  // per input block: flat index of its output group
@@ -371,18 +375,27 @@ std::vector<TaskId> Materializer::build_reduce(const NodePtr& node) {
         const auto c = block_coords(src->chunks, b);
         ReduceBlockSpec s{p.spec, block_offset(src->chunks, c), src->shape, 0, {}};
         std::vector<TaskId> inputs;
-        if (fused) {
-            s.fused = 1;
-            s.elementwise = ElementwiseSpec{fused->program, block_shape(src->chunks, c), fused->axes()};
-            for (std::size_t l = 0; l < fused->leaves.size(); ++l)
-                inputs.push_back((*leaf_blocks[l])[static_cast<std::size_t>(leaf_block(fused->leaves[l], c))]);
+        TaskId state = 0;
+        if (reading) {
+            const Hdf5BlockSpec where{reading->token, std::get<FromHdf5Params>(src->params).dataset, s.offset,
+                                      block_shape(src->chunks, c), src->dtype};
+            state = add("array.h5_reduce", encode_spec(Hdf5ReduceSpec{s, where}), {reading->opened});
+            reading->readers.push_back(state);
         } else {
-            inputs.push_back((*src_blocks)[static_cast<std::size_t>(b)]);
+            if (fused) {
+                s.fused = 1;
+                s.elementwise = ElementwiseSpec{fused->program, block_shape(src->chunks, c), fused->axes()};
+                for (std::size_t l = 0; l < fused->leaves.size(); ++l)
+                    inputs.push_back((*leaf_blocks[l])[static_cast<std::size_t>(leaf_block(fused->leaves[l], c))]);
+            } else {
+                inputs.push_back((*src_blocks)[static_cast<std::size_t>(b)]);
+            }
+            state = add("array.reduce", encode_spec(s), inputs);
         }
         auto gc = c;
         for (std::size_t d = 0; d < nd; ++d)
             if (p.spec.axes >> d & 1) gc[d] = 0;
-        groups[static_cast<std::size_t>(block_flat(group_chunks, gc))].push_back(add("array.reduce", encode_spec(s), inputs));
+        groups[static_cast<std::size_t>(block_flat(group_chunks, gc))].push_back(state);
     }
     Bytes combine_spec;
     {
