@@ -2,6 +2,7 @@
 // prints them, and scripts run on an in-process cluster (including --explain).
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <sstream>
 
 #include "script/interpreter.hpp"
@@ -108,6 +109,12 @@ TEST(ScriptInterpreter, ExplainPlansWithoutRunning) {
     EXPECT_NE(plan.find("random"), std::string::npos) << plan;
     EXPECT_NE(plan.find("fused"), std::string::npos) << plan;  // the elementwise chain runs inside the sum
     EXPECT_NE(plan.find("estimated peak memory per worker"), std::string::npos) << plan;
+    // A corner of a file's array reads one block: open, read, slice, close.
+    const std::string file = (std::filesystem::temp_directory_path() / "tessera_script_test.h5").string();
+    run("to_hdf5('" + file + "', 'x', arange(16, chunks=4).reshape((4, 4)))");
+    const std::string corner = run("print(from_hdf5('" + file + "', '/x', chunks=2)[:1, :1])", /*explain=*/true);
+    EXPECT_NE(corner.find("  4 tasks on 3 workers"), std::string::npos) << corner;
+    std::filesystem::remove(file);
     try {
         run("x = ones(4)\ny = float(x.sum())", true);
         ADD_FAILURE() << "--explain must stop where a computed value is needed";

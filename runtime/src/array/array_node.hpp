@@ -116,9 +116,10 @@ public:
     explicit Materializer(GraphState& graph) : g_(graph) {}
     /// Task ids of the node's blocks, row-major over its chunk grid.
     const std::vector<TaskId>& blocks(const NodePtr& node);
-    /// Closes the files the tasks built so far read (a close task per file, after its readers):
-    /// these must also run for the blocks to be complete.
-    std::vector<TaskId> close_inputs();
+    /// Closes the files that `targets` read (a close task per file, after the readers they
+    /// need; readers they do not need are left out and never run): these must also run for the
+    /// targets to be complete.
+    std::vector<TaskId> close_inputs(const std::vector<TaskId>& targets);
     /// What computing `arrays` runs to: the blocks of each array in order (row-major), then the
     /// closing of the files they read.
     std::vector<TaskId> targets(const std::vector<Array>& arrays);

@@ -121,13 +121,26 @@ Materializer::InputFile& Materializer::input_file(const NodePtr& node) {
     return it->second;
 }
 
-std::vector<TaskId> Materializer::close_inputs() {
+std::vector<TaskId> Materializer::close_inputs(const std::vector<TaskId>& targets) {
+    // The tasks the targets need (x[:3, :3] of a file's array reads one block, not all).
+    const TaskGraph& graph = g_.graph;
+    std::vector<char> needed(graph.size(), 0);
+    std::vector<TaskId> stack;
+    for (TaskId t : targets)
+        if (!needed[t]) needed[t] = 1, stack.push_back(t);
+    while (!stack.empty()) {
+        const TaskId t = stack.back();
+        stack.pop_back();
+        for (const ArgRef a : graph.args(t))
+            if (a.is_task() && !needed[a.index()]) needed[a.index()] = 1, stack.push_back(a.index());
+    }
     std::vector<TaskId> closes;
     for (auto& [node, file] : input_files_) {
-        if (file.closed) continue;
-        // Closing waits for every reader; its input 1 is the open phase's token.
+        if (file.closed || !needed[file.opened]) continue;
+        // Closing waits for the readers that run; its input 1 is the open phase's token.
         std::vector<TaskId> after{file.opened};
-        after.insert(after.end(), file.readers.begin(), file.readers.end());
+        for (TaskId r : file.readers)
+            if (needed[r]) after.push_back(r);
         closes.push_back(add("io.h5_close", {}, after));
         file.closed = true;
     }
@@ -243,7 +256,7 @@ void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, A
             after.push_back(m.add("array.h5_write", detail::encode_spec(s), {opened, blocks[static_cast<std::size_t>(b)]}));
         }
     }
-    const auto inputs_closed = m.close_inputs();
+    const auto inputs_closed = m.close_inputs(after);
     after.insert(after.end(), inputs_closed.begin(), inputs_closed.end());
     const TaskId closed = m.add("io.h5_close", {}, after);
     detail::hold(*g, opened);  // kept until the file is closed, whatever fails

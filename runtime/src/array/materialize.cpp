@@ -161,7 +161,7 @@ std::vector<TaskId> Materializer::targets(const std::vector<Array>& arrays) {
         const auto& ids = blocks(a.node());
         out.insert(out.end(), ids.begin(), ids.end());
     }
-    const auto closes = close_inputs();
+    const auto closes = close_inputs(out);
     out.insert(out.end(), closes.begin(), closes.end());
     return out;
 }
