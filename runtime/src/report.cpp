@@ -146,7 +146,7 @@ window.onerror = function (msg) { document.body.dataset.errors = (document.body.
 }  // namespace
 
 void Scheduler::write_report(const std::string& path) {
-    collect();
+    const RunSummary summary = collect();
     using nlohmann::json;
     auto& registry = FunctionRegistry::instance();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -216,7 +216,6 @@ void Scheduler::write_report(const std::string& path) {
             if (k % transfer_stride == 0) transfers.push_back({lane_of[{rank, 2}], t0, t1, 0, t.bytes, t.from});
         }
     }
-    const RunSummary summary = collect();
     json data = {{"lanes", lanes},   {"functions", functions}, {"tasks", tasks},
                  {"transfers", transfers}, {"memory", memory},   {"end", end}};
     std::string embedded = data.dump();

@@ -1,8 +1,6 @@
 #include "interpreter.hpp"
 
-#include <cmath>
 #include <ostream>
-#include <set>
 
 #include "tessera/runtime/function_registry.hpp"
 

@@ -439,48 +439,26 @@ private:
         if (!is_name("if") && !is_name("else")) check_keyword(peek());
         return left;
     }
-    ExprPtr bit_or() {
-        auto left = bit_xor();
-        while (is_op("|")) {
-            next();
-            left = binary("|", std::move(left), bit_xor());
+    /// One left-associative level of binary operators: operand (op operand)*.
+    ExprPtr binary_level(std::initializer_list<const char*> ops, ExprPtr (Parser::*operand)()) {
+        auto is_level_op = [&] { return std::any_of(ops.begin(), ops.end(), [&](const char* o) { return is_op(o); }); };
+        auto left = (this->*operand)();
+        while (is_level_op()) {
+            const std::string op = next().text;
+            left = binary(op, std::move(left), (this->*operand)());
         }
         return left;
     }
-    ExprPtr bit_xor() {
-        auto left = bit_and();
-        while (is_op("^")) {
-            next();
-            left = binary("^", std::move(left), bit_and());
-        }
-        return left;
-    }
-    ExprPtr bit_and() {
-        auto left = arith();
-        while (is_op("&")) {
-            next();
-            left = binary("&", std::move(left), arith());
-        }
-        return left;
-    }
+    ExprPtr bit_or() { return binary_level({"|"}, &Parser::bit_xor); }
+    ExprPtr bit_xor() { return binary_level({"^"}, &Parser::bit_and); }
+    ExprPtr bit_and() { return binary_level({"&"}, &Parser::arith); }
     ExprPtr arith() {
         if (is_op("<<") || is_op(">>")) unexpected();
-        auto left = term();
-        while (is_op("+") || is_op("-")) {
-            const std::string op = next().text;
-            left = binary(op, std::move(left), term());
-        }
+        auto left = binary_level({"+", "-"}, &Parser::term);
         if (is_op("<<") || is_op(">>")) throw ScriptError("shift operators are not supported", peek().span);
         return left;
     }
-    ExprPtr term() {
-        auto left = factor();
-        while (is_op("*") || is_op("/") || is_op("//") || is_op("%") || is_op("@")) {
-            const std::string op = next().text;
-            left = binary(op, std::move(left), factor());
-        }
-        return left;
-    }
+    ExprPtr term() { return binary_level({"*", "/", "//", "%", "@"}, &Parser::factor); }
     ExprPtr factor() {
         if (is_op("-") || is_op("+") || is_op("~")) {
             const Token op = next();

@@ -150,7 +150,13 @@ private:
     // Node -> its blocks; references into it stay valid as it grows.
     std::unordered_map<const ArrayNode*, std::vector<TaskId>> done_;
     std::unordered_map<const ArrayNode*, InputFile> input_files_;
-    std::unordered_map<TaskId, const ArrayNode*> owner_;
+    /// Per built node, in the order builds finished, the task ids its build created (inputs
+    /// built on the way finished earlier, so the first range holding a task is its owner's).
+    struct BuiltRange {
+        TaskId begin, end;
+        const ArrayNode* node;
+    };
+    std::vector<BuiltRange> built_;
 };
 
 }  // namespace tessera::detail

@@ -151,7 +151,7 @@ const std::vector<TaskId>& Materializer::blocks(const NodePtr& node) {
     const auto first_new = static_cast<TaskId>(g_.graph.size());
     auto ids = build(node);
     // Tasks of inputs built on the way were claimed by those inputs already.
-    for (auto t = first_new; t < static_cast<TaskId>(g_.graph.size()); ++t) owner_.try_emplace(t, node.get());
+    built_.push_back({first_new, static_cast<TaskId>(g_.graph.size()), node.get()});
     return done_.emplace(node.get(), std::move(ids)).first->second;
 }
 
@@ -167,8 +167,9 @@ std::vector<TaskId> Materializer::targets(const std::vector<Array>& arrays) {
 }
 
 const ArrayNode* Materializer::owner_of(TaskId task) const {
-    auto it = owner_.find(task);
-    return it == owner_.end() ? nullptr : it->second;
+    for (const auto& r : built_)
+        if (task >= r.begin && task < r.end) return r.node;
+    return nullptr;
 }
 
 std::vector<TaskId> Materializer::build(const NodePtr& node) {
