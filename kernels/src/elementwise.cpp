@@ -174,7 +174,12 @@ struct InputLayout {
     const std::byte* data;
     DType dtype;
     std::vector<std::int64_t> strides;  // in elements, per output dimension
-    bool contiguous;                    // same shape as the output
+    bool contiguous;                    // laid out as the output: element f at data[f - origin]
+    std::int64_t origin = 0;            // the flat output index of data[0] when contiguous
+
+    /// Neighbours along the output's rows are not neighbours in memory (a transposed block):
+    /// gathering them element by element touches a cache line per element.
+    bool strided() const { return !contiguous && strides.size() >= 2 && strides.back() != 0 && strides.back() != 1; }
 };
 
 std::vector<InputLayout> layouts(const Program& program, const std::vector<Operand>& inputs, const Shape& out_shape) {
@@ -249,19 +254,17 @@ void run_instruction(const Program& p, std::size_t r, Tile& tile, const std::vec
         visit_dtype(ins.dtype, [&](auto t) {
             using T = decltype(t);
             const T* src = reinterpret_cast<const T*>(l.data);
-            if (l.contiguous) {
+            auto in_place = [&](const T* values) {
                 if (to_slot) {
-                    tile.at[r] = src + start;  // read in place
+                    tile.at[r] = values;
                 } else {
-                    std::memcpy(dest, src + start, static_cast<std::size_t>(n) * sizeof(T));
+                    std::memcpy(dest, values, static_cast<std::size_t>(n) * sizeof(T));
                     tile.at[r] = dest;
                 }
-                return;
-            }
-            T* out = static_cast<T*>(dest);
-            tile.at[r] = dest;
-            // Broadcast input: find the tile start's position once, then step along the last
-            // dimension and carry into the others.
+            };
+            if (l.contiguous) return in_place(src + (start - l.origin));
+            // Broadcast or permuted input: find the tile start's position once, then step
+            // along the last dimension and carry into the others.
             const std::size_t nd = out_shape.size();
             std::vector<std::int64_t> idx(nd);
             std::int64_t flat = start, offset = 0;
@@ -272,6 +275,11 @@ void run_instruction(const Program& p, std::size_t r, Tile& tile, const std::vec
             }
             const std::int64_t last_stride = nd ? l.strides[nd - 1] : 0;
             const std::int64_t last_extent = nd ? out_shape[nd - 1] : 1;
+            // A tile within one row of an input whose rows lie in memory as the output's (a
+            // row broadcast down the block, such as x.mean(axis=0)) is read in place.
+            if (last_stride == 1 && idx[nd - 1] + n <= last_extent) return in_place(src + offset);
+            T* out = static_cast<T*>(dest);
+            tile.at[r] = dest;
             for (std::int64_t k = 0; k < n; ++k) {
                 out[k] = src[offset];
                 if (nd == 0) continue;
@@ -377,6 +385,81 @@ void run_tile(const Program& p, Tile& tile, const std::vector<InputLayout>& in, 
     run_instruction(p, last, tile, in, out_shape, start, n, out);
 }
 
+/// Elements per range: the unit of parallel work in evaluate(), and the rows staged at once
+/// for strided inputs (128 KiB of float64).
+constexpr std::int64_t kRangeElements = 1 << 17;
+
+/// Copies the elements [start, start + count) of a strided input, in the output's order, to
+/// `staged`: column by column over the range's rows, so that consecutive reads walk along the
+/// input's memory rows (for a transposed block, the rows of a band share each cache line).
+void stage_input(const InputLayout& l, const Shape& out_shape, std::int64_t start, std::int64_t count,
+                 std::vector<std::int64_t>& staged) {
+    const std::size_t nd = out_shape.size();
+    const std::int64_t columns = out_shape[nd - 1], column_stride = l.strides[nd - 1];
+    const std::int64_t end = start + count, row0 = start / columns, rows = (end - 1) / columns - row0 + 1;
+    std::vector<std::int64_t> base(static_cast<std::size_t>(rows));  // where each row starts in the input
+    for (std::int64_t r = 0; r < rows; ++r) {
+        std::int64_t rem = row0 + r, offset = 0;
+        for (std::size_t d = nd - 1; d-- > 0;) {
+            offset += rem % out_shape[d] * l.strides[d];
+            rem /= out_shape[d];
+        }
+        base[static_cast<std::size_t>(r)] = offset;
+    }
+    staged.resize(static_cast<std::size_t>(count * static_cast<std::int64_t>(dtype_size(l.dtype)) + 7) / 8);
+    visit_dtype(l.dtype, [&](auto t) {
+        using T = decltype(t);
+        const T* src = reinterpret_cast<const T*>(l.data);
+        T* dst = reinterpret_cast<T*>(staged.data());
+        const std::int64_t first_column = start - row0 * columns, end_column = end - (row0 + rows - 1) * columns;
+        const std::int64_t span = (base.back() - base.front()) * static_cast<std::int64_t>(sizeof(T));
+        for (std::int64_t j = 0; j < columns; ++j) {
+            // Each column sits in another page: the hardware prefetchers do not follow.
+            if (j + 16 < columns && span >= 0 && span < 1024) {
+                const char* next = reinterpret_cast<const char*>(src + base.front() + (j + 16) * column_stride);
+                for (std::int64_t b = 0; b <= span; b += 64) __builtin_prefetch(next + b);
+            }
+            const std::int64_t r_begin = j < first_column ? 1 : 0, r_end = j < end_column ? rows : rows - 1;
+            for (std::int64_t r = r_begin; r < r_end; ++r)
+                dst[(row0 + r) * columns + j - start] = src[base[static_cast<std::size_t>(r)] + j * column_stride];
+        }
+    });
+}
+
+/// Per-thread state of a run over ranges: the tile's registers and the staged inputs.
+struct RangeRunner {
+    RangeRunner(const Program& p, const std::vector<InputLayout>& layouts)
+        : program(p), in(layouts), view(layouts), tile(p.code.size()) {
+        for (std::size_t i = 0; i < in.size(); ++i)
+            if (in[i].strided()) staged.push_back({i, {}});
+    }
+
+    /// Runs the program over the flat output range [start, start + count), writing to `out`.
+    /// Tiles stop at row ends when rows are long, so row-broadcast inputs are read in place.
+    void run(const Shape& out_shape, std::int64_t start, std::int64_t count, std::byte* out) {
+        for (auto& [input, values] : staged) {
+            stage_input(in[input], out_shape, start, count, values);
+            view[input].data = reinterpret_cast<const std::byte*>(values.data());
+            view[input].contiguous = true;
+            view[input].origin = start;
+        }
+        const std::int64_t columns = out_shape.empty() ? 1 : out_shape.back();
+        const std::size_t elem = dtype_size(program.result_dtype());
+        for (std::int64_t at = start, end = start + count; at < end;) {
+            std::int64_t n = std::min(kTile, end - at);
+            if (columns >= kTile) n = std::min(n, columns - at % columns);
+            run_tile(program, tile, view, out_shape, at, n, out + (at - start) * static_cast<std::int64_t>(elem));
+            at += n;
+        }
+    }
+
+    const Program& program;
+    const std::vector<InputLayout>& in;
+    std::vector<InputLayout> view;  // `in` with the strided inputs replaced by their staged copies
+    Tile tile;
+    std::vector<std::pair<std::size_t, std::vector<std::int64_t>>> staged;
+};
+
 }  // namespace
 
 void Program::validate() const {
@@ -413,16 +496,19 @@ Buffer evaluate(const Program& program, const std::vector<Operand>& inputs, cons
     const auto in = layouts(program, inputs, out_shape);
     Buffer out(program.result_dtype(), out_shape);
     const std::int64_t total = out.size();
-    const std::int64_t tiles = (total + kTile - 1) / kTile;
+    // Ranges of whole rows where rows are short: a strided input's staged rows then share
+    // cache lines.
+    const std::int64_t columns = out_shape.empty() ? 1 : std::max<std::int64_t>(out_shape.back(), 1);
+    const std::int64_t range = columns >= kRangeElements ? kRangeElements : kRangeElements / columns * columns;
+    const std::int64_t ranges = (total + range - 1) / range;
     const std::size_t elem = dtype_size(out.dtype());
 #pragma omp parallel
     {
-        Tile tile(program.code.size());
+        RangeRunner runner(program, in);
 #pragma omp for schedule(static)
-        for (std::int64_t t = 0; t < tiles; ++t) {
-            const std::int64_t start = t * kTile;
-            run_tile(program, tile, in, out_shape, start, std::min(kTile, total - start),
-                     out.bytes() + start * static_cast<std::int64_t>(elem));
+        for (std::int64_t k = 0; k < ranges; ++k) {
+            const std::int64_t start = k * range;
+            runner.run(out_shape, start, std::min(range, total - start), out.bytes() + start * static_cast<std::int64_t>(elem));
         }
     }
     return out;
@@ -430,12 +516,9 @@ Buffer evaluate(const Program& program, const std::vector<Operand>& inputs, cons
 
 void evaluate_range(const Program& program, const std::vector<Operand>& inputs, const Shape& out_shape,
                     std::int64_t start, std::int64_t count, std::byte* out) {
+    if (count <= 0) return;
     const auto in = layouts(program, inputs, out_shape);
-    const std::size_t elem = dtype_size(program.result_dtype());
-    Tile tile(program.code.size());
-    for (std::int64_t at = start; at < start + count; at += kTile)
-        run_tile(program, tile, in, out_shape, at, std::min(kTile, start + count - at),
-                 out + (at - start) * static_cast<std::int64_t>(elem));
+    RangeRunner(program, in).run(out_shape, start, count, out);
 }
 
 Buffer evaluate_reference(const Program& program, const std::vector<Operand>& inputs,

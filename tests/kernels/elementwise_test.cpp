@@ -49,7 +49,26 @@ TEST_P(ElementwiseTest, TiledOpenMpMatchesSerialReference) {
 
 INSTANTIATE_TEST_SUITE_P(OddShapes, ElementwiseTest,
                          ::testing::Values(Shape{}, Shape{1}, Shape{0, 3}, Shape{1000}, Shape{7, 513}, Shape{3, 5, 7},
-                                           Shape{2, 3, 4, 5}));
+                                           Shape{2, 3, 4, 5},
+                                           // ranges of whole rows; rows split into ranges; tiles
+                                           // cut at row ends; 3-d rows of a transposed block
+                                           Shape{301, 2000}, Shape{3, 20011}, Shape{9, 600}, Shape{40, 7, 30}));
+
+TEST(Elementwise, AnyRangeMatchesTheWholeBlock) {
+    // evaluate_range (the fused reductions' path) over ranges that start and end mid-row.
+    const Shape out{37, 1100};
+    const Buffer a = random({1100, 37}, 3);
+    const Buffer b = random({1, 1100}, 4);
+    const std::vector<Operand> ops{{&a, {1, 0}}, {&b, {}}};
+    const Buffer whole = evaluate_reference(program(), ops, out);
+    for (auto [start, count] : {std::pair<std::int64_t, std::int64_t>{0, 1}, {5, 1200}, {1099, 2}, {2000, 30000},
+                                {out[0] * out[1] - 7, 7}}) {
+        std::vector<double> got(static_cast<std::size_t>(count));
+        evaluate_range(program(), ops, out, start, count, reinterpret_cast<std::byte*>(got.data()));
+        for (std::int64_t i = 0; i < count; ++i)
+            ASSERT_EQ(got[static_cast<std::size_t>(i)], whole.data<double>()[start + i]) << "range " << start << "+" << count;
+    }
+}
 
 TEST(Elementwise, RejectsInputsThatDoNotBroadcast) {
     const Buffer a = random({3, 4}, 1);
