@@ -61,16 +61,24 @@ struct CreateSpec {
 };
 
 /// Elementwise program over one output block; inputs are padded on the left to its rank, and
-/// read through their axes permutation (a fused transpose) when one is given.
+/// read through their axes permutation (a fused transpose) when one is given. Inputs that are
+/// cheap to make (constants, ranges, uniform random numbers) are made by the task itself from
+/// their CreateSpec instead of being read: the task's arguments are the other inputs, in order.
 struct ElementwiseSpec {
     kernels::Program program;
     std::vector<std::int64_t> shape;
     std::vector<std::vector<std::int64_t>> axes;  // per input; empty: as stored
+    std::vector<std::pair<std::uint16_t, CreateSpec>> generated;  // (input, its block) made in the task
     void write(ByteWriter& w) const {
         write_program(w, program);
         write_vec(w, shape);
         w.pod<std::uint64_t>(axes.size());
         for (const auto& a : axes) write_vec(w, a);
+        w.pod<std::uint64_t>(generated.size());
+        for (const auto& [input, spec] : generated) {
+            w.pod(input);
+            spec.write(w);
+        }
     }
     static ElementwiseSpec read(ByteReader& r) {
         ElementwiseSpec s;
@@ -78,6 +86,11 @@ struct ElementwiseSpec {
         s.shape = read_vec(r);
         s.axes.resize(r.pod<std::uint64_t>());
         for (auto& a : s.axes) a = read_vec(r);
+        s.generated.resize(r.pod<std::uint64_t>());
+        for (auto& [input, spec] : s.generated) {
+            input = r.pod<std::uint16_t>();
+            spec = CreateSpec::read(r);
+        }
         return s;
     }
 };

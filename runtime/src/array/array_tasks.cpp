@@ -23,9 +23,31 @@ struct Operands {
     std::vector<Buffer> blocks;
     std::vector<kernels::Operand> operands;
 };
+Buffer make_block(const CreateSpec& s) {
+    using K = CreateParams::Kind;
+    switch (static_cast<K>(s.kind)) {
+        case K::kFill: return kernels::fill_block(s.dtype, s.shape, s.a);
+        case K::kArange: return kernels::arange_block(s.dtype, s.offset[0], s.shape[0], s.a, s.b);
+        case K::kLinspace: return kernels::linspace_block(s.dtype, s.offset[0], s.shape[0], s.a, s.b, s.n, s.endpoint != 0);
+        case K::kEye: return kernels::eye_block(s.dtype, s.shape, s.offset, s.n);
+        case K::kRandom: return kernels::random_block(s.distribution, s.seed, s.dtype, s.global_shape, s.offset, s.shape, s.a, s.b);
+    }
+    throw Error("internal: unknown creation kind " + std::to_string(s.kind));
+}
+
 Operands operands_of(const ElementwiseSpec& spec, std::span<const ArgView> args) {
     Operands o;
-    for (std::size_t i = 1; i < args.size(); ++i) o.blocks.push_back(read_block(args[i]));
+    o.blocks.resize(spec.program.num_inputs);
+    std::vector<bool> made(o.blocks.size(), false);
+    for (const auto& [input, create] : spec.generated) {
+        o.blocks.at(input) = make_block(create);
+        made[input] = true;
+    }
+    for (std::size_t i = 0, arg = 1; i < o.blocks.size(); ++i) {
+        if (made[i]) continue;
+        if (arg >= args.size()) throw Error("internal: elementwise task has too few inputs");
+        o.blocks[i] = read_block(args[arg++]);
+    }
     for (std::size_t i = 0; i < o.blocks.size(); ++i) {
         const auto& axes = i < spec.axes.size() ? spec.axes[i] : std::vector<std::int64_t>{};
         o.operands.push_back({&o.blocks[i], std::vector<int>(axes.begin(), axes.end())});
@@ -40,19 +62,7 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
 
 [[maybe_unused]] const auto& create = register_raw_function("array.create", [](std::span<const ArgView> args, Bytes& out) {
     ByteReader r(args[0].data, args[0].size);
-    const auto s = CreateSpec::read(r);
-    using K = CreateParams::Kind;
-    switch (static_cast<K>(s.kind)) {
-        case K::kFill: emit_block(kernels::fill_block(s.dtype, s.shape, s.a), out); return;
-        case K::kArange: emit_block(kernels::arange_block(s.dtype, s.offset[0], s.shape[0], s.a, s.b), out); return;
-        case K::kLinspace:
-            emit_block(kernels::linspace_block(s.dtype, s.offset[0], s.shape[0], s.a, s.b, s.n, s.endpoint != 0), out);
-            return;
-        case K::kEye: emit_block(kernels::eye_block(s.dtype, s.shape, s.offset, s.n), out); return;
-        case K::kRandom:
-            emit_block(kernels::random_block(s.distribution, s.seed, s.dtype, s.global_shape, s.offset, s.shape, s.a, s.b), out);
-            return;
-    }
+    emit_block(make_block(CreateSpec::read(r)), out);
 });
 
 [[maybe_unused]] const auto& literal = register_raw_function("array.literal", [](std::span<const ArgView> args, Bytes& out) {

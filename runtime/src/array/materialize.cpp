@@ -27,6 +27,23 @@ bool is_const_scalar(const NodePtr& n) {
            std::get<CreateParams>(n->params).kind == CreateParams::Kind::kFill;
 }
 
+/// Blocks of this node cost less to make again in every task that reads them than to keep
+/// and move between ranks: constants, ranges, identities and uniform or integer random numbers
+/// (under a nanosecond per element; a transfer costs more, and memory). Normal draws, a log
+/// and a cosine per pair, are made once.
+bool made_by_consumers(const NodePtr& n) {
+    if (n->kind != Kind::kCreate || n->shape.empty()) return false;
+    const auto& p = std::get<CreateParams>(n->params);
+    return p.kind != CreateParams::Kind::kRandom || p.distribution != kernels::Distribution::kNormal;
+}
+
+CreateSpec create_spec(const ArrayNode& n, std::int64_t block) {
+    const auto& p = std::get<CreateParams>(n.params);
+    const auto c = block_coords(n.chunks, block);
+    return CreateSpec{static_cast<std::uint8_t>(p.kind), n.dtype, p.a, p.b, p.n, p.endpoint, p.distribution,
+                      p.seed, n.shape, block_offset(n.chunks, c), block_shape(n.chunks, c)};
+}
+
 /// An input of a fused chain: a node's blocks, read directly or through a transpose.
 struct Leaf {
     NodePtr source;         // whose blocks the task reads
@@ -136,6 +153,29 @@ std::int64_t leaf_block(const Leaf& leaf, const std::vector<std::int64_t>& coord
     return block_flat(leaf.source->chunks, c);
 }
 
+/// What the task for output block `coords` of a fused chain reads: the leaves' blocks as task
+/// inputs, or, for leaves its consumers make (null in `leaf_blocks`), their specs in `spec`.
+std::vector<TaskId> leaf_inputs(const Fused& f, const std::vector<const std::vector<TaskId>*>& leaf_blocks,
+                                const std::vector<std::int64_t>& coords, ElementwiseSpec& spec) {
+    std::vector<TaskId> inputs;
+    spec.generated.clear();
+    for (std::size_t l = 0; l < f.leaves.size(); ++l) {
+        const std::int64_t block = leaf_block(f.leaves[l], coords);
+        if (leaf_blocks[l])
+            inputs.push_back((*leaf_blocks[l])[static_cast<std::size_t>(block)]);
+        else
+            spec.generated.emplace_back(static_cast<std::uint16_t>(l), create_spec(*f.leaves[l].source, block));
+    }
+    return inputs;
+}
+
+/// The block tasks of each leaf of a fused chain; null for leaves their consumers make.
+std::vector<const std::vector<TaskId>*> leaf_blocks(Materializer& m, const std::vector<Leaf>& leaves) {
+    std::vector<const std::vector<TaskId>*> out;
+    for (const auto& leaf : leaves) out.push_back(made_by_consumers(leaf.source) ? nullptr : &m.blocks(leaf.source));
+    return out;
+}
+
 }  // namespace
 
 TaskId Materializer::add(const char* function, const Bytes& spec, const std::vector<TaskId>& inputs) {
@@ -178,16 +218,9 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
     std::vector<TaskId> out;
     out.reserve(static_cast<std::size_t>(nblocks));
     switch (n.kind) {
-        case Kind::kCreate: {
-            const auto& p = std::get<CreateParams>(n.params);
-            for (std::int64_t b = 0; b < nblocks; ++b) {
-                const auto c = block_coords(n.chunks, b);
-                CreateSpec s{static_cast<std::uint8_t>(p.kind), n.dtype, p.a, p.b, p.n, p.endpoint, p.distribution,
-                             p.seed, n.shape, block_offset(n.chunks, c), block_shape(n.chunks, c)};
-                out.push_back(add("array.create", encode_spec(s), {}));
-            }
+        case Kind::kCreate:
+            for (std::int64_t b = 0; b < nblocks; ++b) out.push_back(add("array.create", encode_spec(create_spec(n, b)), {}));
             return out;
-        }
         case Kind::kFromBuffer: {
             const Buffer& data = *std::get<FromBufferParams>(n.params).data;
             for (std::int64_t b = 0; b < nblocks; ++b) {
@@ -333,16 +366,13 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
 std::vector<TaskId> Materializer::build_elementwise(const NodePtr& node) {
     const ArrayNode& n = *node;
     Fused f = Fuser{}.run(node);
-    std::vector<const std::vector<TaskId>*> leaf_blocks;
-    for (const auto& leaf : f.leaves) leaf_blocks.push_back(&blocks(leaf.source));
-    ElementwiseSpec s{f.program, {}, f.axes()};
+    const auto leaves = leaf_blocks(*this, f.leaves);
+    ElementwiseSpec s{f.program, {}, f.axes(), {}};
     std::vector<TaskId> out;
     for (std::int64_t b = 0; b < grid_size(n.chunks); ++b) {
         const auto c = block_coords(n.chunks, b);
         s.shape = block_shape(n.chunks, c);
-        std::vector<TaskId> inputs;
-        for (std::size_t l = 0; l < f.leaves.size(); ++l)
-            inputs.push_back((*leaf_blocks[l])[static_cast<std::size_t>(leaf_block(f.leaves[l], c))]);
+        const auto inputs = leaf_inputs(f, leaves, c, s);
         out.push_back(add("array.elementwise", encode_spec(s), inputs));
     }
     return out;
@@ -357,11 +387,13 @@ std::vector<TaskId> Materializer::build_reduce(const NodePtr& node) {
     // One state per input block, reading the block or, fused, the leaves of its elementwise chain.
     // An HDF5 array that nothing else needs as blocks is reduced while it is read: each task
     // reads its block in slabs and reduces them, so no block-sized buffer is ever filled.
+    // An array its consumers make (random numbers, say) is made block by block by the tasks
+    // that reduce it: a program of one input.
     std::optional<Fused> fused;
-    std::vector<const std::vector<TaskId>*> leaf_blocks;
-    if (src->kind == Kind::kElementwise) {
+    std::vector<const std::vector<TaskId>*> leaves;
+    if (src->kind == Kind::kElementwise || made_by_consumers(src)) {
         fused = Fuser{}.run(src);
-        for (const auto& leaf : fused->leaves) leaf_blocks.push_back(&blocks(leaf.source));
+        leaves = leaf_blocks(*this, fused->leaves);
     }
     InputFile* reading = src->kind == Kind::kFromHdf5 && !done_.count(src.get()) ? &input_file(src) : nullptr;
     const std::vector<TaskId>* src_blocks = fused || reading ? nullptr : &blocks(src);
@@ -385,9 +417,8 @@ std::vector<TaskId> Materializer::build_reduce(const NodePtr& node) {
         } else {
             if (fused) {
                 s.fused = 1;
-                s.elementwise = ElementwiseSpec{fused->program, block_shape(src->chunks, c), fused->axes()};
-                for (std::size_t l = 0; l < fused->leaves.size(); ++l)
-                    inputs.push_back((*leaf_blocks[l])[static_cast<std::size_t>(leaf_block(fused->leaves[l], c))]);
+                s.elementwise = ElementwiseSpec{fused->program, block_shape(src->chunks, c), fused->axes(), {}};
+                inputs = leaf_inputs(*fused, leaves, c, s.elementwise);
             } else {
                 inputs.push_back((*src_blocks)[static_cast<std::size_t>(b)]);
             }
