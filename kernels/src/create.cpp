@@ -6,6 +6,7 @@
 #include <cmath>
 #include <numbers>
 #include <stdexcept>
+#include <type_traits>
 
 #include "tessera/kernels/dispatch.hpp"
 
@@ -213,56 +214,111 @@ double random_value(Distribution dist, std::uint64_t seed, std::uint64_t g, doub
     return from_words(dist, cache.words[0], cache.words[1], cache.words[g & 1], a, b);
 }
 
+namespace {
+
+/// a + scale * unit(w[k]) for n words: the uniform float64 draws, built for AVX-512, AVX2 and
+/// baseline x86-64 (the kernels are compiled with -ffp-contract=off, so every build rounds
+/// the same way and the values do not depend on the machine).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void uniform_doubles(const std::uint64_t* w, std::int64_t n,
+                                                                                double a, double scale, double* out) {
+    for (std::int64_t k = 0; k < n; ++k) out[k] = a + scale * unit(w[k]);
+}
+
+/// The random numbers of `count` consecutive global indices from g into `out`: their Philox
+/// counters are consecutive too, made kLanes at a time (uniform and integer draws take one
+/// word each, so element e is word e - 2 * first of the batch; normal draws take both words of
+/// counter e).
+template <class T>
+void random_run(Distribution dist, std::uint64_t seed, std::uint64_t g, std::int64_t count, double a, double b, T* out) {
+    alignas(64) std::uint64_t words[2 * kLanes];
+    const bool pairs = dist != Distribution::kNormal;
+    const std::int64_t per_counter = pairs ? 2 : 1;
+    while (count > 0) {
+        const std::uint64_t first = pairs ? g / 2 : g;
+        const auto skip = static_cast<std::int64_t>(pairs ? g - 2 * first : 0);
+        const std::int64_t n = std::min<std::int64_t>(count, per_counter * kLanes - skip);
+        philox_batch(seed, first, static_cast<int>((skip + n + per_counter - 1) / per_counter), words);
+        const std::uint64_t* w = words + skip;
+        if (dist == Distribution::kUniform) {
+            if constexpr (std::is_same_v<T, double>) {
+                uniform_doubles(w, n, a, b - a, out);
+            } else {
+                const double scale = b - a;
+                for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<T>(a + scale * unit(w[k]));
+            }
+        } else if (pairs) {
+            for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<T>(from_words(dist, 0, 0, w[k], a, b));
+        } else {
+            for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<T>(from_words(dist, words[2 * k], words[2 * k + 1], 0, a, b));
+        }
+        g += static_cast<std::uint64_t>(n);
+        out += n;
+        count -= n;
+    }
+}
+
+/// Where a block's rows start in the global array: the flat global index of row r's first element.
+struct RowOrigins {
+    RowOrigins(const Shape& global_shape, const std::vector<std::int64_t>& offset, const Shape& shape)
+        : offset_(offset), shape_(shape), stride_(shape.size(), 1) {
+        if (offset.size() != shape.size() || global_shape.size() != shape.size())
+            throw std::invalid_argument("random numbers: offset and shapes must have the same rank");
+        for (std::int64_t d = static_cast<std::int64_t>(shape.size()) - 2; d >= 0; --d)
+            stride_[d] = stride_[d + 1] * global_shape[d + 1];
+    }
+    std::uint64_t operator()(std::int64_t r) const {
+        const std::size_t nd = shape_.size();
+        std::int64_t rem = r, g = nd ? offset_[nd - 1] : 0;
+        for (std::int64_t d = static_cast<std::int64_t>(nd) - 2; d >= 0; --d) {
+            g += (offset_[d] + rem % shape_[d]) * stride_[d];
+            rem /= shape_[d];
+        }
+        return static_cast<std::uint64_t>(g);
+    }
+
+private:
+    const std::vector<std::int64_t>& offset_;
+    const Shape& shape_;
+    std::vector<std::int64_t> stride_;
+};
+
+void check_range(Distribution dist, double a, double b) {
+    if (dist == Distribution::kIntegers && !(b > a)) throw std::invalid_argument("random integers need high > low");
+}
+
+}  // namespace
+
 Buffer random_block(Distribution dist, std::uint64_t seed, DType dtype, const Shape& global_shape,
                     const std::vector<std::int64_t>& offset, const Shape& shape, double a, double b) {
-    if (offset.size() != shape.size() || global_shape.size() != shape.size())
-        throw std::invalid_argument("random_block: offset and shapes must have the same rank");
-    if (dist == Distribution::kIntegers && !(b > a))
-        throw std::invalid_argument("random integers need high > low");
+    check_range(dist, a, b);
+    const RowOrigins origin(global_shape, offset, shape);
     Buffer out(dtype, shape);
-    const std::size_t nd = shape.size();
-    const std::int64_t last = nd ? shape[nd - 1] : 1;
+    const std::int64_t last = shape.empty() ? 1 : shape.back();
     const std::int64_t rows = last ? out.size() / last : 0;
-    std::vector<std::int64_t> gstride(nd, 1);
-    for (std::int64_t d = static_cast<std::int64_t>(nd) - 2; d >= 0; --d) gstride[d] = gstride[d + 1] * global_shape[d + 1];
     visit_dtype(dtype, [&](auto t) {
         using T = decltype(t);
         T* o = out.data<T>();
 #pragma omp parallel for schedule(static)
-        for (std::int64_t r = 0; r < rows; ++r) {
-            std::int64_t rem = r, g0 = nd ? offset[nd - 1] : 0;
-            for (std::int64_t d = static_cast<std::int64_t>(nd) - 2; d >= 0; --d) {
-                g0 += (offset[d] + rem % shape[d]) * gstride[d];
-                rem /= shape[d];
-            }
-            // random_value for a run of consecutive elements: their Philox counters are
-            // consecutive too (uniform and integer draws take one word each, so element e is
-            // word e - 2 * first of the batch; normal draws take both words of counter e).
-            alignas(64) std::uint64_t words[2 * kLanes];
-            const bool pairs = dist != Distribution::kNormal;
-            const std::int64_t per_counter = pairs ? 2 : 1;
-            for (std::int64_t j = 0; j < last;) {
-                const auto g = static_cast<std::uint64_t>(g0 + j);
-                const std::uint64_t first = pairs ? g / 2 : g;
-                const auto skip = static_cast<std::int64_t>(pairs ? g - 2 * first : 0);
-                const std::int64_t count = std::min<std::int64_t>(last - j, per_counter * kLanes - skip);
-                philox_batch(seed, first, static_cast<int>((skip + count + per_counter - 1) / per_counter), words);
-                T* out_run = o + r * last + j;
-                const std::uint64_t* w = words + skip;
-                if (dist == Distribution::kUniform) {
-                    const double scale = b - a;
-                    for (std::int64_t k = 0; k < count; ++k) out_run[k] = static_cast<T>(a + scale * unit(w[k]));
-                } else if (pairs) {
-                    for (std::int64_t k = 0; k < count; ++k) out_run[k] = static_cast<T>(from_words(dist, 0, 0, w[k], a, b));
-                } else {
-                    for (std::int64_t k = 0; k < count; ++k)
-                        out_run[k] = static_cast<T>(from_words(dist, words[2 * k], words[2 * k + 1], 0, a, b));
-                }
-                j += count;
-            }
-        }
+        for (std::int64_t r = 0; r < rows; ++r) random_run(dist, seed, origin(r), last, a, b, o + r * last);
     });
     return out;
+}
+
+void random_range(Distribution dist, std::uint64_t seed, DType dtype, const Shape& global_shape,
+                  const std::vector<std::int64_t>& offset, const Shape& shape, double a, double b, std::int64_t start,
+                  std::int64_t count, std::byte* out) {
+    check_range(dist, a, b);
+    const RowOrigins origin(global_shape, offset, shape);
+    const std::int64_t last = shape.empty() ? 1 : shape.back();
+    visit_dtype(dtype, [&](auto t) {
+        using T = decltype(t);
+        T* o = reinterpret_cast<T*>(out);
+        for (std::int64_t at = start, end = start + count; at < end;) {  // row by row
+            const std::int64_t r = at / last, j = at - r * last, n = std::min(last - j, end - at);
+            random_run(dist, seed, origin(r) + static_cast<std::uint64_t>(j), n, a, b, o + (at - start));
+            at += n;
+        }
+    });
 }
 
 }  // namespace tessera::kernels

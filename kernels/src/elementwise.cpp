@@ -176,6 +176,7 @@ struct InputLayout {
     std::vector<std::int64_t> strides;  // in elements, per output dimension
     bool contiguous;                    // laid out as the output: element f at data[f - origin]
     std::int64_t origin = 0;            // the flat output index of data[0] when contiguous
+    const BlockGenerator* generate = nullptr;  // made range by range (data is null)
 
     /// Neighbours along the output's rows are not neighbours in memory (a transposed block):
     /// gathering them element by element touches a cache line per element.
@@ -189,6 +190,11 @@ std::vector<InputLayout> layouts(const Program& program, const std::vector<Opera
     std::vector<InputLayout> out;
     const std::size_t nd = out_shape.size();
     for (const Operand& op : inputs) {
+        if (op.generate) {
+            if (!op.axes.empty()) throw std::invalid_argument("a generated elementwise input is read as made");
+            out.push_back(InputLayout{nullptr, op.dtype, std::vector<std::int64_t>(nd, 0), false, 0, op.generate});
+            continue;
+        }
         const Shape& stored = op.block->shape();
         // The input as the program sees it: axes permuted, then padded on the left.
         std::vector<std::int64_t> stored_stride(stored.size(), 1);
@@ -428,17 +434,24 @@ void stage_input(const InputLayout& l, const Shape& out_shape, std::int64_t star
 
 /// Per-thread state of a run over ranges: the tile's registers and the staged inputs.
 struct RangeRunner {
-    RangeRunner(const Program& p, const std::vector<InputLayout>& layouts)
+    /// Generated inputs are always made range by range; strided ones are staged unless
+    /// `stage_strided` is false (the reference gathers them element by element).
+    RangeRunner(const Program& p, const std::vector<InputLayout>& layouts, bool stage_strided = true)
         : program(p), in(layouts), view(layouts), tile(p.code.size()) {
         for (std::size_t i = 0; i < in.size(); ++i)
-            if (in[i].strided()) staged.push_back({i, {}});
+            if (in[i].generate || (stage_strided && in[i].strided())) staged.push_back({i, {}});
     }
 
     /// Runs the program over the flat output range [start, start + count), writing to `out`.
     /// Tiles stop at row ends when rows are long, so row-broadcast inputs are read in place.
     void run(const Shape& out_shape, std::int64_t start, std::int64_t count, std::byte* out) {
         for (auto& [input, values] : staged) {
-            stage_input(in[input], out_shape, start, count, values);
+            if (in[input].generate) {
+                values.resize((static_cast<std::size_t>(count) * dtype_size(in[input].dtype) + 7) / 8);
+                (*in[input].generate)(start, count, reinterpret_cast<std::byte*>(values.data()));
+            } else {
+                stage_input(in[input], out_shape, start, count, values);
+            }
             view[input].data = reinterpret_cast<const std::byte*>(values.data());
             view[input].contiguous = true;
             view[input].origin = start;
@@ -526,9 +539,9 @@ Buffer evaluate_reference(const Program& program, const std::vector<Operand>& in
     const auto in = layouts(program, inputs, out_shape);
     Buffer out(program.result_dtype(), out_shape);
     const std::size_t elem = dtype_size(out.dtype());
-    Tile tile(program.code.size());
+    RangeRunner runner(program, in, false);
     for (std::int64_t flat = 0; flat < out.size(); ++flat)
-        run_tile(program, tile, in, out_shape, flat, 1, out.bytes() + flat * static_cast<std::int64_t>(elem));
+        runner.run(out_shape, flat, 1, out.bytes() + flat * static_cast<std::int64_t>(elem));
     return out;
 }
 

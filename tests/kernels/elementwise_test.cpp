@@ -70,6 +70,30 @@ TEST(Elementwise, AnyRangeMatchesTheWholeBlock) {
     }
 }
 
+TEST(Elementwise, GeneratedInputsEqualTheirBlocks) {
+    // A random input made range by range inside the program gives what its block gives, in
+    // evaluate, evaluate_range and a fused reduction (long rows split into ranges, odd sizes).
+    for (const Shape& out : {Shape{301, 2000}, Shape{3, 20011}, Shape{7}, Shape{0, 5}}) {
+        const Shape global{out.size() == 2 ? out[0] + 4 : out[0], out.size() == 2 ? out[1] + 9 : 1};
+        const std::vector<std::int64_t> offset(out.size(), 2);
+        const Shape g = out.size() == 2 ? global : Shape{out[0] + 4};
+        const Buffer block = random_block(Distribution::kUniform, 7, DType::kFloat64, g, offset, out, -1, 1);
+        const BlockGenerator make = [&](std::int64_t start, std::int64_t count, std::byte* values) {
+            random_range(Distribution::kUniform, 7, DType::kFloat64, g, offset, out, -1, 1, start, count, values);
+        };
+        Shape row(out.size(), 1);
+        row.back() = out.back();
+        const Buffer b = random(row, 2);
+        const std::vector<Operand> stored{{&block, {}}, {&b, {}}};
+        const std::vector<Operand> generated{{nullptr, {}, &make, DType::kFloat64}, {&b, {}}};
+        EXPECT_EQ(evaluate(program(), generated, out), evaluate(program(), stored, out));
+        const ReduceSpec spec{Reduction::kStd, false, out.size() == 2 ? 3ull : 1ull, 0, DType::kFloat64};
+        const std::vector<std::int64_t> zero(out.size(), 0);
+        EXPECT_EQ(reduce_block_fused(spec, program(), generated, out, zero, out),
+                  reduce_block_fused(spec, program(), stored, out, zero, out));
+    }
+}
+
 TEST(Elementwise, RejectsInputsThatDoNotBroadcast) {
     const Buffer a = random({3, 4}, 1);
     Program p;

@@ -19,8 +19,10 @@ using kernels::Buffer;
 
 /// The input blocks (views where stored) and the operands the program reads them as: padded
 /// on the left to the output's rank, through a fused transpose's axes where there is one.
+/// Random inputs read as made are made range by range by the program (`generators`).
 struct Operands {
     std::vector<Buffer> blocks;
+    std::vector<kernels::BlockGenerator> generators;
     std::vector<kernels::Operand> operands;
 };
 Buffer make_block(const CreateSpec& s) {
@@ -36,21 +38,39 @@ Buffer make_block(const CreateSpec& s) {
 }
 
 Operands operands_of(const ElementwiseSpec& spec, std::span<const ArgView> args) {
+    const std::size_t n = spec.program.num_inputs;
+    auto axes_of = [&](std::size_t i) { return i < spec.axes.size() ? spec.axes[i] : std::vector<std::int64_t>{}; };
     Operands o;
-    o.blocks.resize(spec.program.num_inputs);
-    std::vector<bool> made(o.blocks.size(), false);
+    o.blocks.resize(n);
+    o.generators.resize(n);
+    std::vector<const CreateSpec*> made(n, nullptr);
     for (const auto& [input, create] : spec.generated) {
-        o.blocks.at(input) = make_block(create);
-        made[input] = true;
+        made.at(input) = &create;
+        // Random numbers read as made, one for one with the output's elements, are drawn
+        // range by range inside the program; other made inputs (transposed or broadcast
+        // random numbers, constants, ranges) are made whole.
+        const bool in_program = static_cast<CreateParams::Kind>(create.kind) == CreateParams::Kind::kRandom &&
+                                axes_of(input).empty() && create.shape == spec.shape;
+        if (!in_program) {
+            o.blocks[input] = make_block(create);
+            continue;
+        }
+        o.generators[input] = [&create](std::int64_t start, std::int64_t count, std::byte* out) {
+            kernels::random_range(create.distribution, create.seed, create.dtype, create.global_shape, create.offset,
+                                  create.shape, create.a, create.b, start, count, out);
+        };
     }
-    for (std::size_t i = 0, arg = 1; i < o.blocks.size(); ++i) {
+    for (std::size_t i = 0, arg = 1; i < n; ++i) {
         if (made[i]) continue;
         if (arg >= args.size()) throw Error("internal: elementwise task has too few inputs");
         o.blocks[i] = read_block(args[arg++]);
     }
-    for (std::size_t i = 0; i < o.blocks.size(); ++i) {
-        const auto& axes = i < spec.axes.size() ? spec.axes[i] : std::vector<std::int64_t>{};
-        o.operands.push_back({&o.blocks[i], std::vector<int>(axes.begin(), axes.end())});
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto axes = axes_of(i);
+        if (o.generators[i])
+            o.operands.push_back({nullptr, {}, &o.generators[i], made[i]->dtype});
+        else
+            o.operands.push_back({&o.blocks[i], std::vector<int>(axes.begin(), axes.end())});
     }
     return o;
 }

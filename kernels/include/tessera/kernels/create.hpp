@@ -46,5 +46,10 @@ void philox_batch(std::uint64_t seed, std::uint64_t first, int n, std::uint64_t*
 /// integers: [a, b).
 Buffer random_block(Distribution dist, std::uint64_t seed, DType dtype, const Shape& global_shape,
                     const std::vector<std::int64_t>& offset, const Shape& shape, double a, double b);
+/// Elements [start, start + count) (C order) of that block into `out` (values of `dtype`),
+/// serially: a random input made piece by piece by the program that reads it.
+void random_range(Distribution dist, std::uint64_t seed, DType dtype, const Shape& global_shape,
+                  const std::vector<std::int64_t>& offset, const Shape& shape, double a, double b, std::int64_t start,
+                  std::int64_t count, std::byte* out);
 
 }  // namespace tessera::kernels

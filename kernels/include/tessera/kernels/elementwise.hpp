@@ -6,6 +6,7 @@
 // temporaries. Inputs broadcast NumPy-style: same rank as the output, extents equal or 1.
 #include <cstdint>
 #include <string>
+#include <functional>
 #include <vector>
 
 #include "tessera/kernels/buffer.hpp"
@@ -48,11 +49,20 @@ struct Program {
     void validate() const;
 };
 
+/// Makes elements [start, start + count) (C order) of an input that is never stored whole,
+/// into `out` (values of the input's dtype).
+using BlockGenerator = std::function<void(std::int64_t start, std::int64_t count, std::byte* out)>;
+
 /// An input of a program: a block read through a permutation of its axes (a transpose fused
 /// into the loads; empty: as stored), padded on the left to the output's rank and broadcast.
+/// Or, with `generate` set instead of `block`: an input of the output's own shape and of type
+/// `dtype`, made range by range as the program runs (random numbers, say), so that it never
+/// goes through memory.
 struct Operand {
     const Buffer* block;
     std::vector<int> axes;
+    const BlockGenerator* generate = nullptr;
+    DType dtype = DType::kFloat64;
 };
 
 /// Runs `program` over a block of `out_shape`; `inputs[k]` feeds kInput k.
