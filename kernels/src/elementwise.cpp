@@ -393,7 +393,7 @@ void run_tile(const Program& p, Tile& tile, const std::vector<InputLayout>& in, 
 
 /// Elements per range: the unit of parallel work in evaluate(), and the rows staged at once
 /// for strided inputs (128 KiB of float64).
-constexpr std::int64_t kRangeElements = 1 << 17;
+constexpr std::int64_t kRangeElements = 1 << 14;
 
 /// Copies the elements [start, start + count) of a strided input, in the output's order, to
 /// `staged`: column by column over the range's rows, so that consecutive reads walk along the
