@@ -201,6 +201,11 @@ void Scheduler::make_ready(TaskId t) {
         }
     }
     if (!best) {
+        if (const double home = graph_->graph.home(t); home >= 0) {  // stealing still balances
+            const auto w = std::min(workers_.size() - 1, static_cast<std::size_t>(home * static_cast<double>(workers_.size())));
+            workers_[w].queue.emplace(order_[t], t);
+            return;
+        }
         roots_.emplace(order_[t], t);  // withheld until a worker has a free slot
         return;
     }

@@ -28,7 +28,8 @@ std::uint32_t TaskGraph::add_literal(const char* data, std::size_t n) {
 std::size_t TaskGraph::memory_bytes() const {
     return fn_.capacity() * sizeof(FunctionId) + arg_begin_.capacity() * 4 +
            args_.capacity() * sizeof(ArgRef) + literal_begin_.capacity() * 8 +
-           literal_bytes_.capacity() + priority_.capacity() * 4;
+           literal_bytes_.capacity() + priority_.capacity() * 4 +
+           (restrictions_.size() + homes_.size()) * 32;  // hash nodes, roughly
 }
 
 }  // namespace tessera

@@ -219,7 +219,10 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
     out.reserve(static_cast<std::size_t>(nblocks));
     switch (n.kind) {
         case Kind::kCreate:
-            for (std::int64_t b = 0; b < nblocks; ++b) out.push_back(add("array.create", encode_spec(create_spec(n, b)), {}));
+            for (std::int64_t b = 0; b < nblocks; ++b) {
+                out.push_back(add("array.create", encode_spec(create_spec(n, b)), {}));
+                g_.graph.set_home(out.back(), (static_cast<double>(b) + 0.5) / static_cast<double>(nblocks));
+            }
             return out;
         case Kind::kFromBuffer: {
             const Buffer& data = *std::get<FromBufferParams>(n.params).data;

@@ -60,6 +60,18 @@ public:
         return it == restrictions_.end() ? -1 : it->second;
     }
 
+    /// Where t should run when nothing it reads decides: a position in [0, 1) over the workers
+    /// (worker floor(position * workers)); the scheduler may still move it to an idle worker.
+    /// The blocks of arrays with the same chunks get the same homes, so that elementwise work
+    /// between them finds its inputs on one worker.
+    void set_home(TaskId t, double position) { homes_[t] = position; }
+    /// t's home position, or a negative number.
+    double home(TaskId t) const {
+        if (homes_.empty()) return -1;
+        auto it = homes_.find(t);
+        return it == homes_.end() ? -1 : it->second;
+    }
+
     /// Priority given to tasks added from now on (higher runs first; default 0).
     void set_default_priority(std::int32_t p) { default_priority_ = p; }
     std::int32_t default_priority() const { return default_priority_; }
@@ -75,6 +87,7 @@ private:
     std::vector<char> literal_bytes_;
     std::vector<std::int32_t> priority_;
     std::unordered_map<TaskId, int> restrictions_;  // rare: a map, not a column
+    std::unordered_map<TaskId, double> homes_;      // roots only
     std::int32_t default_priority_ = 0;
 };
 
