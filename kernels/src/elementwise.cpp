@@ -399,7 +399,7 @@ constexpr std::int64_t kRangeElements = 1 << 14;
 /// `staged`: column by column over the range's rows, so that consecutive reads walk along the
 /// input's memory rows (for a transposed block, the rows of a band share each cache line).
 void stage_input(const InputLayout& l, const Shape& out_shape, std::int64_t start, std::int64_t count,
-                 std::vector<std::int64_t>& staged) {
+                 std::byte* staged) {
     const std::size_t nd = out_shape.size();
     const std::int64_t columns = out_shape[nd - 1], column_stride = l.strides[nd - 1];
     const std::int64_t end = start + count, row0 = start / columns, rows = (end - 1) / columns - row0 + 1;
@@ -412,11 +412,10 @@ void stage_input(const InputLayout& l, const Shape& out_shape, std::int64_t star
         }
         base[static_cast<std::size_t>(r)] = offset;
     }
-    staged.resize(static_cast<std::size_t>(count * static_cast<std::int64_t>(dtype_size(l.dtype)) + 7) / 8);
     visit_dtype(l.dtype, [&](auto t) {
         using T = decltype(t);
         const T* src = reinterpret_cast<const T*>(l.data);
-        T* dst = reinterpret_cast<T*>(staged.data());
+        T* dst = reinterpret_cast<T*>(staged);
         const std::int64_t first_column = start - row0 * columns, end_column = end - (row0 + rows - 1) * columns;
         const std::int64_t span = (base.back() - base.front()) * static_cast<std::int64_t>(sizeof(T));
         for (std::int64_t j = 0; j < columns; ++j) {
@@ -446,13 +445,13 @@ struct RangeRunner {
     /// Tiles stop at row ends when rows are long, so row-broadcast inputs are read in place.
     void run(const Shape& out_shape, std::int64_t start, std::int64_t count, std::byte* out) {
         for (auto& [input, values] : staged) {
-            if (in[input].generate) {
-                values.resize((static_cast<std::size_t>(count) * dtype_size(in[input].dtype) + 7) / 8);
-                (*in[input].generate)(start, count, reinterpret_cast<std::byte*>(values.data()));
-            } else {
-                stage_input(in[input], out_shape, start, count, values);
-            }
-            view[input].data = reinterpret_cast<const std::byte*>(values.data());
+            values.resize((static_cast<std::size_t>(count) * dtype_size(in[input].dtype) + 7) / 8);  // 8-byte words
+            auto* at = reinterpret_cast<std::byte*>(values.data());
+            if (in[input].generate)
+                (*in[input].generate)(start, count, at);
+            else
+                stage_input(in[input], out_shape, start, count, at);
+            view[input].data = at;
             view[input].contiguous = true;
             view[input].origin = start;
         }

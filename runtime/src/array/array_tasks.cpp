@@ -39,38 +39,33 @@ Buffer make_block(const CreateSpec& s) {
 
 Operands operands_of(const ElementwiseSpec& spec, std::span<const ArgView> args) {
     const std::size_t n = spec.program.num_inputs;
-    auto axes_of = [&](std::size_t i) { return i < spec.axes.size() ? spec.axes[i] : std::vector<std::int64_t>{}; };
-    Operands o;
-    o.blocks.resize(n);
-    o.generators.resize(n);
     std::vector<const CreateSpec*> made(n, nullptr);
-    for (const auto& [input, create] : spec.generated) {
-        made.at(input) = &create;
-        // Random numbers read as made, one for one with the output's elements, are drawn
-        // range by range inside the program; other made inputs (transposed or broadcast
-        // random numbers, constants, ranges) are made whole.
-        const bool in_program = static_cast<CreateParams::Kind>(create.kind) == CreateParams::Kind::kRandom &&
-                                axes_of(input).empty() && create.shape == spec.shape;
-        if (!in_program) {
-            o.blocks[input] = make_block(create);
+    for (const auto& [input, create] : spec.generated) made.at(input) = &create;
+    Operands o;
+    o.blocks.resize(n);  // sized up front: the operands point into both
+    o.generators.resize(n);
+    for (std::size_t i = 0, arg = 1; i < n; ++i) {
+        const auto axes = i < spec.axes.size() ? spec.axes[i] : std::vector<std::int64_t>{};
+        const CreateSpec* create = made[i];
+        // Random numbers read as made, one for one with the output's elements, are drawn range
+        // by range inside the program; other made inputs (transposed or broadcast random
+        // numbers, constants, ranges) are made whole.
+        if (create && static_cast<CreateParams::Kind>(create->kind) == CreateParams::Kind::kRandom && axes.empty() &&
+            create->shape == spec.shape) {
+            o.generators[i] = [create](std::int64_t start, std::int64_t count, std::byte* out) {
+                kernels::random_range(create->distribution, create->seed, create->dtype, create->global_shape, create->offset,
+                                      create->shape, create->a, create->b, start, count, out);
+            };
+            o.operands.push_back({nullptr, {}, &o.generators[i], create->dtype});
             continue;
         }
-        o.generators[input] = [&create](std::int64_t start, std::int64_t count, std::byte* out) {
-            kernels::random_range(create.distribution, create.seed, create.dtype, create.global_shape, create.offset,
-                                  create.shape, create.a, create.b, start, count, out);
-        };
-    }
-    for (std::size_t i = 0, arg = 1; i < n; ++i) {
-        if (made[i]) continue;
-        if (arg >= args.size()) throw Error("internal: elementwise task has too few inputs");
-        o.blocks[i] = read_block(args[arg++]);
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto axes = axes_of(i);
-        if (o.generators[i])
-            o.operands.push_back({nullptr, {}, &o.generators[i], made[i]->dtype});
-        else
-            o.operands.push_back({&o.blocks[i], std::vector<int>(axes.begin(), axes.end())});
+        if (create) {
+            o.blocks[i] = make_block(*create);
+        } else {
+            if (arg >= args.size()) throw Error("internal: elementwise task has too few inputs");
+            o.blocks[i] = read_block(args[arg++]);
+        }
+        o.operands.push_back({&o.blocks[i], std::vector<int>(axes.begin(), axes.end())});
     }
     return o;
 }
