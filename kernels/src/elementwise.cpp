@@ -442,8 +442,28 @@ struct RangeRunner {
     }
 
     /// Runs the program over the flat output range [start, start + count), writing to `out`.
-    /// Tiles stop at row ends when rows are long, so row-broadcast inputs are read in place.
     void run(const Shape& out_shape, std::int64_t start, std::int64_t count, std::byte* out) {
+        const auto elem = static_cast<std::int64_t>(dtype_size(program.result_dtype()));
+        each_tile(out_shape, start, count, [&](std::int64_t at, std::int64_t n) {
+            run_tile(program, tile, view, out_shape, at, n, out + (at - start) * elem);
+        });
+    }
+
+    /// The same, handing each tile's values to `sink` while they are in L1 instead of storing them.
+    void run(const Shape& out_shape, std::int64_t start, std::int64_t count, const TileSink& sink) {
+        sink_tile.resize(kTile);
+        auto* values = reinterpret_cast<std::byte*>(sink_tile.data());
+        each_tile(out_shape, start, count, [&](std::int64_t at, std::int64_t n) {
+            run_tile(program, tile, view, out_shape, at, n, values);
+            sink(at, n, values);
+        });
+    }
+
+    /// Makes the generated and strided inputs of [start, start + count), then calls
+    /// `tile_at(at, n)` for tiles of at most kTile elements in order. Tiles stop at row ends
+    /// when rows are long, so row-broadcast inputs are read in place.
+    template <class F>
+    void each_tile(const Shape& out_shape, std::int64_t start, std::int64_t count, F&& tile_at) {
         for (auto& [input, values] : staged) {
             values.resize((static_cast<std::size_t>(count) * dtype_size(in[input].dtype) + 7) / 8);  // 8-byte words
             auto* at = reinterpret_cast<std::byte*>(values.data());
@@ -456,11 +476,10 @@ struct RangeRunner {
             view[input].origin = start;
         }
         const std::int64_t columns = out_shape.empty() ? 1 : out_shape.back();
-        const std::size_t elem = dtype_size(program.result_dtype());
         for (std::int64_t at = start, end = start + count; at < end;) {
             std::int64_t n = std::min(kTile, end - at);
             if (columns >= kTile) n = std::min(n, columns - at % columns);
-            run_tile(program, tile, view, out_shape, at, n, out + (at - start) * static_cast<std::int64_t>(elem));
+            tile_at(at, n);
             at += n;
         }
     }
@@ -470,6 +489,7 @@ struct RangeRunner {
     std::vector<InputLayout> view;  // `in` with the strided inputs replaced by their staged copies
     Tile tile;
     std::vector<std::pair<std::size_t, std::vector<std::int64_t>>> staged;
+    std::vector<std::int64_t> sink_tile;  // a tile's result when it goes to a sink
 };
 
 }  // namespace
@@ -531,6 +551,13 @@ void evaluate_range(const Program& program, const std::vector<Operand>& inputs, 
     if (count <= 0) return;
     const auto in = layouts(program, inputs, out_shape);
     RangeRunner(program, in).run(out_shape, start, count, out);
+}
+
+void evaluate_range(const Program& program, const std::vector<Operand>& inputs, const Shape& out_shape,
+                    std::int64_t start, std::int64_t count, const TileSink& sink) {
+    if (count <= 0) return;
+    const auto in = layouts(program, inputs, out_shape);
+    RangeRunner(program, in).run(out_shape, start, count, sink);
 }
 
 Buffer evaluate_reference(const Program& program, const std::vector<Operand>& inputs,

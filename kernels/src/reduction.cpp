@@ -179,71 +179,130 @@ Acc load(const Acc& init, S* const* comp, std::int64_t i) {
     return a;
 }
 
-/// Sum of a contiguous run with eight lanes (vectorisable, and a fixed order).
-template <class T, class F>
-double lane_sum(const T* x, std::int64_t n, F&& f) {
-    double l[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    std::int64_t j = 0;
-    for (; j + 8 <= n; j += 8)
-        for (int k = 0; k < 8; ++k) l[k] += f(static_cast<double>(x[j + k]));
-    for (; j < n; ++j) l[0] += f(static_cast<double>(x[j]));
-    return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+/// A row's sum in a fixed order, the row arriving in pieces of any length: eight lanes over the
+/// row's octets, the last (length % 8) values into lane 0, the lanes added pairwise. The
+/// order does not depend on where the pieces are cut (vectorisable, and the same for any
+/// tiling of the row).
+class LaneSum {
+public:
+    template <class T, class F>
+    void add(const T* x, std::int64_t n, F&& f) {
+        std::int64_t j = 0;
+        if (carried_ > 0) {  // complete the octet the last piece began
+            while (carried_ < 8 && j < n) carry_[carried_++] = f(static_cast<double>(x[j++]));
+            if (carried_ < 8) return;
+            for (int k = 0; k < 8; ++k) lanes_[k] += carry_[k];
+            carried_ = 0;
+        }
+        double l[8];  // a local copy: the compiler keeps it in registers (x may not alias it)
+        std::copy(lanes_, lanes_ + 8, l);
+        for (; j + 8 <= n; j += 8)
+            for (int k = 0; k < 8; ++k) l[k] += f(static_cast<double>(x[j + k]));
+        std::copy(l, l + 8, lanes_);
+        while (j < n) carry_[carried_++] = f(static_cast<double>(x[j++]));
+    }
+    /// The row's sum; the lanes start again for the next row.
+    double finish() {
+        for (int k = 0; k < carried_; ++k) lanes_[0] += carry_[k];
+        const double* l = lanes_;
+        const double total = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+        std::fill(lanes_, lanes_ + 8, 0.0);
+        carried_ = 0;
+        return total;
+    }
+
+private:
+    double lanes_[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    double carry_[8];
+    int carried_ = 0;
+};
+
+/// Where row r of a reduction's (view) shape adds its values: its offset in the output.
+std::int64_t row_base(const Shape& shape, const std::vector<std::int64_t>& out_stride, std::int64_t r) {
+    std::int64_t base = 0;
+    for (std::int64_t d = static_cast<std::int64_t>(shape.size()) - 2; d >= 0; --d) {
+        base += (r % shape[d]) * out_stride[d];
+        r /= shape[d];
+    }
+    return base;
 }
 
-/// Sum, Mean or Moments of rows [r0, r1) (x points at row r0) without NaN skipping: a pass for the sums and
-/// counts, and for Moments a second pass for the squared deviations from each slot's mean.
-template <class Acc, class T>
-void moments_of_group(const T* x, const Shape& shape, const std::vector<std::int64_t>& out_stride, std::int64_t last,
-                      bool last_reduced, std::int64_t r0, std::int64_t r1, std::vector<Acc>& acc) {
-    const std::size_t nd = shape.size();
-    auto row_base = [&](std::int64_t r) {
-        std::int64_t rem = r, base = 0;
-        for (std::int64_t d = static_cast<std::int64_t>(nd) - 2; d >= 0; --d) {
-            base += (rem % shape[d]) * out_stride[d];
-            rem /= shape[d];
-        }
-        return base;
-    };
-    std::vector<double> sum(acc.size(), 0.0), count(acc.size(), 0.0);
-    for (std::int64_t r = r0; r < r1; ++r) {
-        const T* row = x + (r - r0) * last;
-        const std::int64_t base = row_base(r);
-        if (last_reduced) {
-            sum[static_cast<std::size_t>(base)] += lane_sum(row, last, [](double v) { return v; });
-            count[static_cast<std::size_t>(base)] += static_cast<double>(last);
-        } else {
-            double* s = sum.data() + base;
-            double* c = count.data() + base;
-            for (std::int64_t j = 0; j < last; ++j) {
-                s[j] += static_cast<double>(row[j]);
-                c[j] += 1.0;
-            }
-        }
-    }
-    if constexpr (std::is_same_v<Acc, Sum<double>>) {
-        for (std::size_t i = 0; i < acc.size(); ++i) acc[i].s = sum[i];
-    } else if constexpr (std::is_same_v<Acc, Mean>) {
-        for (std::size_t i = 0; i < acc.size(); ++i) acc[i] = Mean{sum[i], count[i]};
-    } else {
-        std::vector<double> mean(acc.size()), m2(acc.size(), 0.0);
-        for (std::size_t i = 0; i < acc.size(); ++i) mean[i] = count[i] > 0 ? sum[i] / count[i] : 0.0;
-        for (std::int64_t r = r0; r < r1; ++r) {
-            const T* row = x + (r - r0) * last;
-            const std::int64_t base = row_base(r);
+/// Sums and counts per output slot of rows [r0, r1), without NaN skipping. `pieces_of(first,
+/// count, visit)` calls visit(start, n, values) for consecutive pieces of the flat range
+/// [first, first + count): the values can be a fused program's tiles, consumed while in cache.
+template <class T, class Pieces>
+void sums_of_group(const Pieces& pieces_of, const Shape& shape, const std::vector<std::int64_t>& out_stride,
+                   std::int64_t last, bool last_reduced, std::int64_t r0, std::int64_t r1, std::vector<double>& sum,
+                   std::vector<double>& count) {
+    if (r1 <= r0) return;
+    LaneSum lanes;
+    pieces_of(r0 * last, (r1 - r0) * last, [&](std::int64_t at, std::int64_t n, const T* values) {
+        while (n > 0) {  // split at row ends
+            const std::int64_t r = at / last, j = at % last, len = std::min(n, last - j);
+            const std::int64_t base = row_base(shape, out_stride, r);
             if (last_reduced) {
-                const double m = mean[static_cast<std::size_t>(base)];
-                m2[static_cast<std::size_t>(base)] += lane_sum(row, last, [m](double v) { return (v - m) * (v - m); });
+                lanes.add(values, len, [](double v) { return v; });
+                if (j + len == last) {
+                    sum[static_cast<std::size_t>(base)] += lanes.finish();
+                    count[static_cast<std::size_t>(base)] += static_cast<double>(last);
+                }
             } else {
-                const double* mu = mean.data() + base;
-                double* q = m2.data() + base;
-                for (std::int64_t j = 0; j < last; ++j) {
-                    const double d = static_cast<double>(row[j]) - mu[j];
-                    q[j] += d * d;
+                double* s = sum.data() + base + j;
+                double* c = count.data() + base + j;
+                for (std::int64_t k = 0; k < len; ++k) {
+                    s[k] += static_cast<double>(values[k]);
+                    c[k] += 1.0;
                 }
             }
+            at += len;
+            n -= len;
+            values += len;
         }
-        for (std::size_t i = 0; i < acc.size(); ++i) acc[i] = Moments{count[i], mean[i], m2[i]};
+    });
+}
+
+/// Sum or Mean of rows [r0, r1) from their pieces, without NaN skipping.
+template <class Acc, class T, class Pieces>
+void mean_of_group(const Pieces& pieces_of, const Shape& shape, const std::vector<std::int64_t>& out_stride,
+                   std::int64_t last, bool last_reduced, std::int64_t r0, std::int64_t r1, std::vector<Acc>& acc) {
+    std::vector<double> sum(acc.size(), 0.0), count(acc.size(), 0.0);
+    sums_of_group<T>(pieces_of, shape, out_stride, last, last_reduced, r0, r1, sum, count);
+    for (std::size_t i = 0; i < acc.size(); ++i) {
+        if constexpr (std::is_same_v<Acc, Mean>)
+            acc[i] = Mean{sum[i], count[i]};
+        else
+            acc[i].s = sum[i];
     }
+}
+
+/// Moments of rows [r0, r1) (x points at row r0) without NaN skipping: a pass for the sums and
+/// counts, and a second pass for the squared deviations from each slot's mean.
+template <class T>
+void moments_of_group(const T* x, const Shape& shape, const std::vector<std::int64_t>& out_stride, std::int64_t last,
+                      bool last_reduced, std::int64_t r0, std::int64_t r1, std::vector<Moments>& acc) {
+    std::vector<double> sum(acc.size(), 0.0), count(acc.size(), 0.0);
+    auto whole = [&](std::int64_t first, std::int64_t n, auto&& visit) { visit(first, n, x + (first - r0 * last)); };
+    sums_of_group<T>(whole, shape, out_stride, last, last_reduced, r0, r1, sum, count);
+    std::vector<double> mean(acc.size()), m2(acc.size(), 0.0);
+    for (std::size_t i = 0; i < acc.size(); ++i) mean[i] = count[i] > 0 ? sum[i] / count[i] : 0.0;
+    LaneSum lanes;
+    for (std::int64_t r = r0; r < r1; ++r) {
+        const T* row = x + (r - r0) * last;
+        const std::int64_t base = row_base(shape, out_stride, r);
+        if (last_reduced) {
+            const double m = mean[static_cast<std::size_t>(base)];
+            lanes.add(row, last, [m](double v) { return (v - m) * (v - m); });
+            m2[static_cast<std::size_t>(base)] += lanes.finish();
+        } else {
+            const double* mu = mean.data() + base;
+            double* q = m2.data() + base;
+            for (std::int64_t j = 0; j < last; ++j) {
+                const double d = static_cast<double>(row[j]) - mu[j];
+                q[j] += d * d;
+            }
+        }
+    }
+    for (std::size_t i = 0; i < acc.size(); ++i) acc[i] = Moments{count[i], mean[i], m2[i]};
 }
 
 Shape reduced_shape(const Shape& shape, std::uint64_t axes) {
@@ -257,13 +316,12 @@ Shape reduced_shape(const Shape& shape, std::uint64_t axes) {
 /// and with it the order of every sum, does not depend on the thread count.
 constexpr std::int64_t kGroupElements = 1 << 15;
 
-/// `rows(r0, r1, scratch)` gives a pointer to rows [r0, r1) of the block (its own storage, or
-/// values computed into `scratch`).
 /// `rows_of(first, count, scratch)` gives the `count` elements from flat index `first` of the
-/// block (pointing into the block, or evaluated into `scratch`).
-template <class Acc, class S, class T, class Rows>
-Buffer reduce_typed(const ReduceSpec& spec, const Shape& shape, const Rows& rows_of, const std::vector<std::int64_t>& offset,
-                    const Shape& global_shape, const Acc& init) {
+/// block (pointing into the block, or evaluated into `scratch`); `pieces_of(first, count,
+/// visit)` hands the same elements to visit(start, n, values) in consecutive pieces.
+template <class Acc, class S, class T, class Rows, class Pieces>
+Buffer reduce_typed(const ReduceSpec& spec, const Shape& shape, const Rows& rows_of, const Pieces& pieces_of,
+                    const std::vector<std::int64_t>& offset, const Shape& global_shape, const Acc& init) {
     const std::size_t nd = shape.size();
     const Shape out_block = reduced_shape(shape, spec.axes);
     const std::int64_t out_n = shape_size(out_block);
@@ -319,12 +377,19 @@ Buffer reduce_typed(const ReduceSpec& spec, const Shape& shape, const Rows& rows
     for (std::int64_t g = 0; g < groups; ++g) {
         auto& acc = partial[static_cast<std::size_t>(g)];
         acc.assign(static_cast<std::size_t>(out_n), init);
-        Bytes scratch;  // uninitialised, from the block cache; bytes since std::vector<bool> has no data()
         const std::int64_t r0 = g * rows_per_group, r1 = std::min(rows, r0 + rows_per_group);
+        // The common cases without NaN skipping: vectorised passes, a sum straight from the pieces.
+        if constexpr (std::is_same_v<Acc, Sum<double>> || std::is_same_v<Acc, Mean>) {
+            if (!spec.skip_nan) {
+                mean_of_group<Acc, T>(pieces_of, view, out_stride, last, last_reduced, r0, r1, acc);
+                continue;
+            }
+        }
+        Bytes scratch;  // uninitialised, from the block cache; bytes since std::vector<bool> has no data()
         const T* x = r1 > r0 ? rows_of(r0 * last, (r1 - r0) * last, scratch) : nullptr;
-        if constexpr (std::is_same_v<Acc, Sum<double>> || std::is_same_v<Acc, Mean> || std::is_same_v<Acc, Moments>) {
-            if (!spec.skip_nan) {  // the common case: vectorised passes over the group
-                moments_of_group<Acc>(x, view, out_stride, last, last_reduced, r0, r1, acc);
+        if constexpr (std::is_same_v<Acc, Moments>) {
+            if (!spec.skip_nan) {
+                moments_of_group(x, view, out_stride, last, last_reduced, r0, r1, acc);
                 continue;
             }
         }
@@ -393,7 +458,10 @@ Buffer reduce_block(const ReduceSpec& spec, const Buffer& block, const std::vect
         return visit_dtype(block.dtype(), [&](auto t) {
             using T = decltype(t);
             auto rows = [&](std::int64_t first, std::int64_t, Bytes&) { return block.data<T>() + first; };
-            return reduce_typed<decltype(init), S, T>(spec, block.shape(), rows, offset, global_shape, init);
+            auto pieces = [&](std::int64_t first, std::int64_t count, auto&& visit) {
+                visit(first, count, block.data<T>() + first);
+            };
+            return reduce_typed<decltype(init), S, T>(spec, block.shape(), rows, pieces, offset, global_shape, init);
         });
     });
 }
@@ -414,7 +482,14 @@ Buffer reduce_block_fused(const ReduceSpec& spec, const Program& program, const 
                 evaluate_range(program, inputs, shape, first, count, reinterpret_cast<std::byte*>(scratch.data()));
                 return reinterpret_cast<const T*>(scratch.data());
             };
-            return reduce_typed<decltype(init), S, T>(spec, shape, rows, offset, global_shape, init);
+            // The sums take the program's values tile by tile, while they are in L1.
+            auto pieces = [&](std::int64_t first, std::int64_t count, auto&& visit) {
+                evaluate_range(program, inputs, shape, first, count,
+                               [&](std::int64_t at, std::int64_t n, const std::byte* values) {
+                                   visit(at, n, reinterpret_cast<const T*>(values));
+                               });
+            };
+            return reduce_typed<decltype(init), S, T>(spec, shape, rows, pieces, offset, global_shape, init);
         });
     });
 }

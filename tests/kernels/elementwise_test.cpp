@@ -94,6 +94,30 @@ TEST(Elementwise, GeneratedInputsEqualTheirBlocks) {
     }
 }
 
+TEST(Reduction, FusedSumsMatchSumsOfTheEvaluatedBlock) {
+    // A fused sum or mean takes the program's values tile by tile; tiles cross rows at any
+    // offset (rows shorter than a tile, lengths not multiples of 8), and the sums must still
+    // be bitwise those of the evaluated block.
+    for (const Shape& out : {Shape{37, 13}, Shape{300, 13}, Shape{70, 3, 11}, Shape{5, 1100}, Shape{3, 20011},
+                             Shape{1000003}, Shape{2, 3, 4, 5}, Shape{1, 1}, Shape{0, 4}}) {
+        const Buffer a = random(out, 8);
+        Shape row(out.size(), 1);
+        row.back() = out.back();
+        const Buffer b = random(row, 9);
+        const std::vector<Operand> ops{{&a, {}}, {&b, {}}};
+        const Buffer whole = evaluate(program(), ops, out);
+        const std::vector<std::int64_t> zero(out.size(), 0);
+        const std::uint64_t all = (1ull << out.size()) - 1;
+        for (Reduction op : {Reduction::kSum, Reduction::kMean})
+            for (std::uint64_t axes : {all, std::uint64_t{1}, std::uint64_t{1} << (out.size() - 1)}) {
+                const ReduceSpec spec{op, false, axes, 0, DType::kFloat64};
+                EXPECT_EQ(reduce_block_fused(spec, program(), ops, out, zero, out),
+                          reduce_block(spec, whole, zero, out))
+                    << reduction_name(op) << " axes " << axes << " of " << out.size() << "-d";
+            }
+    }
+}
+
 TEST(Elementwise, RejectsInputsThatDoNotBroadcast) {
     const Buffer a = random({3, 4}, 1);
     Program p;

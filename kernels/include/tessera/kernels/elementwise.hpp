@@ -71,6 +71,13 @@ Buffer evaluate(const Program& program, const std::vector<const Buffer*>& inputs
 /// Elements [start, start + count) of that block (C order) into `out`, serially.
 void evaluate_range(const Program& program, const std::vector<Operand>& inputs, const Shape& out_shape,
                     std::int64_t start, std::int64_t count, std::byte* out);
+/// Receives the values of elements [start, start + count) of a block.
+using TileSink = std::function<void(std::int64_t start, std::int64_t count, const std::byte* values)>;
+/// The same elements handed to `sink` a tile at a time (a few hundred elements, in order) while
+/// they are in L1: a reduction consumes them without the round trip through a buffer that
+/// would halve a memory-bound program's speed.
+void evaluate_range(const Program& program, const std::vector<Operand>& inputs, const Shape& out_shape,
+                    std::int64_t start, std::int64_t count, const TileSink& sink);
 /// The same, one element at a time and serially: the reference evaluate() is tested against.
 Buffer evaluate_reference(const Program& program, const std::vector<Operand>& inputs,
                           const Shape& out_shape);
