@@ -15,8 +15,9 @@ Scheduler::Scheduler(Comm& comm, RuntimeOptions options)
       options_(std::move(options)),
       outbox_(comm),
       progress_display_(options_.progress),
+      function_seconds_(FunctionRegistry::instance().size(), -1.0),
       function_time_(FunctionRegistry::instance().size()) {
-    for (int r = 1; r < comm_.size(); ++r) workers_.push_back(WorkerSlot{r, 0, {}});
+    for (int r = 1; r < comm_.size(); ++r) workers_.push_back(WorkerSlot{.rank = r, .queue = {}});
     worker_stats_.resize(workers_.size());
     if (workers_.empty()) throw UsageError("the scheduler needs at least one worker rank");
     if (!options_.trace_path.empty() || !options_.report_path.empty()) {  // workers record events
@@ -61,6 +62,7 @@ void Scheduler::reset_graph() {
     owner_.clear();
     nbytes_.clear();
     order_.clear();
+    estimate_.clear();
     roots_ = {};
     collective_pending_.clear();
     for (auto& w : workers_) w.queue.clear();
@@ -84,6 +86,7 @@ void Scheduler::grow_to_graph() {
     owner_.resize(n, -1);
     nbytes_.resize(n, 0);
     order_.resize(n, 0);
+    estimate_.resize(n, 0);
     first_edge_.resize(n, kNoEdge);
     next_edge_.resize(graph_->graph.num_edges(), kNoEdge);
     edge_task_.resize(graph_->graph.num_edges(), 0);
@@ -215,13 +218,20 @@ void Scheduler::make_ready(TaskId t) {
 // ---------------------------------------------------------------------------------------------
 // Dispatch
 
-std::uint32_t Scheduler::capacity() const {
-    // One running task plus enough queued ones to cover ~2 ms of message latency and batching:
-    // two for long tasks, up to a thousand for microsecond ones.
-    constexpr double kLatencyToHide = 2e-3;
-    if (mean_task_seconds_ < 0) return 2;
-    const double window = kLatencyToHide / std::max(mean_task_seconds_, 1e-7);
-    return static_cast<std::uint32_t>(std::clamp(window, 2.0, 1024.0));
+// One running task plus enough assigned ones to cover a few ms of message latency and batching
+// (two for long tasks, up to a thousand for microsecond ones).
+constexpr double kLatencyToHide = 4e-3;
+constexpr std::uint32_t kMinInFlight = 2, kMaxInFlight = 1024;
+
+double Scheduler::expected_seconds(TaskId t) const {
+    if (const double f = function_seconds_[graph_->graph.function(t)]; f >= 0) return f;
+    return mean_task_seconds_ >= 0 ? mean_task_seconds_ : kLatencyToHide;
+}
+
+void Scheduler::unassign(WorkerSlot& w, TaskId t) {
+    --w.in_flight;
+    --in_flight_;
+    w.busy_seconds = w.in_flight == 0 ? 0.0 : std::max(0.0, w.busy_seconds - estimate_[t]);
 }
 
 void Scheduler::dispatch() {
@@ -229,9 +239,8 @@ void Scheduler::dispatch() {
 }
 
 bool Scheduler::fill(WorkerSlot& w) {
-    const auto cap = capacity();
     bool any = false;
-    while (w.in_flight < cap) {
+    while (w.in_flight < kMinInFlight || (w.busy_seconds < kLatencyToHide && w.in_flight < kMaxInFlight)) {
         TaskId t;
         if (!w.queue.empty()) {
             t = w.queue.begin()->second;
@@ -263,10 +272,10 @@ bool Scheduler::steal_for(WorkerSlot& w) {
     for (const ArgRef a : graph_->graph.args(t))
         if (a.is_task() && owner_[a.index()] != w.rank && owner_[a.index()] != kEverywhere)
             bytes_to_move += nbytes_[a.index()];
-    // Moving costs a round trip plus the bytes at ~2 GB/s; staying costs the tasks ahead of it.
+    // Moving costs a round trip plus the bytes at ~2 GB/s; staying costs the tasks ahead of it
+    // (the queued ones taken to be like t).
     const double move_seconds = 50e-6 + static_cast<double>(bytes_to_move) / 2e9;
-    const double wait_seconds = static_cast<double>(victim->queue.size() + victim->in_flight) *
-                                std::max(mean_task_seconds_, 0.0);
+    const double wait_seconds = victim->busy_seconds + static_cast<double>(victim->queue.size() - 1) * expected_seconds(t);
     if (move_seconds >= wait_seconds) return false;
     victim->queue.erase(std::prev(victim->queue.end()));
     w.queue.emplace(order, t);
@@ -280,6 +289,8 @@ void Scheduler::assign(WorkerSlot& w, TaskId t) {
     owner_[t] = collective ? kEverywhere : w.rank;
     ++w.in_flight;
     ++in_flight_;
+    estimate_[t] = static_cast<float>(expected_seconds(t));
+    w.busy_seconds += estimate_[t];
     auto out = outbox_.to(w.rank);
     out.pod(Op::kAssign);
     out.pod(task_key(graph_->epoch, t));
@@ -311,8 +322,7 @@ void Scheduler::assign_everywhere(TaskId t) {
 }
 
 bool Scheduler::collective_reported(int rank, TaskId t) {
-    --workers_[static_cast<std::size_t>(rank - 1)].in_flight;
-    --in_flight_;
+    unassign(workers_[static_cast<std::size_t>(rank - 1)], t);
     auto it = collective_pending_.find(t);
     if (--it->second > 0) return false;
     collective_pending_.erase(it);
@@ -423,15 +433,18 @@ void Scheduler::on_done(int rank, std::uint64_t key, std::uint64_t nbytes, doubl
         w.pod(key);
         return;
     } else {
-        auto& w = workers_[static_cast<std::size_t>(rank - 1)];
-        --w.in_flight;
-        --in_flight_;
+        unassign(workers_[static_cast<std::size_t>(rank - 1)], t);
     }
     ++finished_;
     state_[t] = State::kMemory;
     nbytes_[t] = nbytes;
-    mean_task_seconds_ = mean_task_seconds_ < 0 ? seconds : 0.95 * mean_task_seconds_ + 0.05 * seconds;
-    auto& ft = function_time_[graph_->graph.function(t)];
+    // Recent durations, weighted so that a function's estimate follows a change of its
+    // tasks (a reduction over generated data, then one over stored blocks) within a few tasks.
+    const FunctionId f = graph_->graph.function(t);
+    auto recent = [seconds](double& mean, double weight) { mean = mean < 0 ? seconds : (1 - weight) * mean + weight * seconds; };
+    recent(mean_task_seconds_, 0.05);
+    recent(function_seconds_[f], 0.25);
+    auto& ft = function_time_[f];
     ++ft.count;
     ft.seconds += seconds;
     if (result) results_[t] = std::move(*result);
@@ -453,8 +466,7 @@ void Scheduler::on_failed(int rank, std::uint64_t key, std::string message) {
     if ((flags_[t] & kCollective) && collective_pending_.count(t)) {
         collective_reported(rank, t);  // the first failure fails it; later reports only count
     } else if (state_[t] == State::kProcessing) {
-        --workers_[static_cast<std::size_t>(rank - 1)].in_flight;
-        --in_flight_;
+        unassign(workers_[static_cast<std::size_t>(rank - 1)], t);
     }
     const auto& info = FunctionRegistry::instance().get(graph_->graph.function(t));
     mark_erred(t, Failure{info.name, t, rank, std::move(message)});
@@ -675,7 +687,7 @@ double Scheduler::memory_per_task() const {
     const std::size_t arrays =
         state_.capacity() * sizeof(State) + flags_.capacity() + waiting_.capacity() * 4 +
         dependents_.capacity() * 4 + holds_.capacity() * 4 + owner_.capacity() * 4 +
-        nbytes_.capacity() * 8 + order_.capacity() * 8 + first_edge_.capacity() * 4 +
+        nbytes_.capacity() * 8 + order_.capacity() * 8 + estimate_.capacity() * 4 + first_edge_.capacity() * 4 +
         next_edge_.capacity() * 4 + edge_task_.capacity() * 4 + roots_.size() * sizeof(QueueEntry);
     return static_cast<double>(arrays + graph_->graph.memory_bytes()) / static_cast<double>(n);
 }

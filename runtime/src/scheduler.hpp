@@ -90,6 +90,7 @@ private:
     struct WorkerSlot {
         int rank = 0;
         std::uint32_t in_flight = 0;
+        double busy_seconds = 0;  // expected run time of the tasks in flight
         std::set<std::pair<std::uint64_t, TaskId>> queue;  // (order, task), assigned here next
     };
     struct Failure {
@@ -115,7 +116,11 @@ private:
     /// Sends a record to the holder of t's result, or to every worker for a collective's.
     template <class F>
     void to_holders(TaskId t, F&& write);
-    std::uint32_t capacity() const;
+    /// What t should take: recent tasks of its function, else recent tasks of any function,
+    /// else (nothing measured yet) long enough that only two go to a worker at once.
+    double expected_seconds(TaskId t) const;
+    /// t ran, failed or was reported by its worker: it no longer occupies w.
+    void unassign(WorkerSlot& w, TaskId t);
 
     /// One round: receive and handle what arrived, dispatch, flush. Sleeps (backs off) if
     /// nothing happened and `may_wait`.
@@ -147,6 +152,7 @@ private:
     std::vector<std::int32_t> owner_;
     std::vector<std::uint64_t> nbytes_;
     std::vector<std::uint64_t> order_;
+    std::vector<float> estimate_;            // expected_seconds() when assigned
     std::vector<std::uint32_t> first_edge_;  // dependents list head (an argument slot)
     // Per argument slot (edge) of graph_.
     std::vector<std::uint32_t> next_edge_;
@@ -157,7 +163,8 @@ private:
     std::priority_queue<QueueEntry, std::vector<QueueEntry>, std::greater<>> roots_;
     std::vector<WorkerSlot> workers_;
     std::uint32_t in_flight_ = 0;
-    double mean_task_seconds_ = -1.0;
+    double mean_task_seconds_ = -1.0;            // recent tasks of every function
+    std::vector<double> function_seconds_;        // recent tasks per function (-1: none yet)
 
     std::unordered_map<TaskId, std::uint32_t> collective_pending_;  // workers yet to report
     std::unordered_map<TaskId, Bytes> results_;
