@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <type_traits>
+#include <utility>
 
 #include "tessera/kernels/dispatch.hpp"
 
@@ -51,15 +52,24 @@ const char* op_name(Op op) {
     return "?";
 }
 
-bool is_comparison(Op op) { return op >= Op::kEqual && op <= Op::kGreaterEqual; }
-
 namespace {
 
-bool is_unary(Op op) { return op >= Op::kNeg && op <= Op::kInvert; }
-bool is_binary(Op op) { return op >= Op::kAdd && op <= Op::kXor; }
+constexpr bool is_unary(Op op) { return op >= Op::kNeg && op <= Op::kInvert; }
+constexpr bool is_binary(Op op) { return op >= Op::kAdd && op <= Op::kXor; }
+
+/// Calls f(std::integral_constant<Op, op>{}) for a unary or binary operator: each operator gets
+/// its own loop, compiled with the operator known (vectorised where it allows, no switch per
+/// element).
+template <class F>
+void with_constant_op(Op op, F&& f) {
+    constexpr int first = static_cast<int>(Op::kNeg), last = static_cast<int>(Op::kXor);
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+        ((static_cast<int>(op) == first + I && (f(std::integral_constant<Op, static_cast<Op>(first + I)>{}), true)) || ...);
+    }(std::make_integer_sequence<int, last - first + 1>{});
+}
 
 template <class T>
-T unary(Op op, T x) {
+[[gnu::always_inline]] inline T unary(Op op, T x) {
     if constexpr (std::is_same_v<T, bool>) {
         switch (op) {
             case Op::kInvert: return !x;
@@ -94,7 +104,7 @@ T unary(Op op, T x) {
 }
 
 template <class T>
-T arithmetic(Op op, T x, T y) {
+[[gnu::always_inline]] inline T arithmetic(Op op, T x, T y) {
     if constexpr (std::is_same_v<T, bool>) {
         switch (op) {
             case Op::kAnd: case Op::kMul: case Op::kMinimum: return x && y;
@@ -157,7 +167,7 @@ T arithmetic(Op op, T x, T y) {
 }
 
 template <class T>
-bool compare(Op op, T x, T y) {
+[[gnu::always_inline]] inline bool compare(Op op, T x, T y) {
     switch (op) {
         case Op::kEqual: return x == y;
         case Op::kNotEqual: return x != y;
@@ -348,38 +358,24 @@ void run_instruction(const Program& p, std::size_t r, Tile& tile, const std::vec
         });
         return;
     }
-    const DType operand = p.code[ins.a].dtype;
-    visit_dtype(operand, [&](auto t) {
+    visit_dtype(p.code[ins.a].dtype, [&](auto t) {
         using T = decltype(t);
         const T* a = tile.values<T>(ins.a);
-        if (is_unary(ins.op)) {
-            T* out = static_cast<T*>(dest);
-            for (std::int64_t k = 0; k < n; ++k) out[k] = unary(ins.op, a[k]);
-            return;
-        }
-        const T* b = tile.values<T>(ins.b);
-        if (is_comparison(ins.op)) {
-            bool* out = static_cast<bool*>(dest);
-            for (std::int64_t k = 0; k < n; ++k) out[k] = compare(ins.op, a[k], b[k]);
-            return;
-        }
-        T* out = static_cast<T*>(dest);
-        // The common operators get their own loops so the compiler vectorises them.
-        switch (ins.op) {
-            case Op::kAdd: for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<T>(a[k] + b[k]); return;
-            case Op::kSub:
-                if constexpr (!std::is_same_v<T, bool>) {
-                    for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<T>(a[k] - b[k]);
-                    return;
-                }
-                break;
-            case Op::kMul: for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<T>(a[k] * b[k]); return;
-            default: break;
-        }
-        if constexpr (std::is_same_v<T, bool>) {
-            if (ins.op == Op::kAdd || ins.op == Op::kMul) return;
-        }
-        for (std::int64_t k = 0; k < n; ++k) out[k] = arithmetic(ins.op, a[k], b[k]);
+        with_constant_op(ins.op, [&](auto op) {
+            constexpr Op kOp = decltype(op)::value;
+            if constexpr (is_unary(kOp)) {
+                T* out = static_cast<T*>(dest);
+                for (std::int64_t k = 0; k < n; ++k) out[k] = unary(kOp, a[k]);
+            } else if constexpr (is_comparison(kOp)) {
+                const T* b = tile.values<T>(ins.b);
+                bool* out = static_cast<bool*>(dest);
+                for (std::int64_t k = 0; k < n; ++k) out[k] = compare(kOp, a[k], b[k]);
+            } else {
+                const T* b = tile.values<T>(ins.b);
+                T* out = static_cast<T*>(dest);
+                for (std::int64_t k = 0; k < n; ++k) out[k] = arithmetic(kOp, a[k], b[k]);
+            }
+        });
     });
 }
 

@@ -194,11 +194,16 @@ public:
             for (int k = 0; k < 8; ++k) lanes_[k] += carry_[k];
             carried_ = 0;
         }
-        double l[8];  // a local copy: the compiler keeps it in registers (x may not alias it)
+        // A local copy of the lanes and a counted loop: the compiler keeps the lanes in vector
+        // registers.
+        double l[8];
         std::copy(lanes_, lanes_ + 8, l);
-        for (; j + 8 <= n; j += 8)
-            for (int k = 0; k < 8; ++k) l[k] += f(static_cast<double>(x[j + k]));
+        const T* octet = x + j;
+        const std::int64_t octets = (n - j) / 8;
+        for (std::int64_t o = 0; o < octets; ++o, octet += 8)
+            for (int k = 0; k < 8; ++k) l[k] += f(static_cast<double>(octet[k]));
         std::copy(l, l + 8, lanes_);
+        j += 8 * octets;
         while (j < n) carry_[carried_++] = f(static_cast<double>(x[j++]));
     }
     /// The row's sum; the lanes start again for the next row.

@@ -30,7 +30,7 @@ enum class Op : std::uint8_t {
 
 /// Lowercase name of an operation, for plans and error messages.
 const char* op_name(Op op);
-bool is_comparison(Op op);
+constexpr bool is_comparison(Op op) { return op >= Op::kEqual && op <= Op::kGreaterEqual; }
 
 struct Instr {
     Op op = Op::kConst;
