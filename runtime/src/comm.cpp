@@ -28,7 +28,7 @@ void IdleBackoff::wait(Comm& comm) {
     } else if (++idle_rounds_ < kYields) {
         std::this_thread::yield();
     } else {
-        const int us = std::min(1 << std::min(idle_rounds_ - kYields, 10), 1000);
+        const int us = std::min(1 << std::min(idle_rounds_ - kYields, 8), 250);
         comm.waker().wait_for(std::chrono::microseconds(us));
     }
 }

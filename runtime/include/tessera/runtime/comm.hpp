@@ -63,8 +63,9 @@ private:
 };
 
 /// How a progress loop waits when a round found nothing to do: a few yields, then sleeps that
-/// double up to 1 ms (a sleeping rank costs the busy ones nothing), or one long wait when the
-/// transport wakes the loop on arrival. Any local event that notifies the waker cuts it short.
+/// double up to 250 us (a sleeping rank costs the busy ones nothing, and a message to an idle
+/// rank waits at most that long), or one long wait when the transport wakes the loop on
+/// arrival. Any local event that notifies the waker cuts it short.
 class IdleBackoff {
 public:
     void reset() { idle_rounds_ = 0; }
