@@ -204,7 +204,7 @@ void Scheduler::make_ready(TaskId t) {
         }
     }
     if (!best) {
-        if (const double home = graph_->graph.home(t); home >= 0) {  // stealing still balances
+        if (const double home = graph_->graph.home(t); home >= 0) {  // firm: never stolen
             const auto w = std::min(workers_.size() - 1, static_cast<std::size_t>(home * static_cast<double>(workers_.size())));
             workers_[w].queue.emplace(order_[t], t);
             return;
@@ -266,8 +266,22 @@ bool Scheduler::steal_for(WorkerSlot& w) {
         if (&v != &w && !v.queue.empty() && (!victim || v.queue.size() > victim->queue.size()))
             victim = &v;
     if (!victim) return false;
-    const auto [order, t] = *std::prev(victim->queue.end());
-    if (graph_->graph.restriction(t) > 0) return false;  // it cannot move
+    // The victim's last task that may move: not pinned to a rank, and without a home. Homes
+    // stay firm: the blocks i of two created arrays meet on one worker only if neither moves,
+    // and moving one costs its readers a block transfer each later (homes are spread evenly, so
+    // queues of created blocks drain together).
+    constexpr int kLooked = 16;
+    auto it = victim->queue.end();
+    for (int looked = 0; it != victim->queue.begin() && looked < kLooked; ++looked) {
+        const TaskId c = std::prev(it)->second;
+        if (graph_->graph.restriction(c) <= 0 && graph_->graph.home(c) < 0) break;
+        --it;
+    }
+    if (it == victim->queue.begin() || graph_->graph.restriction(std::prev(it)->second) > 0 ||
+        graph_->graph.home(std::prev(it)->second) >= 0)
+        return false;
+    const auto entry = std::prev(it);
+    const auto [order, t] = *entry;
     std::uint64_t bytes_to_move = 0;
     for (const ArgRef a : graph_->graph.args(t))
         if (a.is_task() && owner_[a.index()] != w.rank && owner_[a.index()] != kEverywhere)
@@ -277,7 +291,7 @@ bool Scheduler::steal_for(WorkerSlot& w) {
     const double move_seconds = 50e-6 + static_cast<double>(bytes_to_move) / 2e9;
     const double wait_seconds = victim->busy_seconds + static_cast<double>(victim->queue.size() - 1) * expected_seconds(t);
     if (move_seconds >= wait_seconds) return false;
-    victim->queue.erase(std::prev(victim->queue.end()));
+    victim->queue.erase(entry);
     w.queue.emplace(order, t);
     return true;
 }

@@ -61,9 +61,9 @@ public:
     }
 
     /// Where t should run when nothing it reads decides: a position in [0, 1) over the workers
-    /// (worker floor(position * workers)); the scheduler may still move it to an idle worker.
-    /// The blocks of arrays with the same chunks get the same homes, so that elementwise work
-    /// between them finds its inputs on one worker.
+    /// (worker floor(position * workers)); idle workers do not steal it. The blocks of arrays
+    /// with the same chunks get the same homes, so that elementwise work between them finds its
+    /// inputs on one worker.
     void set_home(TaskId t, double position) { homes_[t] = position; }
     /// t's home position, or a negative number.
     double home(TaskId t) const {
