@@ -62,7 +62,7 @@ namespace {
     Placement::kProgressThread);
 
 /// Slabs of about this many bytes are read and reduced at a time by array.h5_reduce.
-constexpr std::int64_t kReduceSlabBytes = std::int64_t{32} << 20;
+constexpr std::int64_t kReduceSlabBytes = std::int64_t{2} << 20;
 
 [[maybe_unused]] const auto& read_and_reduce = register_raw_function(
     "array.h5_reduce",
