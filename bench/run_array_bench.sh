@@ -2,7 +2,8 @@
 # Array benchmarks side by side with Dask and with the machine's own limits, in one run:
 # each case N times (default 5), alternating tessera (mpirun -n 3: a scheduler and 2 workers)
 # and the Dask peer (threaded scheduler, 2 threads); medians and ratios at the end. The STREAM
-# probe (2 threads) and one OpenBLAS DGEMM of the matmul size run in the same session.
+# probe (2 threads), a page-cache read of the HDF5 file (dd) and one OpenBLAS DGEMM of the
+# matmul size run in the same session.
 #   bench/run_array_bench.sh [repeats] [data dir]
 # The data dir's x.h5 (16384 x 16384 float64, HDF5 chunks 1024 x 1024, the shape of
 # ../shared/bench/make_data.py) is written by `tessera gen array` when missing; both peers read it.
@@ -41,6 +42,16 @@ for ((i = 0; i < repeats; i++)); do
       t[dask_$c]+="$(/usr/bin/python3 "$peer" "$c" --data "$data" | awk '{print $3}' | tr -d s)"$'\n'
     fi
   done
+  # The page-cache read limit of h5_reduce: the file read by two readers at once (one half each,
+  # as the two workers do), 8 MiB requests.
+  if [ -f "$data/x.h5" ]; then
+    half=$(( $(stat -c %s "$data/x.h5") / 2 / (8 << 20) + 1 ))
+    s0=$(date +%s.%N)
+    dd if="$data/x.h5" of=/dev/null bs=8M count=$half status=none &
+    dd if="$data/x.h5" of=/dev/null bs=8M skip=$half status=none
+    wait
+    t[page_cache]+="$(awk -v s="$s0" -v e="$(date +%s.%N)" -v b="$(stat -c %s "$data/x.h5")" 'BEGIN{printf "%.2f", b/(e-s)/1e9}')"$'\n'
+  fi
   t[stream_triad]+="$(OMP_NUM_THREADS=2 "$work/stream" | sed -E 's/.*triad ([0-9.]+).*/\1/')"$'\n'
   t[stream_sum]+="$(OMP_NUM_THREADS=2 "$work/stream" | sed -E 's/.*reduce\) ([0-9.]+).*/\1/')"$'\n'
 done
@@ -53,7 +64,7 @@ for c in seed_expr matmul_expr h5_reduce; do
     echo "$c: tessera $(m "$c") s"
   fi
 done
-[ -n "${t[h5_reduce_gbs]:-}" ] && echo "h5_reduce read rate: $(m h5_reduce_gbs) GB/s of the file"
+[ -n "${t[h5_reduce_gbs]:-}" ] && echo "h5_reduce read rate: $(m h5_reduce_gbs) GB/s of the file; page-cache read (2 readers, dd) $(m page_cache) GB/s -> $(awk -v a="$(m h5_reduce_gbs)" -v b="$(m page_cache)" 'BEGIN{printf "%.0f%%", 100*a/b}')"
 echo "triad (a + 2.5*b).sum(): $(m triad_gbs) GB/s; STREAM triad (2 threads) $(m stream_triad) GB/s -> $(awk -v a="$(m triad_gbs)" -v b="$(m stream_triad)" 'BEGIN{printf "%.0f%%", 100*a/b}')"
 echo "sum a.sum(): $(m sum_gbs) GB/s; STREAM sum (2 threads) $(m stream_sum) GB/s -> $(awk -v a="$(m sum_gbs)" -v b="$(m stream_sum)" 'BEGIN{printf "%.0f%%", 100*a/b}')"
 if [ -x "$work/dgemm" ] && [ -n "${t[matmul_expr]:-}" ]; then
