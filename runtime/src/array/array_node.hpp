@@ -124,6 +124,9 @@ public:
     /// closing of the files they read.
     std::vector<TaskId> targets(const std::vector<Array>& arrays);
     TaskId add(const char* function, const Bytes& spec, const std::vector<TaskId>& inputs);
+    /// Block b of `blocks` that nothing it reads places (created, read from a file) gets the
+    /// home (b + 0.5) / blocks: blocks b of arrays with the same chunks meet on one worker.
+    void set_block_home(TaskId t, std::int64_t b, std::int64_t blocks);
     /// The node a task was created for (null for tasks this materializer did not create). Nodes
     /// fused into their consumers own no tasks.
     const ArrayNode* owner_of(TaskId task) const;

@@ -157,6 +157,7 @@ std::vector<TaskId> Materializer::build_from_hdf5(const NodePtr& node) {
         const Hdf5BlockSpec s{file.token, std::get<FromHdf5Params>(n.params).dataset, block_offset(n.chunks, c),
                               block_shape(n.chunks, c), n.dtype};
         out.push_back(add("array.h5_read", encode_spec(s), {file.opened}));
+        set_block_home(out.back(), b, grid_size(n.chunks));
     }
     file.readers.insert(file.readers.end(), out.begin(), out.end());
     return out;

@@ -186,6 +186,10 @@ TaskId Materializer::add(const char* function, const Bytes& spec, const std::vec
     return g_.graph.add_task(array_function(function), args);
 }
 
+void Materializer::set_block_home(TaskId t, std::int64_t b, std::int64_t blocks) {
+    g_.graph.set_home(t, (static_cast<double>(b) + 0.5) / static_cast<double>(blocks));
+}
+
 const std::vector<TaskId>& Materializer::blocks(const NodePtr& node) {
     if (auto it = done_.find(node.get()); it != done_.end()) return it->second;
     const auto first_new = static_cast<TaskId>(g_.graph.size());
@@ -221,7 +225,7 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
         case Kind::kCreate:
             for (std::int64_t b = 0; b < nblocks; ++b) {
                 out.push_back(add("array.create", encode_spec(create_spec(n, b)), {}));
-                g_.graph.set_home(out.back(), (static_cast<double>(b) + 0.5) / static_cast<double>(nblocks));
+                set_block_home(out.back(), b, nblocks);
             }
             return out;
         case Kind::kFromBuffer: {

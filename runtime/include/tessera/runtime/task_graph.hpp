@@ -87,7 +87,7 @@ private:
     std::vector<char> literal_bytes_;
     std::vector<std::int32_t> priority_;
     std::unordered_map<TaskId, int> restrictions_;  // rare: a map, not a column
-    std::unordered_map<TaskId, double> homes_;      // roots only
+    std::unordered_map<TaskId, double> homes_;      // tasks whose inputs do not place them
     std::int32_t default_priority_ = 0;
 };
 
