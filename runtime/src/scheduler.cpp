@@ -244,6 +244,10 @@ bool Scheduler::fill(WorkerSlot& w) {
         TaskId t;
         if (!w.queue.empty()) {
             t = w.queue.begin()->second;
+            // A worker busy with long tasks leaves the last one queued here, where a worker that
+            // frees up first can still take it: an assigned task never moves, and at the end of
+            // a computation it would keep the others idle for a whole task.
+            if (w.in_flight > 0 && w.queue.size() == 1 && roots_.empty() && expected_seconds(t) > kLatencyToHide) break;
             w.queue.erase(w.queue.begin());
         } else if (!roots_.empty()) {
             t = roots_.top().second;
@@ -286,9 +290,9 @@ bool Scheduler::steal_for(WorkerSlot& w) {
     for (const ArgRef a : graph_->graph.args(t))
         if (a.is_task() && owner_[a.index()] != w.rank && owner_[a.index()] != kEverywhere)
             bytes_to_move += nbytes_[a.index()];
-    // Moving costs a round trip plus the bytes at ~2 GB/s; staying costs the tasks ahead of it
-    // (the queued ones taken to be like t).
-    const double move_seconds = 50e-6 + static_cast<double>(bytes_to_move) / 2e9;
+    // Moving costs a round trip plus the bytes at ~2 GB/s, after the thief's own work in
+    // flight; staying costs the tasks ahead of it (the queued ones taken to be like t).
+    const double move_seconds = w.busy_seconds + 50e-6 + static_cast<double>(bytes_to_move) / 2e9;
     const double wait_seconds = victim->busy_seconds + static_cast<double>(victim->queue.size() - 1) * expected_seconds(t);
     if (move_seconds >= wait_seconds) return false;
     victim->queue.erase(entry);
