@@ -20,7 +20,7 @@ enum class Op : std::uint8_t {
     kCollect,     // reply with kStats
     kShutdown,    // exit code
     // worker -> scheduler
-    kDone,    // key, nbytes, seconds, optional result bytes
+    kDone,    // key, nbytes, seconds, bytes and ns fetched since the last kDone, optional result bytes
     kFailed,  // key, message
     kStats,   // counters and trace events
     // any rank -> worker holding data, and the reply

@@ -228,6 +228,16 @@ double Scheduler::expected_seconds(TaskId t) const {
     return mean_task_seconds_ >= 0 ? mean_task_seconds_ : kLatencyToHide;
 }
 
+void Scheduler::learn_transfer_rate(std::uint64_t bytes, std::int64_t ns) {
+    // Sums that forget slowly, so the rate follows the machine (a fresh page costs more to
+    // receive into than a reused one). Concurrent fetches each count their whole wait: the
+    // rate is what one more fetch can expect, not the link's peak.
+    if (bytes == 0 || ns <= 0) return;
+    fetched_bytes_ = 0.9 * fetched_bytes_ + static_cast<double>(bytes);
+    fetched_seconds_ = 0.9 * fetched_seconds_ + static_cast<double>(ns) * 1e-9;
+    if (fetched_bytes_ >= kRateAfterBytes) transfer_rate_ = fetched_bytes_ / fetched_seconds_;
+}
+
 void Scheduler::unassign(WorkerSlot& w, TaskId t) {
     --w.in_flight;
     --in_flight_;
@@ -290,9 +300,9 @@ bool Scheduler::steal_for(WorkerSlot& w) {
     for (const ArgRef a : graph_->graph.args(t))
         if (a.is_task() && owner_[a.index()] != w.rank && owner_[a.index()] != kEverywhere)
             bytes_to_move += nbytes_[a.index()];
-    // Moving costs a round trip plus the bytes at ~2 GB/s, after the thief's own work in
-    // flight; staying costs the tasks ahead of it (the queued ones taken to be like t).
-    const double move_seconds = w.busy_seconds + 50e-6 + static_cast<double>(bytes_to_move) / 2e9;
+    // Moving costs a round trip plus the bytes at the measured transfer rate, after the thief's
+    // own work in flight; staying costs the tasks ahead of it (the queued ones taken to be like t).
+    const double move_seconds = w.busy_seconds + 50e-6 + static_cast<double>(bytes_to_move) / transfer_rate_;
     const double wait_seconds = victim->busy_seconds + static_cast<double>(victim->queue.size() - 1) * expected_seconds(t);
     if (move_seconds >= wait_seconds) return false;
     victim->queue.erase(entry);
@@ -388,6 +398,9 @@ void Scheduler::handle(const Envelope& env) {
                 const auto key = r.pod<std::uint64_t>();
                 const auto nbytes = r.pod<std::uint64_t>();
                 const auto seconds = r.pod<double>();
+                const auto fetched_bytes = r.pod<std::uint64_t>();
+                const auto fetched_ns = r.pod<std::int64_t>();
+                learn_transfer_rate(fetched_bytes, fetched_ns);
                 const bool has_result = r.pod<std::uint8_t>() != 0;
                 std::optional<Bytes> result;
                 if (has_result) result = protocol::read_payload(r, comm_, env.source);

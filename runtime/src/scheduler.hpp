@@ -119,6 +119,8 @@ private:
     /// What t should take: recent tasks of its function, else recent tasks of any function,
     /// else (nothing measured yet) long enough that only two go to a worker at once.
     double expected_seconds(TaskId t) const;
+    /// A worker fetched `bytes` in `ns` (summed over fetches) since its last report.
+    void learn_transfer_rate(std::uint64_t bytes, std::int64_t ns);
     /// t ran, failed or was reported by its worker: it no longer occupies w.
     void unassign(WorkerSlot& w, TaskId t);
 
@@ -165,6 +167,10 @@ private:
     std::uint32_t in_flight_ = 0;
     double mean_task_seconds_ = -1.0;            // recent tasks of every function
     std::vector<double> function_seconds_;        // recent tasks per function (-1: none yet)
+    // Worker-to-worker transfers: 2 GB/s until a few MiB have been measured, then measured.
+    static constexpr double kRateAfterBytes = 4 << 20;
+    double transfer_rate_ = 2e9;                  // bytes per second
+    double fetched_bytes_ = 0, fetched_seconds_ = 0;
 
     std::unordered_map<TaskId, std::uint32_t> collective_pending_;  // workers yet to report
     std::unordered_map<TaskId, Bytes> results_;

@@ -222,9 +222,10 @@ void Worker::on_data(int source, std::uint64_t key, Bytes data) {
     const auto n = data.size();
     ++stats_.transfers;
     stats_.transfer_bytes += n;
-    if (tracing_)
-        stats_.transfers_in.push_back(
-            {key, source, fetch_started_[key], now_ns(), static_cast<std::uint64_t>(n)});
+    const std::int64_t started = fetch_started_[key], ended = now_ns();
+    fetched_bytes_ += n;
+    fetched_ns_ += ended - started;
+    if (tracing_) stats_.transfers_in.push_back({key, source, started, ended, static_cast<std::uint64_t>(n)});
     fetch_started_.erase(key);
     try {
         store_.put(key, std::make_shared<const Bytes>(std::move(data)), /*owned=*/false);
@@ -366,6 +367,10 @@ void Worker::complete(std::uint64_t key, Outcome& outcome, std::uint32_t thread)
     w.pod(key);
     w.pod<std::uint64_t>(data->size());
     w.pod(seconds);
+    w.pod(fetched_bytes_);
+    w.pod(fetched_ns_);
+    fetched_bytes_ = 0;
+    fetched_ns_ = 0;
     w.pod<std::uint8_t>(task.want_result ? 1 : 0);
     if (task.want_result) outbox_.write_payload(0, w, data);
     const std::uint64_t bytes_out = data->size();

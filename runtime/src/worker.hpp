@@ -112,6 +112,9 @@ private:
     std::priority_queue<ReadyEntry, std::vector<ReadyEntry>, std::greater<>> ready_;
     std::unordered_map<std::uint64_t, std::vector<std::uint64_t>> waiting_for_;
     std::unordered_map<std::uint64_t, std::int64_t> fetch_started_;
+    // Fetches completed since the last kDone: the scheduler learns the transfer rate from them.
+    std::uint64_t fetched_bytes_ = 0;
+    std::int64_t fetched_ns_ = 0;
     std::unordered_map<std::uint64_t, int> needed_;
     std::vector<double> fn_seconds_;  // moving average per function, < 0 when unknown
 
