@@ -2,8 +2,8 @@
 # Array benchmarks side by side with Dask and with the machine's own limits, in one run:
 # each case N times (default 5), alternating tessera (mpirun -n 3: a scheduler and 2 workers)
 # and the Dask peer (threaded scheduler, 2 threads); medians and ratios at the end. The STREAM
-# probe (2 threads), a page-cache read of the HDF5 file (dd) and one OpenBLAS DGEMM of the
-# matmul size run in the same session.
+# probe (2 threads), a page-cache read of the HDF5 file (dd) and one OpenBLAS DGEMM and one DSYRK
+# (bench/syrk_probe.c) of the matmul size run in the same session.
 #   bench/run_array_bench.sh [repeats] [data dir]
 # The data dir's x.h5 (16384 x 16384 float64, HDF5 chunks 1024 x 1024, the shape of
 # ../shared/bench/make_data.py) is written by `tessera gen array` when missing; both peers read it.
@@ -22,7 +22,9 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 field() { sed -E "s|.*$1=([0-9.]+).*|\1|"; }
 
 gcc -O3 -march=native -fopenmp "$probes/stream.c" -o "$work/stream"
-gcc -O2 "$probes/dgemm.c" -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas -o "$work/dgemm" 2>/dev/null || true
+blas=(-I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas)
+gcc -O2 "$probes/dgemm.c" "${blas[@]}" -o "$work/dgemm" 2>/dev/null || true
+gcc -O2 bench/syrk_probe.c "${blas[@]}" -o "$work/syrk" 2>/dev/null || true
 
 if [ ! -f "$data/x.h5" ]; then
   mkdir -p "$data"
@@ -68,8 +70,14 @@ done
 echo "triad (a + 2.5*b).sum(): $(m triad_gbs) GB/s; STREAM triad (2 threads) $(m stream_triad) GB/s -> $(awk -v a="$(m triad_gbs)" -v b="$(m stream_triad)" 'BEGIN{printf "%.0f%%", 100*a/b}')"
 echo "sum a.sum(): $(m sum_gbs) GB/s; STREAM sum (2 threads) $(m stream_sum) GB/s -> $(awk -v a="$(m sum_gbs)" -v b="$(m stream_sum)" 'BEGIN{printf "%.0f%%", 100*a/b}')"
 if [ -x "$work/dgemm" ] && [ -n "${t[matmul_expr]:-}" ]; then
-  # matmul_expr is one 8000^3 product plus memory-bound work: the DGEMM is its floor.
+  # matmul_expr as Dask computes it: one 8000^3 product plus memory-bound work.
   gflops=$(OPENBLAS_NUM_THREADS=2 "$work/dgemm" 8000 | sed -E 's/.* ([0-9.]+) GFLOP.*/\1/')
   dgemm=$(awk -v g="$gflops" 'BEGIN{printf "%.2f", 2*8000^3/g/1e9}')
   echo "matmul_expr vs one OpenBLAS DGEMM of 8000 (2 threads, ${gflops} GFLOP/s, ${dgemm} s): $(awk -v a="$(m matmul_expr)" -v b="$dgemm" 'BEGIN{printf "%.2f", a/b}')x"
+fi
+if [ -x "$work/syrk" ] && [ -n "${t[matmul_expr]:-}" ]; then
+  # tessera computes x.dot(x.T + 1) as x @ x.T plus a rank-one correction: its products are
+  # one DSYRK's, the floor of what it does.
+  syrk=$(OPENBLAS_NUM_THREADS=2 "$work/syrk" 8000 | field seconds)
+  echo "matmul_expr vs one OpenBLAS DSYRK of 8000 (2 threads, ${syrk} s): $(awk -v a="$(m matmul_expr)" -v b="$syrk" 'BEGIN{printf "%.2f", a/b}')x"
 fi

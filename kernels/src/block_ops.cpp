@@ -140,24 +140,35 @@ void copy_region(const Buffer& src, const std::vector<std::int64_t>& src_start, 
     });
 }
 
-void matmul_accumulate(const Buffer& a, const Buffer& b, Buffer& c) {
+namespace {
+
+void check_product_dtypes(const Buffer& a, const Buffer& b, const Buffer& c) {
     if (a.shape().size() != 2 || b.shape().size() != 2 || c.shape().size() != 2)
         throw std::invalid_argument("matmul blocks must be 2-d");
-    const std::int64_t n = a.shape()[0], k = a.shape()[1], m = b.shape()[1];
-    if (b.shape()[0] != k || c.shape()[0] != n || c.shape()[1] != m)
-        throw std::invalid_argument("matmul: shapes (" + std::to_string(n) + "," + std::to_string(k) + ") and (" +
-                                    std::to_string(b.shape()[0]) + "," + std::to_string(m) + ") are not aligned");
     if (a.dtype() != b.dtype() || a.dtype() != c.dtype()) throw std::invalid_argument("matmul: dtypes differ");
+}
+
+}  // namespace
+
+void matmul_accumulate(const Buffer& a, const Buffer& b, Buffer& c, bool b_transposed) {
+    check_product_dtypes(a, b, c);
+    const std::int64_t n = a.shape()[0], k = a.shape()[1];
+    const std::int64_t bk = b.shape()[b_transposed ? 1 : 0], m = b.shape()[b_transposed ? 0 : 1];
+    if (bk != k || c.shape()[0] != n || c.shape()[1] != m)
+        throw std::invalid_argument("matmul: shapes (" + std::to_string(n) + "," + std::to_string(k) + ") and (" +
+                                    std::to_string(bk) + "," + std::to_string(m) + ") are not aligned");
     if (n == 0 || m == 0 || k == 0) return;
     const auto N = static_cast<int>(n), K = static_cast<int>(k), M = static_cast<int>(m);
+    const auto tb = b_transposed ? CblasTrans : CblasNoTrans;
+    const int ldb = b_transposed ? K : M;
     switch (a.dtype()) {
         case DType::kFloat64:
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, M, K, 1.0, a.data<double>(), K,
-                        b.data<double>(), M, 1.0, c.data<double>(), M);
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, tb, N, M, K, 1.0, a.data<double>(), K, b.data<double>(), ldb, 1.0,
+                        c.data<double>(), M);
             return;
         case DType::kFloat32:
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, M, K, 1.0f, a.data<float>(), K,
-                        b.data<float>(), M, 1.0f, c.data<float>(), M);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, tb, N, M, K, 1.0f, a.data<float>(), K, b.data<float>(), ldb, 1.0f,
+                        c.data<float>(), M);
             return;
         default:
             visit_dtype(a.dtype(), [&](auto t) {
@@ -165,12 +176,55 @@ void matmul_accumulate(const Buffer& a, const Buffer& b, Buffer& c) {
                 const T* x = a.data<T>();
                 const T* y = b.data<T>();
                 T* z = c.data<T>();
+                // y[p, j] of the product's right operand, wherever it is stored.
+                const std::int64_t ps = b_transposed ? 1 : m, js = b_transposed ? k : 1;
 #pragma omp parallel for schedule(static)
                 for (std::int64_t i = 0; i < n; ++i)
                     for (std::int64_t p = 0; p < k; ++p)
-                        for (std::int64_t j = 0; j < m; ++j) z[i * m + j] = static_cast<T>(z[i * m + j] + x[i * k + p] * y[p * m + j]);
+                        for (std::int64_t j = 0; j < m; ++j)
+                            z[i * m + j] = static_cast<T>(z[i * m + j] + x[i * k + p] * y[p * ps + j * js]);
             });
     }
+}
+
+void gram_accumulate(const Buffer& a, Buffer& c) {
+    check_product_dtypes(a, a, c);
+    const std::int64_t n = a.shape()[0], k = a.shape()[1];
+    if (c.shape()[0] != n || c.shape()[1] != n)
+        throw std::invalid_argument("gram: a (" + std::to_string(n) + "," + std::to_string(k) +
+                                    ") block makes a square block of " + std::to_string(n));
+    if (n == 0 || k == 0) return;
+    const auto N = static_cast<int>(n), K = static_cast<int>(k);
+    switch (a.dtype()) {
+        case DType::kFloat64:
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, N, K, 1.0, a.data<double>(), K, 1.0, c.data<double>(), N);
+            return;
+        case DType::kFloat32:
+            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, N, K, 1.0f, a.data<float>(), K, 1.0f, c.data<float>(), N);
+            return;
+        default:
+            visit_dtype(a.dtype(), [&](auto t) {
+                using T = decltype(t);
+                const T* x = a.data<T>();
+                T* z = c.data<T>();
+#pragma omp parallel for schedule(dynamic, 16)
+                for (std::int64_t i = 0; i < n; ++i)
+                    for (std::int64_t p = 0; p < k; ++p)
+                        for (std::int64_t j = i; j < n; ++j)
+                            z[i * n + j] = static_cast<T>(z[i * n + j] + x[i * k + p] * x[j * k + p]);
+            });
+    }
+}
+
+void mirror_upper_triangle(Buffer& c) {
+    if (c.shape().size() != 2 || c.shape()[0] != c.shape()[1]) throw std::invalid_argument("mirror: the block is not square");
+    const std::int64_t n = c.shape()[0];
+    visit_dtype(c.dtype(), [&](auto t) {
+        using T = decltype(t);
+        T* z = c.data<T>();
+        for (std::int64_t i = 1; i < n; ++i)
+            for (std::int64_t j = 0; j < i; ++j) z[i * n + j] = z[j * n + i];
+    });
 }
 
 Buffer astype(const Buffer& in, DType dtype) {

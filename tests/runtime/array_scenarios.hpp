@@ -193,6 +193,31 @@ inline void matmul_and_tensordot() {
     reference::expect_near(matmul(x, y).compute(), reference::matmul(a, b), 1e-12);
     reference::expect_near(x.dot(x.T()).compute(), reference::matmul(a, reference::transpose(a)), 1e-12);
     EXPECT_THROW(matmul(x, x), UsageError);
+    // Gram products a @ a.T (blocks above the diagonal multiplied, below transposed, SYRK on it)
+    // on chunks that do not divide, single-element chunks, float32 and integers.
+    for (const auto& chunks : {ChunkSpec({3, 2}), ChunkSpec(1), ChunkSpec({7, 5})}) {
+        const Ref g = reference::iota({7, 5}, 1.0, -4.0);
+        const Ref want = reference::matmul(g, reference::transpose(g));
+        const Array gx = input(g, chunks);
+        reference::expect_near(matmul(gx, gx.T()).compute(), want, 1e-12);
+        reference::expect_near(matmul(gx.astype(DType::kFloat32), gx.astype(DType::kFloat32).T()).compute(), want, 1e-3);
+        const Array gi = (gx * 100).astype(DType::kInt64);
+        const Ref ri = reference::of(gi.compute());
+        const Buffer gram_i = matmul(gi, gi.T()).compute();
+        EXPECT_EQ(gram_i.dtype(), DType::kInt64);
+        reference::expect_near(gram_i, reference::matmul(ri, reference::transpose(ri)), 0);
+        // a.T @ a is a Gram product too (of a.T).
+        reference::expect_near(matmul(gx.T(), gx).compute(), reference::matmul(reference::transpose(g), g), 1e-12);
+    }
+    // Scalar shifts of either operand become rank-one corrections of the product.
+    const auto shifted = [](const Ref& r, double s) { return reference::unary(r, [s](double v) { return v + s; }); };
+    reference::expect_near(x.dot(x.T() + 1).compute(), reference::matmul(a, shifted(reference::transpose(a), 1)), 1e-11);
+    reference::expect_near(matmul(x, 2.5 + y.rechunk(ChunkSpec({3, 2}))).compute(), reference::matmul(a, shifted(b, 2.5)), 1e-11);
+    reference::expect_near(matmul(x.T() - 0.5, x).compute(), reference::matmul(shifted(reference::transpose(a), -0.5), a), 1e-11);
+    reference::expect_near(matmul(0.5 - x, y).compute(), reference::matmul(reference::unary(a, [](double v) { return 0.5 - v; }), b), 1e-11);
+    const Array xi = x.astype(DType::kInt32);  // an integer operand: computed as written
+    reference::expect_near(matmul(xi, xi.T() + 1.5).compute(),
+                           reference::matmul(reference::of(xi.compute()), shifted(reference::transpose(reference::of(xi.compute())), 1.5)), 1e-11);
     const Ref c = reference::iota({3, 4, 5});
     const Ref d = reference::iota({4, 5, 2}, 2.0);
     const Buffer td = tensordot(input(c, ChunkSpec(2)), input(d, ChunkSpec(3)), {1, 2}, {0, 1}).compute();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -634,6 +635,35 @@ Array stack(const std::vector<Array>& arrays, int axis) {
     return concatenate(expanded, axis);
 }
 
+namespace {
+
+/// b is a.T: a's node seen through swapped axes.
+bool is_transpose_of(const Array& b, const Array& a) {
+    const NodePtr& n = b.node();
+    return n->kind == Kind::kTranspose && n->inputs[0] == a.node() &&
+           std::get<detail::TransposeParams>(n->params).perm == std::vector<int>{1, 0};
+}
+
+/// x is `y + s`, `s + y` or `y - s` for a float array y and a scalar s that leaves its dtype.
+struct ScalarShift {
+    Array shifted;  // y
+    Array scalar;   // s
+    Op op;          // + or -
+};
+std::optional<ScalarShift> scalar_shift(const Array& x) {
+    const NodePtr& n = x.node();
+    if (n->kind != Kind::kElementwise || !kernels::is_float(n->dtype)) return std::nullopt;
+    const Op op = std::get<detail::ElementwiseParams>(n->params).op;
+    if (op != Op::kAdd && op != Op::kSub) return std::nullopt;
+    const bool scalar_first = is_scalar_fill(n->inputs[0]) && op == Op::kAdd;
+    const NodePtr& y = n->inputs[scalar_first ? 1 : 0];
+    const NodePtr& s = n->inputs[scalar_first ? 0 : 1];
+    if (!is_scalar_fill(s) || is_scalar_fill(y) || y->dtype != n->dtype) return std::nullopt;
+    return ScalarShift{Array(y), Array(s), op};
+}
+
+}  // namespace
+
 Array matmul(const Array& a0, const Array& b0) {
     if (a0.ndim() != 2 || b0.ndim() != 2)
         throw UsageError("matmul: tessera multiplies 2-d arrays; got shapes " + shape_text(a0.shape()) + " and " +
@@ -642,6 +672,18 @@ Array matmul(const Array& a0, const Array& b0) {
         throw UsageError("matmul: shapes " + shape_text(a0.shape()) + " and " + shape_text(b0.shape()) +
                          " not aligned: " + std::to_string(a0.shape()[1]) + " (dim 1) != " +
                          std::to_string(b0.shape()[0]) + " (dim 0)");
+    // A scalar shift of an operand is a rank-one correction of the product: a @ (b + s) is
+    // a @ b + s * (a's row sums), (a + s) @ b is a @ b + s * (b's column sums). The shifted
+    // operand is never made, and a @ a.T keeps its symmetry (x.dot(x.T + 1), the seed).
+    if (a0.dtype() == b0.dtype()) {
+        if (const auto shift = scalar_shift(b0))
+            return elementwise(shift->op, {matmul(a0, shift->shifted), shift->scalar * a0.sum({1}, true)});
+        if (const auto shift = scalar_shift(a0))
+            return elementwise(shift->op, {matmul(shift->shifted, b0), shift->scalar * b0.sum({0}, true)});
+    }
+    if (is_transpose_of(b0, a0))  // NumPy's SYRK path: half the products, the rest transposed
+        return make(Kind::kMatmul, a0.dtype(), {a0.shape()[0], a0.shape()[0]}, {a0.chunks()[0], a0.chunks()[0]},
+                    {a0.node()}, detail::MatmulParams{true});
     const DType dtype = kernels::promote(a0.dtype(), b0.dtype());
     const Array a = a0.astype(dtype);
     const Array b = b0.astype(dtype).rechunk(ChunkSpec(Chunks{a0.chunks()[1], b0.chunks()[1]}));

@@ -77,7 +77,11 @@ struct RelabelParams {
 struct BroadcastParams {};
 struct ReshapeParams {};
 struct RechunkParams {};
-struct MatmulParams {};
+struct MatmulParams {
+    /// inputs[0] @ inputs[0].T, the only input: blocks on and above the diagonal are multiplied
+    /// (half the work), those below are their transposes.
+    bool gram = false;
+};
 
 struct ArrayNode {
     enum class Kind {

@@ -150,13 +150,18 @@ struct FlatAssembleSpec {
 };
 
 struct MatmulSpec {
+    /// kProduct: inputs a_0..a_{terms-1}, b_0..b_{terms-1}, the block is sum_p a_p @ b_p.
+    /// kTransposed: the same inputs, sum_p a_p @ b_p.T (a block above a Gram's diagonal).
+    /// kGram: inputs a_0..a_{terms-1}, sum_p a_p @ a_p.T (a block on a Gram's diagonal).
+    enum class Form : std::uint8_t { kProduct, kTransposed, kGram };
     kernels::DType dtype;
     std::vector<std::int64_t> shape;
-    std::int64_t terms;  // inputs: a_0..a_{terms-1}, b_0..b_{terms-1}
-    void write(ByteWriter& w) const { w.pod(dtype); write_vec(w, shape); w.pod(terms); }
+    std::int64_t terms;
+    Form form = Form::kProduct;
+    void write(ByteWriter& w) const { w.pod(dtype); write_vec(w, shape); w.pod(terms); w.pod(form); }
     static MatmulSpec read(ByteReader& r) {
         MatmulSpec s;
-        s.dtype = r.pod<kernels::DType>(); s.shape = read_vec(r); s.terms = r.pod<std::int64_t>();
+        s.dtype = r.pod<kernels::DType>(); s.shape = read_vec(r); s.terms = r.pod<std::int64_t>(); s.form = r.pod<Form>();
         return s;
     }
 };

@@ -159,8 +159,15 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
     const auto s = MatmulSpec::read(r);
     Buffer c = kernels::fill_block(s.dtype, s.shape, 0.0);
     // The contraction is summed in a fixed order, so results do not depend on placement.
-    for (std::int64_t p = 0; p < s.terms; ++p)
-        kernels::matmul_accumulate(read_block(args[1 + p]), read_block(args[1 + s.terms + p]), c);
+    using Form = MatmulSpec::Form;
+    for (std::int64_t p = 0; p < s.terms; ++p) {
+        if (s.form == Form::kGram)
+            kernels::gram_accumulate(read_block(args[1 + p]), c);
+        else
+            kernels::matmul_accumulate(read_block(args[1 + p]), read_block(args[1 + s.terms + p]), c,
+                                       s.form == Form::kTransposed);
+    }
+    if (s.form == Form::kGram) kernels::mirror_upper_triangle(c);
     emit_block(std::move(c), out);
 });
 

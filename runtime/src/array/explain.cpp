@@ -44,7 +44,7 @@ std::string operation_name(const ArrayNode& n) {
         case Kind::kBroadcast: return "broadcast_to";
         case Kind::kReshape: return "reshape";
         case Kind::kRechunk: return "rechunk";
-        case Kind::kMatmul: return "matmul";
+        case Kind::kMatmul: return std::get<detail::MatmulParams>(n.params).gram ? "matmul a @ a.T" : "matmul";
         case Kind::kFromHdf5: {
             const auto& p = std::get<detail::FromHdf5Params>(n.params);
             return "from_hdf5 " + p.dataset;

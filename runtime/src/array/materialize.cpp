@@ -37,6 +37,14 @@ bool made_by_consumers(const NodePtr& n) {
     return p.kind != CreateParams::Kind::kRandom || p.distribution != kernels::Distribution::kNormal;
 }
 
+/// The spec of an "array.transpose" task: the permutation of the block's axes.
+Bytes transpose_spec(const std::vector<int>& perm) {
+    Bytes spec;
+    ByteWriter w(spec);
+    write_vec(w, std::vector<std::int64_t>(perm.begin(), perm.end()));
+    return spec;
+}
+
 CreateSpec create_spec(const ArrayNode& n, std::int64_t block) {
     const auto& p = std::get<CreateParams>(n.params);
     const auto c = block_coords(n.chunks, block);
@@ -255,9 +263,7 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
         case Kind::kTranspose: {
             const auto& perm = std::get<TransposeParams>(n.params).perm;
             const auto& in = blocks(n.inputs[0]);
-            Bytes spec;
-            ByteWriter w(spec);
-            write_vec(w, std::vector<std::int64_t>(perm.begin(), perm.end()));
+            const Bytes spec = transpose_spec(perm);
             for (std::int64_t b = 0; b < nblocks; ++b) {
                 const auto c = block_coords(n.chunks, b);
                 std::vector<std::int64_t> ic(c.size());
@@ -467,16 +473,38 @@ std::vector<TaskId> Materializer::build_reduce(const NodePtr& node) {
 std::vector<TaskId> Materializer::build_matmul(const NodePtr& node) {
     const ArrayNode& n = *node;
     const auto& a = blocks(n.inputs[0]);
-    const auto& b = blocks(n.inputs[1]);
     const auto terms = static_cast<std::int64_t>(n.inputs[0]->chunks[1].size());
+    const auto row = [&](std::int64_t i) {  // the blocks a[i, :]
+        return std::vector<TaskId>(a.begin() + i * terms, a.begin() + (i + 1) * terms);
+    };
+    using Form = MatmulSpec::Form;
+    if (std::get<MatmulParams>(n.params).gram) {
+        // Block (i, j) of a @ a.T is the contraction of rows i and j of a's blocks; (j, i) is its
+        // transpose, made from it rather than multiplied again.
+        const auto rows = static_cast<std::int64_t>(n.chunks[0].size());
+        std::vector<TaskId> out(static_cast<std::size_t>(rows * rows));
+        for (std::int64_t i = 0; i < rows; ++i)
+            for (std::int64_t j = i; j < rows; ++j) {
+                std::vector<TaskId> inputs = row(i);
+                if (j != i) inputs.insert(inputs.end(), a.begin() + j * terms, a.begin() + (j + 1) * terms);
+                MatmulSpec s{n.dtype, block_shape(n.chunks, {i, j}), terms, i == j ? Form::kGram : Form::kTransposed};
+                out[static_cast<std::size_t>(i * rows + j)] = add("array.matmul", encode_spec(s), inputs);
+            }
+        const Bytes swap = transpose_spec({1, 0});
+        for (std::int64_t i = 0; i < rows; ++i)
+            for (std::int64_t j = 0; j < i; ++j)
+                out[static_cast<std::size_t>(i * rows + j)] =
+                    add("array.transpose", swap, {out[static_cast<std::size_t>(j * rows + i)]});
+        return out;
+    }
+    const auto& b = blocks(n.inputs[1]);
     const auto bcols = static_cast<std::int64_t>(n.inputs[1]->chunks[1].size());
     std::vector<TaskId> out;
     for (std::int64_t blk = 0; blk < grid_size(n.chunks); ++blk) {
         const auto c = block_coords(n.chunks, blk);
-        std::vector<TaskId> inputs;
-        for (std::int64_t p = 0; p < terms; ++p) inputs.push_back(a[static_cast<std::size_t>(c[0] * terms + p)]);
+        std::vector<TaskId> inputs = row(c[0]);
         for (std::int64_t p = 0; p < terms; ++p) inputs.push_back(b[static_cast<std::size_t>(p * bcols + c[1])]);
-        MatmulSpec s{n.dtype, block_shape(n.chunks, c), terms};
+        MatmulSpec s{n.dtype, block_shape(n.chunks, c), terms, Form::kProduct};
         out.push_back(add("array.matmul", encode_spec(s), inputs));
     }
     return out;

@@ -19,9 +19,17 @@ Buffer slice_block(const Buffer& in, const std::vector<std::int64_t>& start, con
 void copy_region(const Buffer& src, const std::vector<std::int64_t>& src_start, Buffer& dst,
                  const std::vector<std::int64_t>& dst_start, const Shape& extent);
 
-/// c += a @ b for 2-d blocks: DGEMM/SGEMM for floats, plain loops for integers. c must have
-/// the product's shape and dtype (the promoted dtype of a and b, which must already match).
-void matmul_accumulate(const Buffer& a, const Buffer& b, Buffer& c);
+/// c += a @ b for 2-d blocks, or a @ b.T when `b_transposed` (b is then read as stored, no
+/// transposed copy is made): DGEMM/SGEMM for floats, plain loops for integers. c must have the
+/// product's shape and dtype (the promoted dtype of a and b, which must already match).
+void matmul_accumulate(const Buffer& a, const Buffer& b, Buffer& c, bool b_transposed = false);
+
+/// The upper triangle (diagonal included) of c += a @ a.T: DSYRK/SSYRK for floats, half the
+/// work of the full product. The lower triangle is left as it was; once the sum is complete,
+/// mirror_upper_triangle makes c whole.
+void gram_accumulate(const Buffer& a, Buffer& c);
+/// c[j, i] = c[i, j] for j > i: a square block made symmetric from its upper triangle.
+void mirror_upper_triangle(Buffer& c);
 
 /// Converts a block to another dtype.
 Buffer astype(const Buffer& in, DType dtype);
