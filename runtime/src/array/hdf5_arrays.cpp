@@ -22,8 +22,6 @@ namespace tessera {
 namespace detail {
 namespace {
 
-
-
 [[maybe_unused]] const auto& open = register_raw_function(
     "io.h5_open",
     [](std::span<const ArgView> args, Bytes& out) {
