@@ -681,7 +681,9 @@ Array matmul(const Array& a0, const Array& b0) {
         if (const auto shift = scalar_shift(a0))
             return elementwise(shift->op, {matmul(shift->shifted, b0), shift->scalar * b0.sum({0}, true)});
     }
-    if (is_transpose_of(b0, a0))  // NumPy's SYRK path: half the products, the rest transposed
+    // NumPy's SYRK path: half the products, the rest transposed. a.T @ a is the Gram product
+    // of a.T (b0 is a0's transpose in value, a0 the transpose node).
+    if (is_transpose_of(b0, a0) || is_transpose_of(a0, b0))
         return make(Kind::kMatmul, a0.dtype(), {a0.shape()[0], a0.shape()[0]}, {a0.chunks()[0], a0.chunks()[0]},
                     {a0.node()}, detail::MatmulParams{true});
     const DType dtype = kernels::promote(a0.dtype(), b0.dtype());
