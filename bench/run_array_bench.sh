@@ -2,8 +2,8 @@
 # Array benchmarks side by side with Dask and with the machine's own limits, in one run:
 # each case N times (default 5), alternating tessera (mpirun -n 3: a scheduler and 2 workers)
 # and the Dask peer (threaded scheduler, 2 threads); medians and ratios at the end. The STREAM
-# probe (2 threads), a page-cache read of the HDF5 file (dd) and one OpenBLAS DGEMM and one DSYRK
-# (bench/syrk_probe.c) of the matmul size run in the same session.
+# probe (2 threads), a page-cache read of the HDF5 file and a write to the scratch directory (dd),
+# one OpenBLAS DGEMM and one DSYRK (bench/syrk_probe.c) of the matmul size run in the same session.
 #   bench/run_array_bench.sh [repeats] [data dir]
 # The data dir's x.h5 (16384 x 16384 float64, HDF5 chunks 1024 x 1024, the shape of
 # ../shared/bench/make_data.py) is written by `tessera gen array` when missing; both peers read it.
@@ -31,7 +31,7 @@ if [ ! -f "$data/x.h5" ]; then
   mpirun -n 3 build/apps/tessera gen array "$data/x.h5" --shape 16384,16384 --chunks 1024,1024 --seed 42 \
     --progress none
 fi
-cases=(seed_expr matmul_expr triad sum h5_reduce)
+cases=(seed_expr matmul_expr triad sum h5_reduce out_of_core)
 declare -A t
 for ((i = 0; i < repeats; i++)); do
   for c in "${cases[@]}"; do
@@ -40,6 +40,10 @@ for ((i = 0; i < repeats; i++)); do
     line=$(mpirun -n 3 "$bench" "$c" "${args[@]}")
     t[$c]+="$(awk '{print $2}' <<<"$line")"$'\n'
     case $c in triad|sum|h5_reduce) t[${c}_gbs]+="$(field GB/s <<<"$line")"$'\n' ;; esac
+    if [ "$c" = out_of_core ]; then
+      t[spilled_gb]+="$(field spilled_GB <<<"$line")"$'\n'
+      t[peak_worker_gb]+="$(field peak_worker_GB <<<"$line")"$'\n'
+    fi
     if [ -f "$peer" ] && [[ $c == seed_expr || $c == matmul_expr || $c == h5_reduce ]]; then
       t[dask_$c]+="$(/usr/bin/python3 "$peer" "$c" --data "$data" | awk '{print $3}' | tr -d s)"$'\n'
     fi
@@ -54,6 +58,14 @@ for ((i = 0; i < repeats; i++)); do
     wait
     t[page_cache]+="$(awk -v s="$s0" -v e="$(date +%s.%N)" -v b="$(stat -c %s "$data/x.h5")" 'BEGIN{printf "%.2f", b/(e-s)/1e9}')"$'\n'
   fi
+  # The spill limit of out_of_core: files written to the scratch directory by two writers at
+  # once (as the two workers spill), 32 MiB requests (one block), no sync (spilling does none).
+  s0=$(date +%s.%N)
+  dd if=/dev/zero of="$work/w0" bs=32M count=32 status=none &
+  dd if=/dev/zero of="$work/w1" bs=32M count=32 status=none
+  wait
+  t[scratch_write]+="$(awk -v s="$s0" -v e="$(date +%s.%N)" 'BEGIN{printf "%.2f", 2^31/(e-s)/1e9}')"$'\n'
+  rm -f "$work/w0" "$work/w1"
   t[stream_triad]+="$(OMP_NUM_THREADS=2 "$work/stream" | sed -E 's/.*triad ([0-9.]+).*/\1/')"$'\n'
   t[stream_sum]+="$(OMP_NUM_THREADS=2 "$work/stream" | sed -E 's/.*reduce\) ([0-9.]+).*/\1/')"$'\n'
 done
@@ -67,6 +79,11 @@ for c in seed_expr matmul_expr h5_reduce; do
   fi
 done
 [ -n "${t[h5_reduce_gbs]:-}" ] && echo "h5_reduce read rate: $(m h5_reduce_gbs) GB/s of the file; page-cache read (2 readers, dd) $(m page_cache) GB/s -> $(awk -v a="$(m h5_reduce_gbs)" -v b="$(m page_cache)" 'BEGIN{printf "%.0f%%", 100*a/b}')"
+if [ -n "${t[out_of_core]:-}" ]; then
+  # Every spilled byte is written once and read back by each of the two reductions.
+  floor=$(awk -v g="$(m spilled_gb)" -v w="$(m scratch_write)" -v r="$(m page_cache)" 'BEGIN{printf "%.2f", g/w + 2*g/r}')
+  echo "out_of_core (8.6 GB persisted, 1.07 GB limit per worker): $(m out_of_core) s; spilled $(m spilled_gb) GB, peak worker memory $(m peak_worker_gb) GB; spill traffic at scratch write $(m scratch_write) GB/s and page-cache read $(m page_cache) GB/s: ${floor} s -> $(awk -v a="$(m out_of_core)" -v b="$floor" 'BEGIN{printf "%.2f", a/b}')x"
+fi
 echo "triad (a + 2.5*b).sum(): $(m triad_gbs) GB/s; STREAM triad (2 threads) $(m stream_triad) GB/s -> $(awk -v a="$(m triad_gbs)" -v b="$(m stream_triad)" 'BEGIN{printf "%.0f%%", 100*a/b}')"
 echo "sum a.sum(): $(m sum_gbs) GB/s; STREAM sum (2 threads) $(m stream_sum) GB/s -> $(awk -v a="$(m sum_gbs)" -v b="$(m stream_sum)" 'BEGIN{printf "%.0f%%", 100*a/b}')"
 if [ -x "$work/dgemm" ] && [ -n "${t[matmul_expr]:-}" ]; then

@@ -58,7 +58,7 @@ void SpillDirectory::write(std::uint64_t key, const Bytes& bytes) {
         throw IoError("cannot close spill file " + path.string() + ": " + reason());
 }
 
-Bytes SpillDirectory::take(std::uint64_t key) {
+Bytes SpillDirectory::read(std::uint64_t key) {
     const auto path = file_of(key);
     File f(std::fopen(path.c_str(), "rb"));
     if (!f) throw IoError("cannot open spill file " + path.string() + ": " + reason());
@@ -68,8 +68,6 @@ Bytes SpillDirectory::take(std::uint64_t key) {
     Bytes bytes(size);
     if (size > 0 && std::fread(bytes.data(), 1, size, f.get()) != size)
         throw IoError("cannot read spill file " + path.string() + ": " + reason());
-    f.reset();
-    std::filesystem::remove(path, ec);
     return bytes;
 }
 

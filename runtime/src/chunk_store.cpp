@@ -30,7 +30,7 @@ SharedBytes ChunkStore::get(std::uint64_t key) {
     if (it == entries_.end()) return nullptr;
     Entry& e = it->second;
     if (!e.data) {
-        e.data = std::make_shared<const Bytes>(spill_.take(key));
+        e.data = std::make_shared<const Bytes>(spill_.read(key));
         lru_.push_front(key);
         e.lru = lru_.begin();
         memory_bytes_ += e.nbytes;
@@ -57,9 +57,8 @@ void ChunkStore::erase(std::uint64_t key) {
     if (e.data) {
         memory_bytes_ -= e.nbytes;
         lru_.erase(e.lru);
-    } else {
-        spill_.remove(key);
     }
+    if (e.on_disk) spill_.remove(key);
     entries_.erase(it);
 }
 
@@ -93,9 +92,12 @@ void ChunkStore::spill_until_below_target() {
         --it;
         Entry& e = entries_.at(*it);
         if (e.pins > 0 || e.nbytes == 0) continue;
-        spill_.write(*it, *e.data);
+        if (!e.on_disk) {
+            spill_.write(*it, *e.data);
+            e.on_disk = true;
+            spill_bytes_ += e.nbytes;
+        }
         ++spills_;
-        spill_bytes_ += e.nbytes;
         memory_bytes_ -= e.nbytes;
         e.data.reset();
         it = lru_.erase(it);

@@ -1,7 +1,8 @@
 #pragma once
 // A worker's results, byte-accounted. Above the spill target (60% of the memory limit, as in
 // Dask) the least recently used unpinned results are written to node-local scratch and read
-// back on demand. Pinned results (inputs of the running task) never move.
+// back on demand. Pinned results (inputs of the running task) never move. Results never
+// change, so a reloaded result keeps its file: spilling it again only drops it from memory.
 // Not thread-safe: only the worker's progress thread uses it.
 #include <cstdint>
 #include <list>
@@ -44,6 +45,7 @@ private:
     struct Entry {
         SharedBytes data;  // null while spilled
         std::size_t nbytes = 0;
+        bool on_disk = false;  // written to a spill file (which stays until erase)
         int pins = 0;
         bool owned = false;
         std::list<std::uint64_t>::iterator lru;  // valid while in memory

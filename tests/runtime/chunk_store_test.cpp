@@ -62,6 +62,23 @@ TEST_F(ChunkStoreTest, ErasingASpilledResultDeletesItsFile) {
     EXPECT_FALSE(std::filesystem::exists(file));
 }
 
+TEST_F(ChunkStoreTest, AReloadedResultKeepsItsFileAndIsNotWrittenAgain) {
+    store_.put(1, bytes(500, 'a'), true);
+    store_.put(2, bytes(500, 'b'), true);  // 1 spills
+    ASSERT_EQ(store_.spill_bytes(), 500u);
+    const auto file = dir_ / "tessera-spill-t" / "1.chunk";
+    EXPECT_EQ(*store_.get(1), tessera::Bytes(500, 'a'));  // back in memory; 2 spills
+    EXPECT_TRUE(std::filesystem::exists(file));
+    EXPECT_EQ(store_.spill_bytes(), 1000u);
+    EXPECT_EQ(*store_.get(2), tessera::Bytes(500, 'b'));  // 1 leaves memory again, unwritten
+    EXPECT_EQ(store_.spills(), 3u);
+    EXPECT_EQ(store_.spill_bytes(), 1000u);
+    EXPECT_EQ(store_.memory_bytes(), 500u);
+    EXPECT_EQ(*store_.get(1), tessera::Bytes(500, 'a'));
+    store_.erase(1);
+    EXPECT_FALSE(std::filesystem::exists(file));
+}
+
 TEST_F(ChunkStoreTest, OwnershipDecidesWhatTheWorkerMayDrop) {
     store_.put(1, bytes(10, 'a'), false);
     EXPECT_FALSE(store_.owned(1));

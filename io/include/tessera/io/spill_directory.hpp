@@ -25,8 +25,8 @@ public:
     /// Writes the bytes of `key`; throws tessera::io::IoError naming the file on failure
     /// (a full disk, an unwritable directory).
     void write(std::uint64_t key, const Bytes& bytes);
-    /// Reads back and deletes the file of `key`.
-    Bytes take(std::uint64_t key);
+    /// Reads back the file of `key`; the file stays until remove().
+    Bytes read(std::uint64_t key);
     /// Deletes the file of `key` if there is one.
     void remove(std::uint64_t key);
 

@@ -26,8 +26,8 @@ struct RunSummary {
     std::uint64_t tasks = 0;
     std::uint64_t transfers = 0;
     std::uint64_t transfer_bytes = 0;
-    std::uint64_t spills = 0;
-    std::uint64_t spill_bytes = 0;
+    std::uint64_t spills = 0;       // results moved out of memory
+    std::uint64_t spill_bytes = 0;  // bytes written to spill files (a reloaded result keeps its file)
     std::uint64_t peak_worker_memory = 0;
     std::uint64_t held_results = 0;  // results the workers hold right now
     double seconds = 0.0;
