@@ -209,19 +209,28 @@ inline void matmul_and_tensordot() {
         // a.T @ a is a Gram product too (of a.T).
         reference::expect_near(matmul(gx.T(), gx).compute(), reference::matmul(reference::transpose(g), g), 1e-12);
     }
-    // Scalar shifts of either operand become rank-one corrections of the product.
+    // A Gram product with a scalar shift of either operand is the Gram product plus a rank-one
+    // correction; other shifted products (and float32) are multiplied as written.
     const auto shifted = [](const Ref& r, double s) { return reference::unary(r, [s](double v) { return v + s; }); };
-    reference::expect_near(x.dot(x.T() + 1).compute(), reference::matmul(a, shifted(reference::transpose(a), 1)), 1e-11);
-    reference::expect_near(matmul(x, 2.5 + y.rechunk(ChunkSpec({3, 2}))).compute(), reference::matmul(a, shifted(b, 2.5)), 1e-11);
-    reference::expect_near(matmul(x.T() - 0.5, x).compute(), reference::matmul(shifted(reference::transpose(a), -0.5), a), 1e-11);
-    reference::expect_near(matmul(0.5 - x, y).compute(), reference::matmul(reference::unary(a, [](double v) { return 0.5 - v; }), b), 1e-11);
-    const Array xi = x.astype(DType::kInt32);  // an integer operand: computed as written
-    reference::expect_near(matmul(xi, xi.T() + 1.5).compute(),
-                           reference::matmul(reference::of(xi.compute()), shifted(reference::transpose(reference::of(xi.compute())), 1.5)), 1e-11);
-    const Ref c = reference::iota({3, 4, 5});
-    const Ref d = reference::iota({4, 5, 2}, 2.0);
-    const Buffer td = tensordot(input(c, ChunkSpec(2)), input(d, ChunkSpec(3)), {1, 2}, {0, 1}).compute();
-    reference::expect_near(td, reference::matmul(Ref{{3, 20}, c.v}, Ref{{20, 2}, d.v}), 1e-12);
+    const Ref at = reference::transpose(a);
+    reference::expect_near(x.dot(x.T() + 1).compute(), reference::matmul(a, shifted(at, 1)), 1e-11);
+    reference::expect_near(matmul(x.T() - 0.5, x).compute(), reference::matmul(shifted(at, -0.5), a), 1e-11);
+    reference::expect_near(matmul(x.T(), 2 + x).compute(), reference::matmul(at, shifted(a, 2)), 1e-11);
+    reference::expect_near(matmul(x, 2.5 + y).compute(), reference::matmul(a, shifted(b, 2.5)), 1e-11);
+    const Array x32 = x.astype(DType::kFloat32);
+    reference::expect_near(matmul(x32, x32.T() + 1).compute(), reference::matmul(a, shifted(at, 1)), 1e-3);
+    const auto layers = [](const Array& product) {
+        std::string ops;
+        for (const auto& l : explain({product}, 2).layers) ops += l.operation + ";";
+        return ops;
+    };
+    EXPECT_NE(layers(x.dot(x.T() + 1)).find("matmul a @ a.T;"), std::string::npos);
+    EXPECT_EQ(layers(matmul(x, 2.5 + y)).find("a @ a.T"), std::string::npos);
+    EXPECT_EQ(layers(matmul(x, 2.5 + y)).find("sum"), std::string::npos);
+    EXPECT_EQ(layers(matmul(x32, x32.T() + 1)).find("sum"), std::string::npos);
+    const Array kept = (x.T() + 1).persist();  // the way to multiply a shifted operand as written
+    EXPECT_EQ(layers(matmul(x, kept)).find("sum"), std::string::npos);
+    reference::expect_near(matmul(x, kept).compute(), reference::matmul(a, shifted(at, 1)), 1e-11);
 }
 
 inline void seed_expressions() {

@@ -637,14 +637,17 @@ Array stack(const std::vector<Array>& arrays, int axis) {
 
 namespace {
 
-/// b is a.T: a's node seen through swapped axes.
-bool is_transpose_of(const Array& b, const Array& a) {
-    const NodePtr& n = b.node();
-    return n->kind == Kind::kTranspose && n->inputs[0] == a.node() &&
-           std::get<detail::TransposeParams>(n->params).perm == std::vector<int>{1, 0};
+/// One of a and b is the other's transpose node: a @ b is a Gram product.
+bool transposes(const Array& a, const Array& b) {
+    const auto swaps = [](const Array& t, const Array& of) {
+        const NodePtr& n = t.node();
+        return n->kind == Kind::kTranspose && n->inputs[0] == of.node() &&
+               std::get<detail::TransposeParams>(n->params).perm == std::vector<int>{1, 0};
+    };
+    return swaps(a, b) || swaps(b, a);
 }
 
-/// x is `y + s`, `s + y` or `y - s` for a float array y and a scalar s that leaves its dtype.
+/// x is `y + s`, `s + y` or `y - s` for a float64 array y and a scalar s.
 struct ScalarShift {
     Array shifted;  // y
     Array scalar;   // s
@@ -652,7 +655,7 @@ struct ScalarShift {
 };
 std::optional<ScalarShift> scalar_shift(const Array& x) {
     const NodePtr& n = x.node();
-    if (n->kind != Kind::kElementwise || !kernels::is_float(n->dtype)) return std::nullopt;
+    if (n->kind != Kind::kElementwise || n->dtype != DType::kFloat64) return std::nullopt;
     const Op op = std::get<detail::ElementwiseParams>(n->params).op;
     if (op != Op::kAdd && op != Op::kSub) return std::nullopt;
     const bool scalar_first = is_scalar_fill(n->inputs[0]) && op == Op::kAdd;
@@ -672,18 +675,21 @@ Array matmul(const Array& a0, const Array& b0) {
         throw UsageError("matmul: shapes " + shape_text(a0.shape()) + " and " + shape_text(b0.shape()) +
                          " not aligned: " + std::to_string(a0.shape()[1]) + " (dim 1) != " +
                          std::to_string(b0.shape()[0]) + " (dim 0)");
-    // A scalar shift of an operand is a rank-one correction of the product: a @ (b + s) is
-    // a @ b + s * (a's row sums), (a + s) @ b is a @ b + s * (b's column sums). The shifted
-    // operand is never made, and a @ a.T keeps its symmetry (x.dot(x.T + 1), the seed).
+    // A Gram product with a scalar shift, a @ (a.T + s) (the seed's x.dot(x.T + 1)), is a Gram
+    // product plus a rank-one correction: a @ a.T + s * a.sum(axis=1, keepdims=True). Half the
+    // flops, and the shifted operand is never made. The two terms are rounded apart: when the
+    // shift cancels most of the operand (centring data far from zero), digits are lost that the
+    // direct product keeps, so this is done for float64 only, and only where it halves the work
+    // (a shifted operand that is kept, e.g. persisted, is multiplied as it is).
     if (a0.dtype() == b0.dtype()) {
-        if (const auto shift = scalar_shift(b0))
+        if (const auto shift = scalar_shift(b0); shift && transposes(a0, shift->shifted))
             return elementwise(shift->op, {matmul(a0, shift->shifted), shift->scalar * a0.sum({1}, true)});
-        if (const auto shift = scalar_shift(a0))
+        if (const auto shift = scalar_shift(a0); shift && transposes(shift->shifted, b0))
             return elementwise(shift->op, {matmul(shift->shifted, b0), shift->scalar * b0.sum({0}, true)});
     }
-    // NumPy's SYRK path: half the products, the rest transposed. a.T @ a is the Gram product
-    // of a.T (b0 is a0's transpose in value, a0 the transpose node).
-    if (is_transpose_of(b0, a0) || is_transpose_of(a0, b0))
+    // NumPy's SYRK path: the blocks on and above the diagonal are multiplied, those below are
+    // their transposes. a.T @ a is the Gram product of a.T.
+    if (transposes(a0, b0))
         return make(Kind::kMatmul, a0.dtype(), {a0.shape()[0], a0.shape()[0]}, {a0.chunks()[0], a0.chunks()[0]},
                     {a0.node()}, detail::MatmulParams{true});
     const DType dtype = kernels::promote(a0.dtype(), b0.dtype());
