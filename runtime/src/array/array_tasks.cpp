@@ -15,8 +15,6 @@ namespace {
 
 using kernels::Buffer;
 
-
-
 /// The input blocks (views where stored) and the operands the program reads them as: padded
 /// on the left to the output's rank, through a fused transpose's axes where there is one.
 /// Random inputs read as made are made range by range by the program (`generators`).
