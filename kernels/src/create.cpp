@@ -2,8 +2,10 @@
 
 #include <Random123/philox.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
+#include <memory>
 #include <numbers>
 #include <stdexcept>
 #include <type_traits>
@@ -94,12 +96,14 @@ constexpr int kLanes = kPhiloxBatch;
 /// of them, as philox_words' two words per counter, interleaved: words[2i], words[2i + 1].
 /// The portable form, in the layout the compiler vectorises, built for AVX2 and baseline
 /// x86-64 and picked at load time (Random123 is its reference in the tests).
-__attribute__((target_clones("avx2", "default"))) void philox_lanes(std::uint64_t seed, std::uint64_t first, int n,
+/// With `counters` set, its n values are the counters instead (in any order).
+__attribute__((target_clones("avx2", "default"))) void philox_lanes(std::uint64_t seed, std::uint64_t first,
+                                                                  const std::uint64_t* counters, int n,
                                                                   std::uint64_t* words) {
     constexpr std::uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u, kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
     alignas(64) std::uint32_t c0[kLanes], c1[kLanes], c2[kLanes], c3[kLanes];
     for (int i = 0; i < n; ++i) {
-        const std::uint64_t c = first + static_cast<std::uint64_t>(i);
+        const std::uint64_t c = counters ? counters[i] : first + static_cast<std::uint64_t>(i);
         c0[i] = static_cast<std::uint32_t>(c);
         c1[i] = static_cast<std::uint32_t>(c >> 32);
         c2[i] = 0;
@@ -137,9 +141,10 @@ __attribute__((target_clones("avx2", "default"))) void philox_lanes(std::uint64_
 /// above runs at a third of this speed): each counter word lives in a 64-bit lane, so one
 /// vpmuludq gives eight full 32x32->64 products; the high halves left in the lanes between
 /// rounds only ever meet a multiply (which reads the low half) or the final mask. Computes n
-/// rounded up to 32 counters: `words` has room for 2 * kPhiloxBatch.
-__attribute__((target("avx512f"))) void philox_lanes_avx512(std::uint64_t seed, std::uint64_t first, int n,
-                                                          std::uint64_t* words) {
+/// rounded up to 32 counters: `words` has room for 2 * kPhiloxBatch (a list of `counters` is
+/// read only up to n).
+__attribute__((target("avx512f"))) void philox_lanes_avx512(std::uint64_t seed, std::uint64_t first,
+                                                          const std::uint64_t* counters, int n, std::uint64_t* words) {
     constexpr int kVectors = 4;  // independent chains to cover the multiplies' latency
     const __m512i m0 = _mm512_set1_epi64(0xD2511F53u), m1 = _mm512_set1_epi64(0xCD9E8D57u);
     const __m512i low = _mm512_set1_epi64(0xFFFFFFFFu);
@@ -155,7 +160,10 @@ __attribute__((target("avx512f"))) void philox_lanes_avx512(std::uint64_t seed, 
     for (int base = 0; base < n; base += 8 * kVectors) {
         __m512i c0[kVectors], c1[kVectors], c2[kVectors], c3[kVectors];
         for (int v = 0; v < kVectors; ++v) {
-            const __m512i c = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(first + base + 8 * v)), lane);
+            const int at = base + 8 * v;
+            const __m512i c = counters ? _mm512_maskz_loadu_epi64(static_cast<__mmask8>(at < n ? (1u << std::min(8, n - at)) - 1 : 0),
+                                                                   counters + at)
+                                       : _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(first + at)), lane);
             c0[v] = _mm512_and_si512(c, low);
             c1[v] = _mm512_srli_epi64(c, 32);
             c2[v] = c3[v] = _mm512_setzero_si512();
@@ -194,13 +202,26 @@ double from_words(Distribution dist, std::uint64_t w0, std::uint64_t w1, std::ui
 
 }  // namespace
 
-void philox_batch(std::uint64_t seed, std::uint64_t first, int n, std::uint64_t* words, bool portable) {
+namespace {
+
+void philox(std::uint64_t seed, std::uint64_t first, const std::uint64_t* counters, int n, std::uint64_t* words,
+            bool portable) {
     if (n < 0 || n > kLanes) throw std::invalid_argument("philox_batch: 0 to 256 counters at a time");
 #if defined(__x86_64__)
     static const bool avx512 = __builtin_cpu_supports("avx512f");
-    if (avx512 && !portable) return philox_lanes_avx512(seed, first, n, words);
+    if (avx512 && !portable) return philox_lanes_avx512(seed, first, counters, n, words);
 #endif
-    philox_lanes(seed, first, n, words);
+    philox_lanes(seed, first, counters, n, words);
+}
+
+}  // namespace
+
+void philox_batch(std::uint64_t seed, std::uint64_t first, int n, std::uint64_t* words, bool portable) {
+    philox(seed, first, nullptr, n, words, portable);
+}
+
+void philox_counters(std::uint64_t seed, const std::uint64_t* counters, int n, std::uint64_t* words, bool portable) {
+    philox(seed, 0, counters, n, words, portable);
 }
 
 double random_value(Distribution dist, std::uint64_t seed, std::uint64_t g, double a, double b, PhiloxCache& cache) {
@@ -224,6 +245,24 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void uniform_double
     for (std::int64_t k = 0; k < n; ++k) out[k] = a + scale * unit(w[k]);
 }
 
+/// The n random numbers of a batch's words: uniform and integer draws take one word each,
+/// normal draws the two words of one counter.
+template <class T>
+void values_of_words(Distribution dist, const std::uint64_t* w, std::int64_t n, double a, double b, T* out) {
+    if (dist == Distribution::kUniform) {
+        if constexpr (std::is_same_v<T, double>) {
+            uniform_doubles(w, n, a, b - a, out);
+        } else {
+            const double scale = b - a;
+            for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<T>(a + scale * unit(w[k]));
+        }
+    } else if (dist == Distribution::kIntegers) {
+        for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<T>(from_words(dist, 0, 0, w[k], a, b));
+    } else {
+        for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<T>(from_words(dist, w[2 * k], w[2 * k + 1], 0, a, b));
+    }
+}
+
 /// The random numbers of `count` consecutive global indices from g into `out`: their Philox
 /// counters are consecutive too, made kLanes at a time (uniform and integer draws take one
 /// word each, so element e is word e - 2 * first of the batch; normal draws take both words of
@@ -238,19 +277,7 @@ void random_run(Distribution dist, std::uint64_t seed, std::uint64_t g, std::int
         const auto skip = static_cast<std::int64_t>(pairs ? g - 2 * first : 0);
         const std::int64_t n = std::min<std::int64_t>(count, per_counter * kLanes - skip);
         philox_batch(seed, first, static_cast<int>((skip + n + per_counter - 1) / per_counter), words);
-        const std::uint64_t* w = words + skip;
-        if (dist == Distribution::kUniform) {
-            if constexpr (std::is_same_v<T, double>) {
-                uniform_doubles(w, n, a, b - a, out);
-            } else {
-                const double scale = b - a;
-                for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<T>(a + scale * unit(w[k]));
-            }
-        } else if (pairs) {
-            for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<T>(from_words(dist, 0, 0, w[k], a, b));
-        } else {
-            for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<T>(from_words(dist, words[2 * k], words[2 * k + 1], 0, a, b));
-        }
+        values_of_words(dist, words + skip, n, a, b, out);
         g += static_cast<std::uint64_t>(n);
         out += n;
         count -= n;
@@ -318,6 +345,63 @@ void random_range(Distribution dist, std::uint64_t seed, DType dtype, const Shap
             random_run(dist, seed, origin(r) + static_cast<std::uint64_t>(j), n, a, b, o + (at - start));
             at += n;
         }
+    });
+}
+
+void random_range_transposed(Distribution dist, std::uint64_t seed, DType dtype, const Shape& global_shape,
+                             const std::vector<std::int64_t>& offset, const Shape& shape, double a, double b,
+                             std::int64_t start, std::int64_t count, std::byte* out) {
+    check_range(dist, a, b);
+    if (shape.size() != 2 || global_shape.size() != 2 || offset.size() != 2)
+        throw std::invalid_argument("random numbers: a transposed range is of a 2-d block");
+    if (count <= 0) return;
+    // The range lies in a band of the transpose's rows [row0, row0 + rows), which are block
+    // columns: in each block row, a run of `rows` consecutive elements, whose Philox counters
+    // are consecutive too. The runs of many block rows are drawn in one batch of counters and
+    // scattered to the band's columns.
+    const std::int64_t columns = shape[0], row0 = start / columns, rows = (start + count - 1) / columns - row0 + 1;
+    const bool pairs = dist != Distribution::kNormal;  // two elements per counter, as in random_run
+    const auto run_start = [&](std::int64_t c) {
+        return static_cast<std::uint64_t>((offset[0] + c) * global_shape[1] + offset[1] + row0);
+    };
+    visit_dtype(dtype, [&](auto t) {
+        using T = decltype(t);
+        const bool whole_rows = start == row0 * columns && count == rows * columns;
+        const std::unique_ptr<T[]> scratch(whole_rows ? nullptr : new T[static_cast<std::size_t>(rows * columns)]);
+        T* band = whole_rows ? reinterpret_cast<T*>(out) : scratch.get();
+        alignas(64) std::uint64_t counters[kLanes], words[2 * kLanes];
+        alignas(64) T values[2 * kLanes];
+        std::int64_t first_value[kLanes];  // where each run of the batch starts in `values`
+        std::unique_ptr<T[]> long_run;
+        for (std::int64_t c = 0; c < columns;) {
+            const std::int64_t batch = c;
+            int n = 0;
+            std::int64_t end = c;
+            for (; end < columns; ++end) {
+                const std::uint64_t g = run_start(end);
+                const std::uint64_t lo = pairs ? g / 2 : g, hi = pairs ? (g + rows - 1) / 2 : g + rows - 1;
+                if (n + static_cast<std::int64_t>(hi - lo + 1) > kLanes) break;
+                first_value[end - batch] = pairs ? 2 * n + static_cast<std::int64_t>(g - 2 * lo) : n;
+                for (std::uint64_t u = lo; u <= hi; ++u) counters[n++] = u;
+            }
+            if (end == c) {  // a run longer than a batch: drawn as the rows are
+                if (!long_run) long_run.reset(new T[static_cast<std::size_t>(rows)]);
+                random_run(dist, seed, run_start(c), rows, a, b, long_run.get());
+                for (std::int64_t k = 0; k < rows; ++k) band[k * columns + c] = long_run[static_cast<std::size_t>(k)];
+                ++c;
+                continue;
+            }
+            philox_counters(seed, counters, n, words);
+            values_of_words(dist, words, pairs ? 2 * n : n, a, b, values);
+            // Row by row of the band, so that the stores are consecutive.
+            for (std::int64_t k = 0; k < rows; ++k) {
+                T* row = band + k * columns + batch;
+                for (std::int64_t j = 0; j < end - batch; ++j) row[j] = values[first_value[j] + k];
+            }
+            c = end;
+        }
+        if (!whole_rows)
+            std::copy_n(band + (start - row0 * columns), count, reinterpret_cast<T*>(out));
     });
 }
 

@@ -243,6 +243,14 @@ inline void seed_expressions() {
     const Ref prod = reference::matmul(a, reference::unary(reference::transpose(a), [](double v) { return v + 1; }));
     const Ref centred = reference::unary(prod, [&](double v) { return v - reference::mean(a.v); });
     EXPECT_NEAR((x.dot(x.T() + 1) - x.mean()).std().item<double>(), std::sqrt(reference::var(centred.v)), 1e-10);
+    // The transposes of random blocks are drawn inside the program as it reads them: every
+    // distribution, chunks that do not divide the shape, a single-element chunk.
+    for (const Array& y : {random::normal(1.0, 2.0, {17, 17}, ChunkSpec(4), 5), random::integers(-9, 9, {13, 13}, ChunkSpec(4), 6),
+                           random::random({9, 9}, ChunkSpec(Chunks{{4, 4, 1}, {4, 4, 1}}), 7)}) {
+        const Ref b = reference::of(y.astype(DType::kFloat64).compute());
+        const Ref doubled = reference::unary(reference::transpose(b), [](double v) { return 2 * v; });
+        reference::expect_near((y.T() * 2 - y).astype(DType::kFloat64).compute(), reference::binary(doubled, b, std::minus<>()), 1e-6);
+    }
 }
 
 }  // namespace array_scenarios

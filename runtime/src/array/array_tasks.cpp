@@ -45,14 +45,18 @@ Operands operands_of(const ElementwiseSpec& spec, std::span<const ArgView> args)
     for (std::size_t i = 0, arg = 1; i < n; ++i) {
         const auto axes = i < spec.axes.size() ? spec.axes[i] : std::vector<std::int64_t>{};
         const CreateSpec* create = made[i];
-        // Random numbers read as made, one for one with the output's elements, are drawn range
-        // by range inside the program; other made inputs (transposed or broadcast random
-        // numbers, constants, ranges) are made whole.
-        if (create && static_cast<CreateParams::Kind>(create->kind) == CreateParams::Kind::kRandom && axes.empty() &&
-            create->shape == spec.shape) {
-            o.generators[i] = [create](std::int64_t start, std::int64_t count, std::byte* out) {
-                kernels::random_range(create->distribution, create->seed, create->dtype, create->global_shape, create->offset,
-                                      create->shape, create->a, create->b, start, count, out);
+        // Random numbers read one for one with the output's elements, as made or as the
+        // transpose of a 2-d block, are drawn range by range inside the program; other made
+        // inputs (broadcast random numbers, constants, ranges) are made whole.
+        const bool random = create && static_cast<CreateParams::Kind>(create->kind) == CreateParams::Kind::kRandom;
+        const bool as_made = axes.empty() && random && create->shape == spec.shape;
+        const bool transposed = axes == std::vector<std::int64_t>{1, 0} && random && spec.shape.size() == 2 &&
+                                create->shape == kernels::Shape{spec.shape[1], spec.shape[0]};
+        if (as_made || transposed) {
+            const auto draw = as_made ? kernels::random_range : kernels::random_range_transposed;
+            o.generators[i] = [create, draw](std::int64_t start, std::int64_t count, std::byte* out) {
+                draw(create->distribution, create->seed, create->dtype, create->global_shape, create->offset, create->shape,
+                     create->a, create->b, start, count, out);
             };
             o.operands.push_back({nullptr, {}, &o.generators[i], create->dtype});
             continue;

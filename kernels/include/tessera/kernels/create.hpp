@@ -40,6 +40,10 @@ double random_value(Distribution dist, std::uint64_t seed, std::uint64_t g, doub
 /// 2 * kPhiloxBatch values.
 inline constexpr int kPhiloxBatch = 256;
 void philox_batch(std::uint64_t seed, std::uint64_t first, int n, std::uint64_t* words, bool portable = false);
+/// The same for the n counters listed in `counters`, in any order: words[2i], words[2i + 1]
+/// are counters[i]'s.
+void philox_counters(std::uint64_t seed, const std::uint64_t* counters, int n, std::uint64_t* words,
+                     bool portable = false);
 
 /// Random numbers from Random123's Philox4x32-10, keyed by `seed`, counter = the element's global
 /// flat index in `global_shape`. Uniform: [a, b); normal: mean a, standard deviation b;
@@ -51,5 +55,11 @@ Buffer random_block(Distribution dist, std::uint64_t seed, DType dtype, const Sh
 void random_range(Distribution dist, std::uint64_t seed, DType dtype, const Shape& global_shape,
                   const std::vector<std::int64_t>& offset, const Shape& shape, double a, double b, std::int64_t start,
                   std::int64_t count, std::byte* out);
+/// Elements [start, start + count) (C order) of the transpose of that 2-d block: what
+/// random_range gives for the block's transpose, drawn in the order they are read, so that a
+/// program reading x.T of random x never stores or transposes the block.
+void random_range_transposed(Distribution dist, std::uint64_t seed, DType dtype, const Shape& global_shape,
+                             const std::vector<std::int64_t>& offset, const Shape& shape, double a, double b,
+                             std::int64_t start, std::int64_t count, std::byte* out);
 
 }  // namespace tessera::kernels
