@@ -188,6 +188,10 @@ __attribute__((target("avx512f"))) void philox_lanes_avx512(std::uint64_t seed, 
 #pragma GCC diagnostic pop
 #endif
 
+/// The Philox counter of global element g: uniform and integer draws take one 64-bit word each,
+/// so one counter serves the element pair (2m, 2m + 1); normal draws take both words of counter g.
+constexpr std::uint64_t counter_of(Distribution dist, std::uint64_t g) { return dist == Distribution::kNormal ? g : g / 2; }
+
 double from_words(Distribution dist, std::uint64_t w0, std::uint64_t w1, std::uint64_t word, double a, double b) {
     switch (dist) {
         case Distribution::kUniform: return a + (b - a) * unit(word);
@@ -225,9 +229,7 @@ void philox_counters(std::uint64_t seed, const std::uint64_t* counters, int n, s
 }
 
 double random_value(Distribution dist, std::uint64_t seed, std::uint64_t g, double a, double b, PhiloxCache& cache) {
-    // Uniform and integer draws take one 64-bit word each: one Philox call serves the element
-    // pair (2m, 2m+1). Normal draws take both words of counter g.
-    const std::uint64_t c = dist == Distribution::kNormal ? g : g / 2;
+    const std::uint64_t c = counter_of(dist, g);
     if (c != cache.counter) {
         cache.counter = c;
         philox_words(seed, c, cache.words[0], cache.words[1]);
@@ -273,7 +275,7 @@ void random_run(Distribution dist, std::uint64_t seed, std::uint64_t g, std::int
     const bool pairs = dist != Distribution::kNormal;
     const std::int64_t per_counter = pairs ? 2 : 1;
     while (count > 0) {
-        const std::uint64_t first = pairs ? g / 2 : g;
+        const std::uint64_t first = counter_of(dist, g);
         const auto skip = static_cast<std::int64_t>(pairs ? g - 2 * first : 0);
         const std::int64_t n = std::min<std::int64_t>(count, per_counter * kLanes - skip);
         philox_batch(seed, first, static_cast<int>((skip + n + per_counter - 1) / per_counter), words);
@@ -373,22 +375,21 @@ void random_range_transposed(Distribution dist, std::uint64_t seed, DType dtype,
         alignas(64) T values[2 * kLanes];
         std::int64_t first_value[kLanes];  // where each run of the batch starts in `values`
         std::unique_ptr<T[]> long_run;
-        for (std::int64_t c = 0; c < columns;) {
-            const std::int64_t batch = c;
+        for (std::int64_t batch = 0; batch < columns;) {  // block rows [batch, end) per batch
             int n = 0;
-            std::int64_t end = c;
+            std::int64_t end = batch;
             for (; end < columns; ++end) {
                 const std::uint64_t g = run_start(end);
-                const std::uint64_t lo = pairs ? g / 2 : g, hi = pairs ? (g + rows - 1) / 2 : g + rows - 1;
+                const std::uint64_t lo = counter_of(dist, g), hi = counter_of(dist, g + rows - 1);
                 if (n + static_cast<std::int64_t>(hi - lo + 1) > kLanes) break;
                 first_value[end - batch] = pairs ? 2 * n + static_cast<std::int64_t>(g - 2 * lo) : n;
                 for (std::uint64_t u = lo; u <= hi; ++u) counters[n++] = u;
             }
-            if (end == c) {  // a run longer than a batch: drawn as the rows are
+            if (end == batch) {  // a run longer than a batch: drawn as the rows are
                 if (!long_run) long_run.reset(new T[static_cast<std::size_t>(rows)]);
-                random_run(dist, seed, run_start(c), rows, a, b, long_run.get());
-                for (std::int64_t k = 0; k < rows; ++k) band[k * columns + c] = long_run[static_cast<std::size_t>(k)];
-                ++c;
+                random_run(dist, seed, run_start(batch), rows, a, b, long_run.get());
+                for (std::int64_t k = 0; k < rows; ++k) band[k * columns + batch] = long_run[static_cast<std::size_t>(k)];
+                ++batch;
                 continue;
             }
             philox_counters(seed, counters, n, words);
@@ -398,7 +399,7 @@ void random_range_transposed(Distribution dist, std::uint64_t seed, DType dtype,
                 T* row = band + k * columns + batch;
                 for (std::int64_t j = 0; j < end - batch; ++j) row[j] = values[first_value[j] + k];
             }
-            c = end;
+            batch = end;
         }
         if (!whole_rows)
             std::copy_n(band + (start - row0 * columns), count, reinterpret_cast<T*>(out));
