@@ -10,17 +10,13 @@
 #include "../common/runtime_cli.hpp"
 #include "commands.hpp"
 #include "tessera/io/hdf5_library.hpp"
+#include "tessera/runtime/runtime.hpp"
 #include "tessera/version.hpp"
 
 namespace {
 
 std::string version_text() {
-    char mpi[MPI_MAX_LIBRARY_VERSION_STRING];
-    int len = 0;
-    MPI_Get_library_version(mpi, &len);
-    std::string mpi_line(mpi, static_cast<std::size_t>(len));
-    mpi_line = mpi_line.substr(0, mpi_line.find_first_of(",\n"));
-    return std::string("tessera ") + TESSERA_VERSION + "\nMPI: " + mpi_line + "\nHDF5: " + tessera::io::hdf5_version() +
+    return std::string("tessera ") + TESSERA_VERSION + "\nMPI: " + tessera::mpi_library_version() + "\nHDF5: " + tessera::io::hdf5_version() +
            (tessera::io::hdf5_is_parallel() ? " (parallel)" : " (serial)");
 }
 

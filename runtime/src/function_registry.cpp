@@ -35,11 +35,23 @@ FunctionInfo& FunctionRegistry::add(FunctionInfo info) {
 const FunctionInfo& register_raw_function(std::string name,
                                           std::function<void(std::span<const ArgView>, Bytes&)> fn,
                                           Placement placement) {
+    if (placement == Placement::kCollective)
+        throw UsageError("function " + name + ": collective functions are registered with register_collective_function");
     FunctionInfo info;
     info.placement = placement;
     info.name = std::move(name);
     info.result_type = "bytes";
     info.invoke = std::move(fn);
+    info.variadic = true;
+    return FunctionRegistry::instance().add(std::move(info));
+}
+
+const FunctionInfo& register_collective_function(std::string name, CollectiveFn fn) {
+    FunctionInfo info;
+    info.placement = Placement::kCollective;
+    info.name = std::move(name);
+    info.result_type = "bytes";
+    info.invoke_collective = std::move(fn);
     info.variadic = true;
     return FunctionRegistry::instance().add(std::move(info));
 }

@@ -1,6 +1,11 @@
 #include "mpi_comm.hpp"
 
+#include "tessera/runtime/runtime.hpp"
+
+#include <algorithm>
 #include <climits>
+#include <cstdlib>
+#include <cstring>
 
 namespace tessera {
 
@@ -11,6 +16,54 @@ void check_mpi(int rc, const char* call, const char* file, int line) {
     MPI_Error_string(rc, text, &len);
     throw CommError(std::string(call) + " failed at " + file + ":" + std::to_string(line) + ": " +
                     std::string(text, static_cast<std::size_t>(len)));
+}
+
+namespace mpi {
+
+void initialize(int& argc, char**& argv) {
+    int provided = 0;
+    TESSERA_CHECK_MPI(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided));
+    if (provided < MPI_THREAD_FUNNELED) throw CommError("the MPI library does not provide MPI_THREAD_FUNNELED");
+}
+
+void finalize() { MPI_Finalize(); }
+
+int world_rank() {
+    int rank = 0;
+    TESSERA_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+    return rank;
+}
+
+int world_size() {
+    int size = 0;
+    TESSERA_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &size));
+    return size;
+}
+
+int ranks_on_node() {
+    MPI_Comm node;
+    TESSERA_CHECK_MPI(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world_rank(), MPI_INFO_NULL, &node));
+    int ranks = 1;
+    TESSERA_CHECK_MPI(MPI_Comm_size(node, &ranks));
+    MPI_Comm_free(&node);
+    return ranks;
+}
+
+void world_barrier() { TESSERA_CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD)); }
+
+void abort_job(int code) {
+    MPI_Abort(MPI_COMM_WORLD, code);
+    std::abort();  // MPI_Abort does not return; this tells the compiler so
+}
+
+}  // namespace mpi
+
+std::string mpi_library_version() {
+    char text[MPI_MAX_LIBRARY_VERSION_STRING];
+    int len = 0;
+    MPI_Get_library_version(text, &len);
+    const std::string line(text, static_cast<std::size_t>(len));
+    return line.substr(0, line.find_first_of(",\n"));
 }
 
 MpiComm::MpiComm(MPI_Comm parent) {
@@ -84,5 +137,107 @@ bool MpiComm::try_receive(Envelope& out) {
     TESSERA_CHECK_MPI(MPI_Mrecv(out.payload.data(), count, MPI_BYTE, &message, MPI_STATUS_IGNORE));
     return true;
 }
+
+}  // namespace tessera
+
+namespace tessera {
+
+namespace {
+MPI_Op mpi_op(ReduceOp op) {
+    switch (op) {
+        case ReduceOp::kSum: return MPI_SUM;
+        case ReduceOp::kMin: return MPI_MIN;
+        case ReduceOp::kMax: return MPI_MAX;
+    }
+    return MPI_SUM;
+}
+
+int int_count(std::size_t n, const char* what) {
+    if (n > static_cast<std::size_t>(INT_MAX))
+        throw CommError(std::string(what) + ": " + std::to_string(n) + " values exceed MPI's count limit");
+    return static_cast<int>(n);
+}
+}  // namespace
+
+std::unique_ptr<MpiWorkerGroup> MpiWorkerGroup::split_workers(MPI_Comm world) {
+    int rank = 0;
+    TESSERA_CHECK_MPI(MPI_Comm_rank(world, &rank));
+    MPI_Comm workers = MPI_COMM_NULL;
+    TESSERA_CHECK_MPI(MPI_Comm_split(world, rank == 0 ? MPI_UNDEFINED : 1, rank, &workers));
+    if (workers == MPI_COMM_NULL) return nullptr;
+    return std::unique_ptr<MpiWorkerGroup>(new MpiWorkerGroup(workers));
+}
+
+MpiWorkerGroup::MpiWorkerGroup(MPI_Comm comm) : comm_(comm) {
+    TESSERA_CHECK_MPI(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN));
+    TESSERA_CHECK_MPI(MPI_Comm_rank(comm_, &rank_));
+    TESSERA_CHECK_MPI(MPI_Comm_size(comm_, &size_));
+}
+
+MpiWorkerGroup::~MpiWorkerGroup() { MPI_Comm_free(&comm_); }
+
+std::vector<Bytes> MpiWorkerGroup::alltoallv(std::vector<Bytes> send, std::int64_t round_bytes) {
+    const auto w = static_cast<std::size_t>(size_);
+    if (send.size() != w)
+        throw UsageError("alltoallv: " + std::to_string(send.size()) + " send buffers for a group of " +
+                         std::to_string(w));
+    // One round's buffers hold at most w * round bytes, and MPI counts and displacements are int.
+    const std::int64_t round = std::clamp<std::int64_t>(round_bytes, 1, INT_MAX / static_cast<std::int64_t>(w));
+    // The 64-bit totals first: every round's counts follow from them on both sides.
+    std::vector<std::int64_t> sizes(w), incoming(w);
+    for (std::size_t k = 0; k < w; ++k) sizes[k] = static_cast<std::int64_t>(send[k].size());
+    TESSERA_CHECK_MPI(MPI_Alltoall(sizes.data(), 1, MPI_INT64_T, incoming.data(), 1, MPI_INT64_T, comm_));
+    std::int64_t longest = std::max(*std::max_element(sizes.begin(), sizes.end()),
+                                    *std::max_element(incoming.begin(), incoming.end()));
+    TESSERA_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &longest, 1, MPI_INT64_T, MPI_MAX, comm_));
+    const std::int64_t rounds = std::max<std::int64_t>(1, (longest + round - 1) / round);
+
+    std::vector<Bytes> received(w);
+    for (std::size_t k = 0; k < w; ++k) received[k].resize(static_cast<std::size_t>(incoming[k]));
+    const auto piece = [round](std::int64_t total, std::int64_t r) {
+        return std::clamp<std::int64_t>(total - r * round, 0, round);
+    };
+    std::vector<int> scount(w), sdispl(w), rcount(w), rdispl(w);
+    Bytes sendbuf, recvbuf;
+    for (std::int64_t r = 0; r < rounds; ++r) {
+        std::int64_t stotal = 0, rtotal = 0;
+        for (std::size_t k = 0; k < w; ++k) {
+            scount[k] = static_cast<int>(piece(sizes[k], r));
+            sdispl[k] = static_cast<int>(stotal);
+            stotal += scount[k];
+            rcount[k] = static_cast<int>(piece(incoming[k], r));
+            rdispl[k] = static_cast<int>(rtotal);
+            rtotal += rcount[k];
+        }
+        sendbuf.resize(static_cast<std::size_t>(stotal));
+        for (std::size_t k = 0; k < w; ++k)
+            if (scount[k] > 0) std::memcpy(sendbuf.data() + sdispl[k], send[k].data() + r * round, static_cast<std::size_t>(scount[k]));
+        recvbuf.resize(static_cast<std::size_t>(rtotal));
+        TESSERA_CHECK_MPI(MPI_Alltoallv(sendbuf.data(), scount.data(), sdispl.data(), MPI_BYTE, recvbuf.data(),
+                                        rcount.data(), rdispl.data(), MPI_BYTE, comm_));
+        for (std::size_t k = 0; k < w; ++k)
+            if (rcount[k] > 0)
+                std::memcpy(received[k].data() + r * round, recvbuf.data() + rdispl[k], static_cast<std::size_t>(rcount[k]));
+    }
+    return received;
+}
+
+void MpiWorkerGroup::allreduce(std::span<std::int64_t> values, ReduceOp op) {
+    TESSERA_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, values.data(), int_count(values.size(), "allreduce"), MPI_INT64_T,
+                                    mpi_op(op), comm_));
+}
+
+void MpiWorkerGroup::allreduce(std::span<double> values, ReduceOp op) {
+    TESSERA_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, values.data(), int_count(values.size(), "allreduce"), MPI_DOUBLE,
+                                    mpi_op(op), comm_));
+}
+
+void MpiWorkerGroup::exscan(std::span<std::int64_t> values) {
+    std::vector<std::int64_t> in(values.begin(), values.end());
+    TESSERA_CHECK_MPI(MPI_Exscan(in.data(), values.data(), int_count(values.size(), "exscan"), MPI_INT64_T, MPI_SUM, comm_));
+    if (rank_ == 0) std::fill(values.begin(), values.end(), 0);  // MPI leaves member 0's undefined
+}
+
+void MpiWorkerGroup::barrier() { TESSERA_CHECK_MPI(MPI_Barrier(comm_)); }
 
 }  // namespace tessera

@@ -8,12 +8,28 @@
 
 #include "tessera/runtime/comm.hpp"
 #include "tessera/runtime/error.hpp"
+#include "tessera/runtime/worker_group.hpp"
 
 namespace tessera {
 
 /// Throws CommError naming the MPI call, where it was made and MPI's own message.
 void check_mpi(int rc, const char* call, const char* file, int line);
 #define TESSERA_CHECK_MPI(call) ::tessera::check_mpi((call), #call, __FILE__, __LINE__)
+
+/// MPI for this process: its start and end, the world, the node and the job's end on failure.
+/// Every MPI call of the runtime is in this file's implementation.
+namespace mpi {
+/// MPI_Init_thread with MPI_THREAD_FUNNELED (only the progress thread calls MPI); throws CommError.
+void initialize(int& argc, char**& argv);
+void finalize();
+int world_rank();
+int world_size();
+/// The ranks of the job on this rank's node (shared memory), for dividing the node's memory.
+int ranks_on_node();
+void world_barrier();
+/// Ends every rank of the job (a worker that cannot go on would leave the scheduler waiting).
+[[noreturn]] void abort_job(int code);
+}  // namespace mpi
 
 class MpiComm final : public Comm {
 public:
@@ -46,6 +62,30 @@ private:
     int rank_ = 0;
     int size_ = 1;
     std::deque<PendingSend> pending_;
+};
+
+/// The worker group over MPI: a communicator of the worker ranks (the world without rank 0), made
+/// collectively by every rank; rank 0 gets none. Called by the worker's progress thread only.
+class MpiWorkerGroup final : public WorkerGroup {
+public:
+    /// Collective over `world`: splits off the ranks >= 1. Returns null on rank 0.
+    static std::unique_ptr<MpiWorkerGroup> split_workers(MPI_Comm world);
+    ~MpiWorkerGroup() override;
+
+    int rank() const override { return rank_; }
+    int size() const override { return size_; }
+    std::vector<Bytes> alltoallv(std::vector<Bytes> send, std::int64_t round_bytes) override;
+    void allreduce(std::span<std::int64_t> values, ReduceOp op) override;
+    void allreduce(std::span<double> values, ReduceOp op) override;
+    void exscan(std::span<std::int64_t> values) override;
+    void barrier() override;
+    MPI_Comm mpi_communicator() const override { return comm_; }
+
+private:
+    explicit MpiWorkerGroup(MPI_Comm comm);
+    MPI_Comm comm_ = MPI_COMM_NULL;
+    int rank_ = 0;
+    int size_ = 1;
 };
 
 }  // namespace tessera

@@ -1,6 +1,5 @@
 #include "tessera/runtime/runtime.hpp"
 
-#include <mpi.h>
 #include <omp.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -13,22 +12,8 @@
 
 #include "mpi_comm.hpp"
 #include "worker.hpp"
-#include "worker_communicator.hpp"
 
 namespace tessera {
-
-namespace detail {
-namespace {
-MPI_Comm workers_comm = MPI_COMM_NULL;
-}
-MPI_Comm worker_communicator() { return workers_comm; }
-void set_worker_communicator(MPI_Comm comm) { workers_comm = comm; }
-namespace {
-thread_local int worker_rank = -1;
-}
-int this_worker_rank() { return worker_rank; }
-void set_this_worker_rank(int rank) { worker_rank = rank; }
-}  // namespace detail
 
 namespace {
 
@@ -73,16 +58,16 @@ struct Runtime::Transport {
 };
 
 LocalCluster::LocalCluster(int workers, RuntimeOptions options)
-    : world_(std::make_unique<InProcessWorld>(workers + 1)) {
+    : world_(std::make_unique<InProcessWorld>(workers + 1)), group_(std::make_unique<InProcessGroup>(workers)) {
     FunctionRegistry::instance().freeze();
     const auto epoch = std::chrono::steady_clock::now();
     for (int r = 1; r <= workers; ++r) {
         workers_.emplace_back([this, config = worker_config(options, r, workers + 1, epoch), r] {
             try {
-                Worker(world_->endpoint(r), config).run();
+                Worker(world_->endpoint(r), group_->member(r - 1), config).run();
             } catch (const std::exception& e) {
                 std::cerr << "tessera: worker thread " << r << " failed: " << e.what() << '\n';
-                std::abort();  // as MPI_Abort would: the scheduler would wait for it forever
+                std::abort();  // as mpi::abort_job would: the scheduler would wait for it forever
             }
         });
     }
@@ -100,22 +85,14 @@ Runtime::Runtime(int& argc, char**& argv, RuntimeOptions options) : transport_(s
     prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
     if (options.threads > 0) omp_set_num_threads(options.threads);
 
-    int provided = 0;
-    TESSERA_CHECK_MPI(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided));
-    if (provided < MPI_THREAD_FUNNELED) throw CommError("the MPI library does not provide MPI_THREAD_FUNNELED");
-    int rank = 0;
-    TESSERA_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
-    TESSERA_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &world_size_));
-    MPI_Comm node;
-    TESSERA_CHECK_MPI(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node));
-    int ranks_on_node = 1;
-    TESSERA_CHECK_MPI(MPI_Comm_size(node, &ranks_on_node));
-    MPI_Comm_free(&node);
-    // The workers' own communicator, for collective phases such as opening a parallel file.
-    MPI_Comm workers = MPI_COMM_NULL;
-    TESSERA_CHECK_MPI(MPI_Comm_split(MPI_COMM_WORLD, rank == 0 ? MPI_UNDEFINED : 1, rank, &workers));
+    mpi::initialize(argc, argv);
+    const int rank = mpi::world_rank();
+    world_size_ = mpi::world_size();
+    const int ranks_on_node = mpi::ranks_on_node();
+    // The workers' own group, for collective phases such as a rechunk or opening a parallel file.
+    std::unique_ptr<MpiWorkerGroup> group = MpiWorkerGroup::split_workers(MPI_COMM_WORLD);
     // Trace timestamps of all ranks count from the end of this barrier.
-    TESSERA_CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
+    mpi::world_barrier();
     const auto epoch = std::chrono::steady_clock::now();
 
     if (world_size_ == 1) {
@@ -129,18 +106,17 @@ Runtime::Runtime(int& argc, char**& argv, RuntimeOptions options) : transport_(s
         return;
     }
     int code = 1;
-    detail::set_worker_communicator(workers);
     const WorkerConfig config = worker_config(options, rank, ranks_on_node, epoch);
     tune_allocator(config.memory_limit);
     try {
-        code = Worker(*transport_->mpi, config).run();
+        code = Worker(*transport_->mpi, *group, config).run();
     } catch (const std::exception& e) {
         std::cerr << "tessera: worker rank " << rank << " failed: " << e.what() << '\n';
-        MPI_Abort(MPI_COMM_WORLD, 1);  // the scheduler would wait forever for this rank
+        mpi::abort_job(1);  // the scheduler would wait forever for this rank
     }
     transport_.reset();
-    MPI_Comm_free(&workers);
-    MPI_Finalize();
+    group.reset();
+    mpi::finalize();
     std::exit(code);
 }
 
@@ -149,7 +125,7 @@ Runtime::~Runtime() {
     client_.reset();  // sends the shutdown
     local_.reset();
     transport_.reset();
-    MPI_Finalize();
+    mpi::finalize();
 }
 
 int Runtime::run(const std::function<void()>& driver) {

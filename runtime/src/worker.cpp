@@ -4,7 +4,6 @@
 #include <exception>
 
 #include "tessera/runtime/function_registry.hpp"
-#include "worker_communicator.hpp"
 
 namespace tessera {
 
@@ -59,8 +58,9 @@ void Executor::loop() {
 // ---------------------------------------------------------------------------------------------
 // Worker
 
-Worker::Worker(Comm& comm, WorkerConfig config)
+Worker::Worker(Comm& comm, WorkerGroup& group, WorkerConfig config)
     : comm_(comm),
+      group_(group),
       config_(std::move(config)),
       outbox_(comm),
       store_(config_.memory_limit, io::SpillDirectory(config_.local_dir, config_.spill_tag)),
@@ -74,7 +74,6 @@ std::int64_t Worker::now_ns() const {
 }
 
 int Worker::run() {
-    detail::set_this_worker_rank(comm_.rank());
     IdleBackoff backoff;
     while (!shutdown_ || running_) {
         bool worked = false;
@@ -305,7 +304,10 @@ bool Worker::start_task(std::uint64_t key) {
             }
         }
         try {
-            info.invoke(views, out.result);
+            if (info.placement == Placement::kCollective)
+                info.invoke_collective(group_, views, out.result);
+            else
+                info.invoke(views, out.result);
         } catch (const std::exception& e) {
             out.failed = true;
             out.error = e.what();

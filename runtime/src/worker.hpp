@@ -22,6 +22,7 @@
 #include "protocol.hpp"
 #include "tessera/runtime/comm.hpp"
 #include "tessera/runtime/task_graph.hpp"
+#include "tessera/runtime/worker_group.hpp"
 
 namespace tessera {
 
@@ -58,7 +59,8 @@ class Worker {
 public:
     static constexpr double kInlineSeconds = 100e-6;
 
-    Worker(Comm& comm, WorkerConfig config);
+    /// `group` is this worker's member of the worker group, for collective tasks.
+    Worker(Comm& comm, WorkerGroup& group, WorkerConfig config);
     /// The progress loop: returns the exit code the driver sent with its shutdown message.
     int run();
 
@@ -102,6 +104,7 @@ private:
     std::int64_t now_ns() const;
 
     Comm& comm_;
+    WorkerGroup& group_;
     WorkerConfig config_;
     protocol::Outbox outbox_;
     ChunkStore store_;

@@ -18,6 +18,7 @@ TEST(RuntimeMpi, Futures) { scenarios::futures(); }
 TEST(RuntimeMpi, TaskErrorReachesDriver) { scenarios::task_error_reaches_driver(); }
 TEST(RuntimeMpi, BuildTimeErrors) { scenarios::build_time_errors(); }
 TEST(RuntimeMpi, NothingLeftBehind) { scenarios::nothing_left_behind(); }
+TEST(RuntimeMpi, WorkerGroupCollectives) { scenarios::worker_group_collectives(); }
 TEST(RuntimeMpi, HundredThousandTasks) { scenarios::tree(65536); }
 
 }  // namespace

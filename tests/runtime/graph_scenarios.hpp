@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/worker_group_checks.hpp"
+#include "tessera/runtime/function_registry.hpp"
 #include "tessera/tessera.hpp"
 
 namespace scenarios {
@@ -37,6 +39,14 @@ inline std::int64_t explode_impl(std::int64_t x) {
 }
 
 inline const auto inc = tessera::register_function("tests.inc", inc_impl);
+/// The worker group's checks as a collective task: every worker runs them together.
+inline const tessera::FunctionInfo& group_collectives = tessera::register_collective_function(
+    "tests.group_collectives", [](tessera::WorkerGroup& g, std::span<const tessera::ArgView>, tessera::Bytes& out) {
+        const std::int64_t sum = group_checks::exercise(g);
+        tessera::ByteWriter w(out);
+        w.pod(sum);
+        w.pod<std::int64_t>(g.size());
+    });
 inline const auto add = tessera::register_function("tests.add", add_impl);
 inline const auto twice = tessera::register_function("tests.twice", [](std::int64_t x) { return 2 * x; });
 inline const auto square = tessera::register_function("tests.square", [](std::int64_t x) { return x * x; });
@@ -212,6 +222,20 @@ inline void nothing_left_behind() {
     tree(1000);
     const auto summary = tessera::Client::current().summary();
     EXPECT_EQ(summary.held_results, 0u);
+}
+
+/// A collective task: every worker runs the worker group's checks with the others; the driver
+/// gets one worker's copy of the result.
+inline void worker_group_collectives() {
+    auto g = tessera::detail::building_graph();
+    const tessera::TaskId t = g->graph.add_task(group_collectives.id, {});
+    const auto results = tessera::detail::compute(*g, std::span<const tessera::TaskId>(&t, 1));
+    tessera::ByteReader r(results.at(0));
+    const auto sum = r.pod<std::int64_t>();
+    const auto size = r.pod<std::int64_t>();
+    const std::int64_t workers = tessera::Client::current().num_workers();
+    EXPECT_EQ(size, workers);
+    EXPECT_EQ(sum, workers * (workers + 1) / 2 - (workers - 1) + workers);
 }
 
 }  // namespace scenarios

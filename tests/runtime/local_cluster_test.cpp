@@ -21,6 +21,7 @@ protected:
 };
 
 TEST_P(LocalClusterTest, Chain) { scenarios::chain(); }
+TEST_P(LocalClusterTest, WorkerGroupCollectives) { scenarios::worker_group_collectives(); }
 TEST_P(LocalClusterTest, TreeOfAdditions) { scenarios::tree(1000); }
 TEST_P(LocalClusterTest, TreeWithSingleLeaf) { scenarios::tree(1); }
 TEST_P(LocalClusterTest, FanOutFanIn) { scenarios::fan_out_fan_in(); }

@@ -15,16 +15,15 @@
 #include "tessera/kernels/reduction.hpp"
 #include "tessera/runtime/client.hpp"
 #include "tessera/runtime/function_registry.hpp"
-#include "../worker_communicator.hpp"
+#include "tessera/runtime/worker_group.hpp"
 
 namespace tessera {
 
 namespace detail {
 namespace {
 
-[[maybe_unused]] const auto& open = register_raw_function(
-    "io.h5_open",
-    [](std::span<const ArgView> args, Bytes& out) {
+[[maybe_unused]] const auto& open = register_collective_function(
+    "io.h5_open", [](WorkerGroup& group, std::span<const ArgView> args, Bytes& out) {
         ByteReader r(args[0].data, args[0].size);
         const auto s = Hdf5FileSpec::read(r);
         std::vector<io::DatasetToCreate> datasets;
@@ -35,20 +34,17 @@ namespace {
             for (const auto& [k, v] : d.int_attributes) c.attributes[k] = v;
             datasets.push_back(std::move(c));
         }
-        io::open_file(s.token, s.path, s.create != 0, datasets, worker_communicator());
+        io::open_file(s.token, s.path, s.create != 0, datasets, group.mpi_communicator());
         ByteWriter w(out);
         w.pod(s.token);
-    },
-    Placement::kCollective);
+    });
 
-[[maybe_unused]] const auto& close = register_raw_function(
-    "io.h5_close",
-    [](std::span<const ArgView> args, Bytes& out) {
+[[maybe_unused]] const auto& close = register_collective_function(
+    "io.h5_close", [](WorkerGroup&, std::span<const ArgView> args, Bytes& out) {
         ByteReader r(args[1].data, args[1].size);  // the open phase's token
         io::close_file(r.pod<std::uint64_t>());
         out.clear();
-    },
-    Placement::kCollective);
+    });
 
 [[maybe_unused]] const auto& read = register_raw_function(
     "array.h5_read",

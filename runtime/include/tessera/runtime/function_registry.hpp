@@ -15,6 +15,8 @@
 
 namespace tessera {
 
+class WorkerGroup;
+
 /// One encoded argument as the callee sees it.
 struct ArgView {
     const char* data;
@@ -29,10 +31,14 @@ enum class Placement : std::uint8_t {
     kAnyThread,       // the executor thread (or inline when it is known to be short)
     kProgressThread,  // always on the thread that does MPI (HDF5 with MPI-IO)
     kCollective,      // on every worker at once, on the progress thread, in the same order
-                      // everywhere (opening and closing parallel files, exchanging blocks); each
-                      // worker keeps its own copy of the result. A worker passes the inputs it
-                      // holds; inputs held by other workers come as empty views (never fetched)
+                      // everywhere (opening and closing parallel files, exchanging blocks), with
+                      // the worker's member of the WorkerGroup; each worker keeps its own copy of
+                      // the result. A worker passes the inputs it holds; inputs held by other
+                      // workers come as empty views (never fetched)
 };
+
+/// The body of a collective function: the worker's member of the group, the arguments, the result.
+using CollectiveFn = std::function<void(WorkerGroup&, std::span<const ArgView>, Bytes&)>;
 
 struct FunctionInfo {
     std::string name;
@@ -40,6 +46,8 @@ struct FunctionInfo {
     std::string result_type;
     /// Decodes the arguments, calls the function and appends the encoded result to `out`.
     std::function<void(std::span<const ArgView> args, Bytes& out)> invoke;
+    /// Instead of `invoke`, for Placement::kCollective.
+    CollectiveFn invoke_collective;
     /// Whether the function takes any number of arguments (raw functions of the collections).
     bool variadic = false;
     Placement placement = Placement::kAnyThread;
@@ -73,6 +81,9 @@ private:
 const FunctionInfo& register_raw_function(std::string name,
                                           std::function<void(std::span<const ArgView>, Bytes&)> fn,
                                           Placement placement = Placement::kAnyThread);
+
+/// Registers a collective function (Placement::kCollective), which gets the worker group.
+const FunctionInfo& register_collective_function(std::string name, CollectiveFn fn);
 
 /// Up to `count` registered names closest to `name` by edit distance, for "did you mean".
 std::vector<std::string> closest_names(std::string_view name,

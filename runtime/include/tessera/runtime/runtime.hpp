@@ -10,13 +10,18 @@
 // launcher at all) rank 0 runs a worker thread beside the driver, for debugging.
 #include <functional>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "tessera/runtime/client.hpp"
 #include "tessera/runtime/options.hpp"
+#include "tessera/runtime/worker_group.hpp"
 
 namespace tessera {
+
+/// The MPI library's name and version, its first line (for --version).
+std::string mpi_library_version();
 
 /// Driver and workers as threads of this process over the in-process transport (Dask's
 /// LocalCluster(processes=False)). Used by one-rank jobs and by tests of the scheduling logic.
@@ -33,6 +38,7 @@ public:
 
 private:
     std::unique_ptr<InProcessWorld> world_;
+    std::unique_ptr<InProcessGroup> group_;
     std::vector<std::thread> workers_;
     std::unique_ptr<Client> client_;
 };
