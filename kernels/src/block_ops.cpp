@@ -1,3 +1,4 @@
+#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/block_ops.hpp"
 
 #include <cblas.h>
@@ -58,7 +59,7 @@ void walk(const Shape& extent, const std::vector<std::int64_t>& src_stride, std:
 
 Buffer transpose_block(const Buffer& in, const std::vector<int>& perm) {
     const Shape& s = in.shape();
-    if (perm.size() != s.size()) throw std::invalid_argument("transpose: axes do not match the rank");
+    if (perm.size() != s.size()) throw ValueError("transpose: axes do not match the rank");
     Shape out_shape(s.size());
     const auto in_stride = strides_of(s);
     std::vector<std::int64_t> src_stride(s.size());
@@ -92,7 +93,7 @@ Buffer slice_block(const Buffer& in, const std::vector<std::int64_t>& start, con
                    const Shape& out_shape) {
     const Shape& s = in.shape();
     if (start.size() != s.size() || step.size() != s.size() || out_shape.size() != s.size())
-        throw std::invalid_argument("slice_block: rank mismatch");
+        throw ValueError("slice_block: rank mismatch");
     const auto in_stride = strides_of(s);
     std::vector<std::int64_t> src_stride(s.size());
     std::int64_t src0 = 0;
@@ -100,7 +101,7 @@ Buffer slice_block(const Buffer& in, const std::vector<std::int64_t>& start, con
         if (out_shape[d] > 0) {
             const std::int64_t lastidx = start[d] + step[d] * (out_shape[d] - 1);
             if (start[d] < 0 || start[d] >= s[d] || lastidx < 0 || lastidx >= s[d])
-                throw std::invalid_argument("slice_block: slice outside the block");
+                throw ValueError("slice_block: slice outside the block");
         }
         src_stride[d] = in_stride[d] * step[d];
         src0 += start[d] * in_stride[d];
@@ -118,13 +119,13 @@ Buffer slice_block(const Buffer& in, const std::vector<std::int64_t>& start, con
 
 void copy_region(const Buffer& src, const std::vector<std::int64_t>& src_start, Buffer& dst,
                  const std::vector<std::int64_t>& dst_start, const Shape& extent) {
-    if (src.dtype() != dst.dtype()) throw std::invalid_argument("copy_region: dtypes differ");
+    if (src.dtype() != dst.dtype()) throw ValueError("copy_region: dtypes differ");
     const std::size_t nd = extent.size();
-    if (src.shape().size() != nd || dst.shape().size() != nd) throw std::invalid_argument("copy_region: rank mismatch");
+    if (src.shape().size() != nd || dst.shape().size() != nd) throw ValueError("copy_region: rank mismatch");
     for (std::size_t d = 0; d < nd; ++d)
         if (src_start[d] < 0 || dst_start[d] < 0 || src_start[d] + extent[d] > src.shape()[d] ||
             dst_start[d] + extent[d] > dst.shape()[d])
-            throw std::invalid_argument("copy_region: region outside a block");
+            throw ValueError("copy_region: region outside a block");
     if (shape_size(extent) == 0) return;
     const auto ss = strides_of(src.shape()), ds = strides_of(dst.shape());
     std::int64_t s0 = 0, d0 = 0;
@@ -144,8 +145,8 @@ namespace {
 
 void check_product_dtypes(const Buffer& a, const Buffer& b, const Buffer& c) {
     if (a.shape().size() != 2 || b.shape().size() != 2 || c.shape().size() != 2)
-        throw std::invalid_argument("matmul blocks must be 2-d");
-    if (a.dtype() != b.dtype() || a.dtype() != c.dtype()) throw std::invalid_argument("matmul: dtypes differ");
+        throw ValueError("matmul blocks must be 2-d");
+    if (a.dtype() != b.dtype() || a.dtype() != c.dtype()) throw ValueError("matmul: dtypes differ");
 }
 
 }  // namespace
@@ -155,7 +156,7 @@ void matmul_accumulate(const Buffer& a, const Buffer& b, Buffer& c, bool b_trans
     const std::int64_t n = a.shape()[0], k = a.shape()[1];
     const std::int64_t bk = b.shape()[b_transposed ? 1 : 0], m = b.shape()[b_transposed ? 0 : 1];
     if (bk != k || c.shape()[0] != n || c.shape()[1] != m)
-        throw std::invalid_argument("matmul: shapes (" + std::to_string(n) + "," + std::to_string(k) + ") and (" +
+        throw ValueError("matmul: shapes (" + std::to_string(n) + "," + std::to_string(k) + ") and (" +
                                     std::to_string(bk) + "," + std::to_string(m) + ") are not aligned");
     if (n == 0 || m == 0 || k == 0) return;
     const auto N = static_cast<int>(n), K = static_cast<int>(k), M = static_cast<int>(m);
@@ -191,7 +192,7 @@ void gram_accumulate(const Buffer& a, Buffer& c) {
     check_product_dtypes(a, a, c);
     const std::int64_t n = a.shape()[0], k = a.shape()[1];
     if (c.shape()[0] != n || c.shape()[1] != n)
-        throw std::invalid_argument("gram: a (" + std::to_string(n) + "," + std::to_string(k) +
+        throw ValueError("gram: a (" + std::to_string(n) + "," + std::to_string(k) +
                                     ") block makes a square block of " + std::to_string(n));
     if (n == 0 || k == 0) return;
     const auto N = static_cast<int>(n), K = static_cast<int>(k);
@@ -217,7 +218,7 @@ void gram_accumulate(const Buffer& a, Buffer& c) {
 }
 
 void mirror_upper_triangle(Buffer& c) {
-    if (c.shape().size() != 2 || c.shape()[0] != c.shape()[1]) throw std::invalid_argument("mirror: the block is not square");
+    if (c.shape().size() != 2 || c.shape()[0] != c.shape()[1]) throw ValueError("mirror: the block is not square");
     const std::int64_t n = c.shape()[0];
     visit_dtype(c.dtype(), [&](auto t) {
         using T = decltype(t);

@@ -1,3 +1,4 @@
+#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/buffer.hpp"
 
 #include <cstdlib>
@@ -82,7 +83,7 @@ std::size_t dtype_size(DType dtype) {
         case DType::kInt32: return 4;
         case DType::kBool: return 1;
     }
-    throw std::invalid_argument("unknown dtype code " + std::to_string(static_cast<int>(dtype)));
+    throw ValueError("unknown dtype code " + std::to_string(static_cast<int>(dtype)));
 }
 
 std::string_view dtype_name(DType dtype) {
@@ -102,7 +103,7 @@ DType parse_dtype(std::string_view name) {
     if (name == "int64" || name == "i8" || name == "int") return DType::kInt64;
     if (name == "int32" || name == "i4") return DType::kInt32;
     if (name == "bool" || name == "b1") return DType::kBool;
-    throw std::invalid_argument("unknown dtype '" + std::string(name) +
+    throw ValueError("unknown dtype '" + std::string(name) +
                                 "'; use float64, float32, int64, int32 or bool");
 }
 
@@ -137,7 +138,7 @@ std::string shape_text(const Shape& shape) {
 std::int64_t shape_size(const Shape& shape) {
     std::int64_t n = 1;
     for (auto extent : shape) {
-        if (extent < 0) throw std::invalid_argument("negative extent in shape");
+        if (extent < 0) throw ValueError("negative extent in shape");
         n *= extent;
     }
     return n;
@@ -184,17 +185,17 @@ void write_header(char* out, std::uint32_t header, DType dtype, const Shape& sha
 
 Header read_header(const char* data, std::size_t size, bool exact = true) {
     Header h{};
-    if (size < 16) throw std::invalid_argument("block of " + std::to_string(size) + " bytes is too short");
+    if (size < 16) throw ValueError("block of " + std::to_string(size) + " bytes is too short");
     std::memcpy(&h.bytes, data, 4);
     std::memcpy(&h.dtype, data + 4, 1);
     std::uint64_t nd = 0;
     std::memcpy(&nd, data + 8, 8);
     if (nd > 64 || h.bytes < 16 + 8 * nd || h.bytes > size || static_cast<std::uint8_t>(h.dtype) > 4)
-        throw std::invalid_argument("malformed block header");
+        throw ValueError("malformed block header");
     h.shape.resize(nd);
     std::memcpy(h.shape.data(), data + 16, 8 * nd);
     const std::size_t total = h.bytes + static_cast<std::size_t>(shape_size(h.shape)) * dtype_size(h.dtype);
-    if (exact ? total != size : total > size) throw std::invalid_argument("block size does not match its header");
+    if (exact ? total != size : total > size) throw ValueError("block size does not match its header");
     return h;
 }
 
@@ -250,13 +251,13 @@ Buffer Buffer::view_of_encoded(std::shared_ptr<const Bytes> owner) {
 }
 
 void Buffer::reshape(Shape shape) {
-    if (shape_size(shape) != size_) throw std::invalid_argument("reshape: sizes differ");
+    if (shape_size(shape) != size_) throw ValueError("reshape: sizes differ");
     shape_ = std::move(shape);
 }
 
 void Buffer::check_type(DType requested) const {
     if (requested != dtype_)
-        throw std::invalid_argument("buffer holds " + std::string(dtype_name(dtype_)) +
+        throw ValueError("buffer holds " + std::string(dtype_name(dtype_)) +
                                     ", accessed as " + std::string(dtype_name(requested)));
 }
 

@@ -1,3 +1,4 @@
+#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/create.hpp"
 
 #include <Random123/philox.h>
@@ -54,7 +55,7 @@ Buffer linspace_block(DType dtype, std::int64_t offset, std::int64_t length, dou
 }
 
 Buffer eye_block(DType dtype, const Shape& shape, const std::vector<std::int64_t>& offset, std::int64_t k) {
-    if (shape.size() != 2) throw std::invalid_argument("eye blocks are 2-d");
+    if (shape.size() != 2) throw ValueError("eye blocks are 2-d");
     Buffer b = fill_block(dtype, shape, 0.0);
     visit_dtype(dtype, [&](auto t) {
         using T = decltype(t);
@@ -210,7 +211,7 @@ namespace {
 
 void philox(std::uint64_t seed, std::uint64_t first, const std::uint64_t* counters, int n, std::uint64_t* words,
             bool portable) {
-    if (n < 0 || n > kLanes) throw std::invalid_argument("philox_batch: 0 to 256 counters at a time");
+    if (n < 0 || n > kLanes) throw ValueError("philox_batch: 0 to 256 counters at a time");
 #if defined(__x86_64__)
     static const bool avx512 = __builtin_cpu_supports("avx512f");
     if (avx512 && !portable) return philox_lanes_avx512(seed, first, counters, n, words);
@@ -291,7 +292,7 @@ struct RowOrigins {
     RowOrigins(const Shape& global_shape, const std::vector<std::int64_t>& offset, const Shape& shape)
         : offset_(offset), shape_(shape), stride_(shape.size(), 1) {
         if (offset.size() != shape.size() || global_shape.size() != shape.size())
-            throw std::invalid_argument("random numbers: offset and shapes must have the same rank");
+            throw ValueError("random numbers: offset and shapes must have the same rank");
         for (std::int64_t d = static_cast<std::int64_t>(shape.size()) - 2; d >= 0; --d)
             stride_[d] = stride_[d + 1] * global_shape[d + 1];
     }
@@ -312,7 +313,7 @@ private:
 };
 
 void check_range(Distribution dist, double a, double b) {
-    if (dist == Distribution::kIntegers && !(b > a)) throw std::invalid_argument("random integers need high > low");
+    if (dist == Distribution::kIntegers && !(b > a)) throw ValueError("random integers need high > low");
 }
 
 }  // namespace
@@ -355,7 +356,7 @@ void random_range_transposed(Distribution dist, std::uint64_t seed, DType dtype,
                              std::int64_t start, std::int64_t count, std::byte* out) {
     check_range(dist, a, b);
     if (shape.size() != 2 || global_shape.size() != 2 || offset.size() != 2)
-        throw std::invalid_argument("random numbers: a transposed range is of a 2-d block");
+        throw ValueError("random numbers: a transposed range is of a 2-d block");
     if (count <= 0) return;
     // The range lies in a band of the transpose's rows [row0, row0 + rows), which are block
     // columns: in each block row, a run of `rows` consecutive elements, whose Philox counters

@@ -1,3 +1,4 @@
+#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/elementwise.hpp"
 
 #include <algorithm>
@@ -74,7 +75,7 @@ template <class T>
         switch (op) {
             case Op::kInvert: return !x;
             case Op::kAbs: case Op::kFloor: case Op::kCeil: case Op::kRound: return x;
-            default: throw std::invalid_argument(std::string(op_name(op)) + " is not defined for bool");
+            default: throw ValueError(std::string(op_name(op)) + " is not defined for bool");
         }
     } else if constexpr (std::is_integral_v<T>) {
         switch (op) {
@@ -82,7 +83,7 @@ template <class T>
             case Op::kAbs: return x < 0 ? static_cast<T>(-x) : x;
             case Op::kInvert: return static_cast<T>(~x);
             case Op::kFloor: case Op::kCeil: case Op::kRound: return x;
-            default: throw std::invalid_argument(std::string(op_name(op)) + " needs a float operand");
+            default: throw ValueError(std::string(op_name(op)) + " needs a float operand");
         }
     } else {
         switch (op) {
@@ -98,7 +99,7 @@ template <class T>
             case Op::kFloor: return std::floor(x);
             case Op::kCeil: return std::ceil(x);
             case Op::kRound: return std::nearbyint(x);  // half to even, as NumPy
-            default: throw std::invalid_argument(std::string(op_name(op)) + " is not defined for floats");
+            default: throw ValueError(std::string(op_name(op)) + " is not defined for floats");
         }
     }
 }
@@ -110,7 +111,7 @@ template <class T>
             case Op::kAnd: case Op::kMul: case Op::kMinimum: return x && y;
             case Op::kOr: case Op::kAdd: case Op::kMaximum: return x || y;
             case Op::kXor: return x != y;
-            default: throw std::invalid_argument(std::string(op_name(op)) + " is not defined for bool");
+            default: throw ValueError(std::string(op_name(op)) + " is not defined for bool");
         }
     } else if constexpr (std::is_integral_v<T>) {
         switch (op) {
@@ -143,7 +144,7 @@ template <class T>
             case Op::kAnd: return static_cast<T>(x & y);
             case Op::kOr: return static_cast<T>(x | y);
             case Op::kXor: return static_cast<T>(x ^ y);
-            default: throw std::invalid_argument(std::string(op_name(op)) + " is not defined for integers");
+            default: throw ValueError(std::string(op_name(op)) + " is not defined for integers");
         }
     } else {
         switch (op) {
@@ -161,7 +162,7 @@ template <class T>
             case Op::kPow: return std::pow(x, y);
             case Op::kMaximum: return (x > y || std::isnan(x)) ? x : y;
             case Op::kMinimum: return (x < y || std::isnan(x)) ? x : y;
-            default: throw std::invalid_argument(std::string(op_name(op)) + " is not defined for floats");
+            default: throw ValueError(std::string(op_name(op)) + " is not defined for floats");
         }
     }
 }
@@ -195,13 +196,13 @@ struct InputLayout {
 
 std::vector<InputLayout> layouts(const Program& program, const std::vector<Operand>& inputs, const Shape& out_shape) {
     if (inputs.size() != program.num_inputs)
-        throw std::invalid_argument("elementwise program wants " + std::to_string(program.num_inputs) +
+        throw ValueError("elementwise program wants " + std::to_string(program.num_inputs) +
                                     " inputs, got " + std::to_string(inputs.size()));
     std::vector<InputLayout> out;
     const std::size_t nd = out_shape.size();
     for (const Operand& op : inputs) {
         if (op.generate) {
-            if (!op.axes.empty()) throw std::invalid_argument("a generated elementwise input is read as made");
+            if (!op.axes.empty()) throw ValueError("a generated elementwise input is read as made");
             out.push_back(InputLayout{nullptr, op.dtype, std::vector<std::int64_t>(nd, 0), false, 0, op.generate});
             continue;
         }
@@ -210,8 +211,8 @@ std::vector<InputLayout> layouts(const Program& program, const std::vector<Opera
         std::vector<std::int64_t> stored_stride(stored.size(), 1);
         for (std::size_t d = stored.size(); d-- > 1;) stored_stride[d - 1] = stored_stride[d] * stored[d];
         if (!op.axes.empty() && op.axes.size() != stored.size())
-            throw std::invalid_argument("elementwise operand axes do not match its rank");
-        if (stored.size() > nd) throw std::invalid_argument("elementwise input rank exceeds the output's");
+            throw ValueError("elementwise operand axes do not match its rank");
+        if (stored.size() > nd) throw ValueError("elementwise input rank exceeds the output's");
         Shape view(nd, 1);
         std::vector<std::int64_t> view_stride(nd, 0);
         bool identity = true;
@@ -224,7 +225,7 @@ std::vector<InputLayout> layouts(const Program& program, const std::vector<Opera
         InputLayout l{op.block->bytes(), op.block->dtype(), std::vector<std::int64_t>(nd, 0), identity && view == out_shape};
         for (std::size_t d = 0; d < nd; ++d) {
             if (view[d] != out_shape[d] && view[d] != 1)
-                throw std::invalid_argument("elementwise input does not broadcast to the output block");
+                throw ValueError("elementwise input does not broadcast to the output block");
             l.strides[d] = view[d] == 1 ? 0 : view_stride[d];
         }
         out.push_back(std::move(l));
@@ -491,27 +492,27 @@ struct RangeRunner {
 }  // namespace
 
 void Program::validate() const {
-    if (code.empty()) throw std::invalid_argument("empty elementwise program");
+    if (code.empty()) throw ValueError("empty elementwise program");
     for (std::size_t r = 0; r < code.size(); ++r) {
         const Instr& ins = code[r];
         auto operand = [&](std::uint16_t reg) -> DType {
-            if (reg >= r) throw std::invalid_argument("elementwise program refers to a later register");
+            if (reg >= r) throw ValueError("elementwise program refers to a later register");
             return code[reg].dtype;
         };
         if (ins.op == Op::kInput) {
-            if (ins.a >= num_inputs) throw std::invalid_argument("elementwise program reads a missing input");
+            if (ins.a >= num_inputs) throw ValueError("elementwise program reads a missing input");
         } else if (ins.op == Op::kCast) {
             operand(ins.a);
         } else if (ins.op == Op::kWhere) {
             if (operand(ins.a) != DType::kBool || operand(ins.b) != ins.dtype || operand(ins.c) != ins.dtype)
-                throw std::invalid_argument("where: operand dtypes do not match");
+                throw ValueError("where: operand dtypes do not match");
         } else if (is_unary(ins.op)) {
-            if (operand(ins.a) != ins.dtype) throw std::invalid_argument("unary operand dtype mismatch");
+            if (operand(ins.a) != ins.dtype) throw ValueError("unary operand dtype mismatch");
         } else if (is_binary(ins.op)) {
             const DType a = operand(ins.a), b = operand(ins.b);
-            if (a != b) throw std::invalid_argument(std::string(op_name(ins.op)) + ": operand dtypes differ");
+            if (a != b) throw ValueError(std::string(op_name(ins.op)) + ": operand dtypes differ");
             if ((is_comparison(ins.op) ? DType::kBool : a) != ins.dtype)
-                throw std::invalid_argument(std::string(op_name(ins.op)) + ": wrong result dtype");
+                throw ValueError(std::string(op_name(ins.op)) + ": wrong result dtype");
         }
     }
 }

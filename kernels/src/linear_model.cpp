@@ -1,3 +1,4 @@
+#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/linear_model.hpp"
 
 #include <cblas.h>
@@ -13,13 +14,13 @@ namespace {
 
 void require_matrix(const Buffer& x, const char* what) {
     if (x.dtype() != DType::kFloat64 || x.shape().size() != 2)
-        throw std::invalid_argument(std::string(what) + ": expected a 2-d float64 buffer");
+        throw ValueError(std::string(what) + ": expected a 2-d float64 buffer");
 }
 
 void require_targets(const Buffer& x, const Buffer& y, const char* what) {
     require_matrix(x, what);
     if (y.dtype() != DType::kFloat64 || y.shape().size() != 1 || y.shape()[0] != x.shape()[0])
-        throw std::invalid_argument(std::string(what) + ": y must be float64 of shape (" +
+        throw ValueError(std::string(what) + ": y must be float64 of shape (" +
                                     std::to_string(x.shape()[0]) + ",)");
 }
 
@@ -70,7 +71,7 @@ Buffer standardize(const Buffer& x, const ColumnScaling& scaling) {
     const std::int64_t n = x.shape()[0], p = x.shape()[1];
     if (static_cast<std::int64_t>(scaling.mean.size()) != p ||
         static_cast<std::int64_t>(scaling.stddev.size()) != p)
-        throw std::invalid_argument("standardize: scaling has " +
+        throw ValueError("standardize: scaling has " +
                                     std::to_string(scaling.mean.size()) + " columns, x has " +
                                     std::to_string(p));
     Buffer out(DType::kFloat64, x.shape());
@@ -98,7 +99,7 @@ std::vector<double> ridge_fit(const Buffer& x, const Buffer& y, double alpha) {
     const lapack_int info =
         LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', p, 1, gram.data(), p, w.data(), 1);
     if (info != 0)
-        throw std::invalid_argument("ridge_fit: normal equations not positive definite (alpha=" +
+        throw ValueError("ridge_fit: normal equations not positive definite (alpha=" +
                                     std::to_string(alpha) + ", LAPACK info " +
                                     std::to_string(info) + ")");
     return w;
@@ -108,7 +109,7 @@ double mean_squared_error(const Buffer& x, const Buffer& y, const std::vector<do
     require_targets(x, y, "mean_squared_error");
     const std::int64_t n = x.shape()[0], p = x.shape()[1];
     if (static_cast<std::int64_t>(w.size()) != p)
-        throw std::invalid_argument("mean_squared_error: w has " + std::to_string(w.size()) +
+        throw ValueError("mean_squared_error: w has " + std::to_string(w.size()) +
                                     " weights, x has " + std::to_string(p) + " columns");
     const double* a = x.data<double>();
     const double* t = y.data<double>();

@@ -1,3 +1,4 @@
+#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/overlap.hpp"
 
 #include <cstring>
@@ -13,14 +14,14 @@ Buffer extend_with_halo(const std::vector<const Buffer*>& neighbours, const Halo
     for (std::size_t d = 0; d < nd; ++d) centre_index = centre_index * 3 + 1;
     const Buffer& centre = *neighbours.at(centre_index);
     const Shape& shape = centre.shape();
-    if (shape.size() != nd) throw std::invalid_argument("halo depth has the wrong rank");
+    if (shape.size() != nd) throw ValueError("halo depth has the wrong rank");
     // Halo widths: none at an array edge with the 'none' rule.
     low.assign(nd, 0);
     std::vector<std::int64_t> high(nd, 0);
     Shape ext(nd);
     for (std::size_t d = 0; d < nd; ++d) {
         if (spec.depth[d] > shape[d] && shape[d] > 0)
-            throw std::invalid_argument("halo depth " + std::to_string(spec.depth[d]) + " exceeds the block extent " +
+            throw ValueError("halo depth " + std::to_string(spec.depth[d]) + " exceeds the block extent " +
                                         std::to_string(shape[d]) + " along axis " + std::to_string(d));
         const bool none = spec.boundary == Boundary::kNone;
         low[d] = (none && spec.at_low_edge[d]) ? 0 : spec.depth[d];
@@ -73,7 +74,7 @@ Buffer extend_with_halo(const std::vector<const Buffer*>& neighbours, const Halo
         std::size_t ni = 0;
         for (std::size_t d = 0; d < nd; ++d) ni = ni * 3 + static_cast<std::size_t>(which[d] + 1);
         const Buffer* src = neighbours.at(ni);
-        if (!src) throw std::invalid_argument("internal: a halo needs a neighbour that was not given");
+        if (!src) throw ValueError("internal: a halo needs a neighbour that was not given");
         std::int64_t off = 0;
         for (std::size_t d = 0; d < nd; ++d) {
             std::int64_t c = local[d];

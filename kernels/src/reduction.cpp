@@ -1,3 +1,4 @@
+#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/reduction.hpp"
 
 #include <algorithm>
@@ -448,16 +449,16 @@ auto with_accumulator(const ReduceSpec& spec, F&& f) {
         case Reduction::kAny: return f(AnyAll{0, true}, std::int64_t{});
         case Reduction::kAll: return f(AnyAll{1, false}, std::int64_t{});
     }
-    throw std::invalid_argument("unknown reduction");
+    throw ValueError("unknown reduction");
 }
 
 }  // namespace
 
 Buffer reduce_block(const ReduceSpec& spec, const Buffer& block, const std::vector<std::int64_t>& offset,
                     const Shape& global_shape) {
-    if (block.dtype() != spec.input) throw std::invalid_argument("reduce_block: block dtype differs from the spec");
+    if (block.dtype() != spec.input) throw ValueError("reduce_block: block dtype differs from the spec");
     if (offset.size() != block.shape().size() || global_shape.size() != block.shape().size())
-        throw std::invalid_argument("reduce_block: offset or global shape has the wrong rank");
+        throw ValueError("reduce_block: offset or global shape has the wrong rank");
     return with_accumulator(spec, [&](auto init, auto s) {
         using S = decltype(s);
         return visit_dtype(block.dtype(), [&](auto t) {
@@ -473,9 +474,9 @@ Buffer reduce_block(const ReduceSpec& spec, const Buffer& block, const std::vect
 
 Buffer reduce_block_fused(const ReduceSpec& spec, const Program& program, const std::vector<Operand>& inputs,
                           const Shape& shape, const std::vector<std::int64_t>& offset, const Shape& global_shape) {
-    if (program.result_dtype() != spec.input) throw std::invalid_argument("reduce_block_fused: program dtype differs from the spec");
+    if (program.result_dtype() != spec.input) throw ValueError("reduce_block_fused: program dtype differs from the spec");
     if (offset.size() != shape.size() || global_shape.size() != shape.size())
-        throw std::invalid_argument("reduce_block_fused: offset or global shape has the wrong rank");
+        throw ValueError("reduce_block_fused: offset or global shape has the wrong rank");
     return with_accumulator(spec, [&](auto init, auto s) {
         using S = decltype(s);
         return visit_dtype(spec.input, [&](auto t) {
@@ -500,9 +501,9 @@ Buffer reduce_block_fused(const ReduceSpec& spec, const Program& program, const 
 }
 
 Buffer combine_states(const ReduceSpec& spec, const std::vector<const Buffer*>& states) {
-    if (states.empty()) throw std::invalid_argument("combine_states: nothing to combine");
+    if (states.empty()) throw ValueError("combine_states: nothing to combine");
     for (const Buffer* s : states)
-        if (s->shape() != states[0]->shape()) throw std::invalid_argument("combine_states: state shapes differ");
+        if (s->shape() != states[0]->shape()) throw ValueError("combine_states: state shapes differ");
     return with_accumulator(spec, [&](auto init, auto tag) {
         using S = decltype(tag);
         using Acc = decltype(init);
@@ -548,7 +549,7 @@ Buffer finalize(const ReduceSpec& spec, const Buffer& state) {
                     break;
                 case Reduction::kArgmin: case Reduction::kArgmax:
                     if (s[n + i] < 0)
-                        throw std::invalid_argument(std::string(reduction_name(spec.op)) + " of an empty sequence");
+                        throw ValueError(std::string(reduction_name(spec.op)) + " of an empty sequence");
                     v = s[n + i];
                     break;
                 default: v = s[i];

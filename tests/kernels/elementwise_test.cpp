@@ -123,7 +123,7 @@ TEST(Elementwise, RejectsInputsThatDoNotBroadcast) {
     Program p;
     p.num_inputs = 1;
     p.code = {Instr{Op::kInput, DType::kFloat64, 0}};
-    EXPECT_THROW(evaluate(p, std::vector<const Buffer*>{&a}, Shape{3, 5}), std::invalid_argument);
+    EXPECT_THROW(evaluate(p, std::vector<const Buffer*>{&a}, Shape{3, 5}), tessera::ValueError);
 }
 
 TEST(Reduction, StatesDoNotDependOnTheThreadCount) {

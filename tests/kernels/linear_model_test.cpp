@@ -87,5 +87,5 @@ TEST(RidgeFit, PenaltyMatchesClosedFormForOneFeature) {
 TEST(RidgeFit, MismatchedShapesAreRejected) {
     const Buffer x = random_matrix(10, 2, 1);
     Buffer y(DType::kFloat64, {9});
-    EXPECT_THROW(tessera::kernels::ridge_fit(x, y, 1.0), std::invalid_argument);
+    EXPECT_THROW(tessera::kernels::ridge_fit(x, y, 1.0), tessera::ValueError);
 }

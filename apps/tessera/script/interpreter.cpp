@@ -218,10 +218,6 @@ Value Interpreter::call(const Expr& e) {
         throw ScriptError(err.what(), e.span);
     } catch (const Error& err) {
         throw ScriptError(f.name + "(): " + err.what(), e.span);
-    } catch (const std::invalid_argument& err) {
-        throw ScriptError(f.name + "(): " + err.what(), e.span);
-    } catch (const std::out_of_range& err) {
-        throw ScriptError(f.name + "(): " + err.what(), e.span);
     }
 }
 

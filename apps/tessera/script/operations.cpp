@@ -166,7 +166,7 @@ DType to_dtype(const Value& v, Span where, const std::string& what) {
     if (v.is<std::string>()) {
         try {
             return kernels::parse_dtype(v.as<std::string>());
-        } catch (const std::invalid_argument& e) {
+        } catch (const ValueError& e) {
             throw ScriptError(what + ": " + e.what(), where);
         }
     }

@@ -166,14 +166,14 @@ BlockFunction register_block_function(const std::string& name, BlockKernel kerne
         Buffer result = kernel(blocks, info);
         if (s.overlap) {
             if (result.shape() != blocks[0].shape())
-                throw std::invalid_argument("block function '" + name + "' returned shape " + detail::shape_text(result.shape()) +
+                throw ValueError("block function '" + name + "' returned shape " + detail::shape_text(result.shape()) +
                                             " for an extended block of shape " + detail::shape_text(blocks[0].shape()));
             Buffer trimmed(result.dtype(), s.shape);
             kernels::copy_region(result, low, trimmed, std::vector<std::int64_t>(s.shape.size(), 0), s.shape);
             result = std::move(trimmed);
         }
         if (result.dtype() != s.dtype || result.shape() != s.shape)
-            throw std::invalid_argument("block function '" + name + "' returned a " +
+            throw ValueError("block function '" + name + "' returned a " +
                                         std::string(kernels::dtype_name(result.dtype())) + " block of shape " +
                                         detail::shape_text(result.shape()) + ", expected " +
                                         std::string(kernels::dtype_name(s.dtype)) + " of shape " + detail::shape_text(s.shape));

@@ -1,13 +1,12 @@
 #pragma once
-#include <stdexcept>
-#include <string>
+#include "tessera/kernels/error.hpp"
 
 namespace tessera::io {
 
 /// A failed file operation; the message names the path and the system's reason.
-class IoError : public std::runtime_error {
+class IoError : public Error {
 public:
-    using std::runtime_error::runtime_error;
+    using Error::Error;
 };
 
 }  // namespace tessera::io

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/dtype.hpp"
 
 namespace tessera {
@@ -83,7 +84,7 @@ public:
     static Buffer from_values(Shape shape, std::span<const T> values) {
         Buffer b(DTypeOf<T>::value, std::move(shape));
         if (static_cast<std::int64_t>(values.size()) != b.size())
-            throw std::invalid_argument("Buffer::from_values: value count does not match shape");
+            throw ValueError("Buffer::from_values: value count does not match shape");
         std::copy(values.begin(), values.end(), b.data<T>());
         return b;
     }
@@ -100,7 +101,7 @@ public:
     }
     const std::byte* bytes() const { return data_; }
 
-    /// Typed view; throws std::invalid_argument when T does not match the dtype.
+    /// Typed view; throws ValueError when T does not match the dtype.
     template <class T>
     T* data() {
         check_type(DTypeOf<T>::value);
@@ -133,9 +134,9 @@ public:
     /// leaves the buffer empty.
     Bytes encoded_in_place() &&;
     /// Size of the block in wire form that starts at `data` (header and elements); throws
-    /// std::invalid_argument when the header is malformed or the block longer than `available`.
+    /// ValueError when the header is malformed or the block longer than `available`.
     static std::size_t encoded_size(const char* data, std::size_t available);
-    /// A copy decoded from the wire form; throws std::invalid_argument on a malformed block.
+    /// A copy decoded from the wire form; throws ValueError on a malformed block.
     static Buffer decode(const char* data, std::size_t size);
     /// A read-only view of a block in wire form that `owner` keeps alive (no copy).
     static Buffer view_of_encoded(std::shared_ptr<const Bytes> owner);
@@ -151,7 +152,7 @@ public:
 private:
     void check_type(DType requested) const;
     void check_writable() const {
-        if (read_only_) throw std::logic_error("this block is a read-only view; copy it to modify it");
+        if (read_only_) throw UsageError("this block is a read-only view; copy it to modify it");
     }
 
     DType dtype_ = DType::kFloat64;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/dtype.hpp"
 
 namespace tessera::kernels {
@@ -17,7 +18,7 @@ decltype(auto) visit_dtype(DType dtype, F&& f) {
         case DType::kInt32: return f(std::int32_t{});
         case DType::kBool: return f(bool{});
     }
-    throw std::invalid_argument("unknown dtype");
+    throw ValueError("unknown dtype");
 }
 
 }  // namespace tessera::kernels

@@ -1,5 +1,6 @@
 #pragma once
 // Element types of chunk buffers, the NumPy names users already know.
+#include "tessera/kernels/error.hpp"
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -14,7 +15,7 @@ std::size_t dtype_size(DType dtype);
 /// NumPy spelling: "float64", "float32", "int64", "int32", "bool".
 std::string_view dtype_name(DType dtype);
 /// Parses a NumPy spelling (also "f8", "f4", "i8", "i4", "float", "int", "double");
-/// throws std::invalid_argument naming the accepted spellings.
+/// throws ValueError naming the accepted spellings.
 DType parse_dtype(std::string_view name);
 
 bool is_float(DType d);

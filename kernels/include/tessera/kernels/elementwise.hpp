@@ -9,6 +9,7 @@
 #include <functional>
 #include <vector>
 
+#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/buffer.hpp"
 
 namespace tessera::kernels {
@@ -45,7 +46,7 @@ struct Program {
     std::uint16_t num_inputs = 0;
 
     DType result_dtype() const { return code.back().dtype; }
-    /// Checks register references and operand dtypes; throws std::invalid_argument.
+    /// Checks register references and operand dtypes; throws ValueError.
     void validate() const;
 };
 

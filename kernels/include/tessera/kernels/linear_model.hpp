@@ -3,6 +3,7 @@
 // ridge regression through BLAS/LAPACK. Used by the grid-search example and its tests.
 #include <vector>
 
+#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/buffer.hpp"
 
 namespace tessera::kernels {
@@ -24,7 +25,7 @@ Buffer standardize(const Buffer& x, const ColumnScaling& scaling);
 
 /// Ridge regression weights w minimising |x w - y|^2 + alpha |w|^2, by the normal equations
 /// (x^T x + alpha I) w = x^T y: DSYRK and DGEMV from BLAS, then a Cholesky solve (LAPACK DPOSV).
-/// x is (n, p), y is (n). Throws std::invalid_argument on mismatched shapes or a singular system.
+/// x is (n, p), y is (n). Throws ValueError on mismatched shapes or a singular system.
 std::vector<double> ridge_fit(const Buffer& x, const Buffer& y, double alpha);
 
 /// Mean squared error of the predictions x w against y.

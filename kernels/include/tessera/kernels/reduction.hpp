@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/buffer.hpp"
 
 namespace tessera::kernels {
@@ -46,7 +47,7 @@ Buffer reduce_block_fused(const ReduceSpec& spec, const Program& program, const 
 /// Combines states of the same shape, in the given order.
 Buffer combine_states(const ReduceSpec& spec, const std::vector<const Buffer*>& states);
 /// The result from a state: shape = state shape without the component dimension.
-/// Throws std::invalid_argument for min/max/argmin/argmax of nothing.
+/// Throws ValueError for min/max/argmin/argmax of nothing.
 Buffer finalize(const ReduceSpec& spec, const Buffer& state);
 
 }  // namespace tessera::kernels

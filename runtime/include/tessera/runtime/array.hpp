@@ -326,7 +326,7 @@ void write_dot(const std::string& path, const std::vector<Array>& arrays);
 template <class T>
 T Array::item() const {
     const Buffer b = compute();
-    if (b.size() != 1) throw std::invalid_argument("item() needs an array of one element");
+    if (b.size() != 1) throw ValueError("item() needs an array of one element");
     T out{};
     kernels::visit_dtype(b.dtype(), [&](auto t) { out = static_cast<T>(b.data<decltype(t)>()[0]); });
     return out;

@@ -150,7 +150,7 @@ struct Codec<kernels::Buffer> {
             const char* start = r.take(0);
             const std::size_t n = kernels::Buffer::encoded_size(start, r.remaining());
             return kernels::Buffer::decode(r.take(n), n);
-        } catch (const std::invalid_argument& e) {
+        } catch (const ValueError& e) {
             throw CommError(std::string("corrupt chunk: ") + e.what());
         }
     }

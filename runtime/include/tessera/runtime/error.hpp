@@ -1,22 +1,11 @@
 #pragma once
-// The one error hierarchy of tessera. Everything a user can act on derives from tessera::Error.
+// The runtime's kinds of tessera::Error (the hierarchy is in tessera/kernels/error.hpp).
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 
+#include "tessera/kernels/error.hpp"
+
 namespace tessera {
-
-class Error : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
-/// Wrong use of the API, caught when a graph is built: an unregistered function, a wrong number
-/// or type of arguments, a value from another runtime.
-class UsageError : public Error {
-public:
-    using Error::Error;
-};
 
 /// A failed MPI call or a broken message; the message names the call and the rank.
 class CommError : public Error {
