@@ -1,4 +1,3 @@
-#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/block_ops.hpp"
 
 #include <cblas.h>
@@ -8,6 +7,7 @@
 #include <string>
 
 #include "tessera/kernels/dispatch.hpp"
+#include "tessera/kernels/error.hpp"
 
 namespace tessera::kernels {
 

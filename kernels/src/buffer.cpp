@@ -1,4 +1,3 @@
-#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/buffer.hpp"
 
 #include <cstdlib>
@@ -8,6 +7,8 @@
 #include <sys/mman.h>
 #include <mutex>
 #include <string>
+
+#include "tessera/kernels/error.hpp"
 
 namespace tessera::detail {
 

@@ -1,4 +1,3 @@
-#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/elementwise.hpp"
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 #include <utility>
 
 #include "tessera/kernels/dispatch.hpp"
+#include "tessera/kernels/error.hpp"
 
 namespace tessera::kernels {
 

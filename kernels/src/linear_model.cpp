@@ -1,4 +1,3 @@
-#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/linear_model.hpp"
 
 #include <cblas.h>
@@ -7,6 +6,8 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+
+#include "tessera/kernels/error.hpp"
 
 namespace tessera::kernels {
 

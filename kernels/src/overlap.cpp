@@ -1,9 +1,10 @@
-#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/overlap.hpp"
 
 #include <cstring>
 #include <stdexcept>
 #include <string>
+
+#include "tessera/kernels/error.hpp"
 
 namespace tessera::kernels {
 

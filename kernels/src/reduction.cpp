@@ -1,4 +1,3 @@
-#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/reduction.hpp"
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 
 #include "tessera/kernels/dispatch.hpp"
 #include "tessera/kernels/elementwise.hpp"
+#include "tessera/kernels/error.hpp"
 
 namespace tessera::kernels {
 

@@ -1,6 +1,6 @@
-// Lexer and recursive-descent parser of the tessera script language, a subset of Python with
-// Python's precedence. Python constructs outside the subset get a message saying so, rather
-// than a bare "invalid syntax".
+// The recursive-descent parser of the tessera script language, a subset of Python with
+// Python's precedence, over the lexer's tokens. Python constructs outside the subset get a
+// message saying so, rather than a bare "invalid syntax".
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -9,238 +9,12 @@
 #include <set>
 #include <sstream>
 
+#include "lexer.hpp"
 #include "syntax.hpp"
 
 namespace tessera::script {
 
-std::string Source::line(int number) const {
-    std::size_t begin = 0;
-    for (int l = 1; l < number; ++l) {
-        begin = text.find('\n', begin);
-        if (begin == std::string::npos) return {};
-        ++begin;
-    }
-    const std::size_t end = text.find('\n', begin);
-    return text.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
-}
-
-std::string ScriptError::render(const Source& source) const {
-    std::ostringstream os;
-    os << source.name << ':' << where_.line << ':' << where_.column << ": error: " << what() << '\n';
-    if (where_.line <= 0) return os.str();
-    std::string text = source.line(where_.line);
-    std::replace(text.begin(), text.end(), '\t', ' ');
-    const std::string number = std::to_string(where_.line);
-    os << ' ' << number << " | " << text << '\n';
-    const int first = std::max(where_.column, 1);
-    const int last = std::max(first + 1, std::min(where_.end_column, static_cast<int>(text.size()) + 1));
-    os << ' ' << std::string(number.size(), ' ') << " | " << std::string(static_cast<std::size_t>(first - 1), ' ')
-       << '^' << std::string(static_cast<std::size_t>(last - first - 1), '~') << '\n';
-    return os.str();
-}
-
 namespace {
-
-struct Token {
-    enum class Kind { kName, kInt, kFloat, kString, kOp, kNewline, kIndent, kEnd } kind;
-    std::string text;  // name, operator, or the string's value
-    Span span;
-    std::int64_t int_value = 0;
-    double float_value = 0;
-};
-
-Span join(Span a, Span b) {
-    if (a.line == b.line) return {a.line, a.column, b.end_column};
-    return {a.line, a.column, INT_MAX};  // runs on to later lines: mark to the end of the first
-}
-
-class Lexer {
-public:
-    explicit Lexer(const std::string& text) : s_(text) {}
-
-    std::vector<Token> tokens() {
-        std::vector<Token> out;
-        bool line_start = true;
-        while (pos_ < s_.size()) {
-            const char c = s_[pos_];
-            if (line_start && depth_ == 0) {
-                line_start = false;
-                const std::size_t indent_end = s_.find_first_not_of(" \t", pos_);
-                if (indent_end != pos_ && indent_end != std::string::npos && s_[indent_end] != '\n' &&
-                    s_[indent_end] != '#' && s_[indent_end] != '\r') {
-                    // Reported by the parser, so that errors on earlier lines come first.
-                    out.push_back({Token::Kind::kIndent, "", {line_, 1, 1 + static_cast<int>(indent_end - pos_)}});
-                }
-                continue;
-            }
-            if (c == ' ' || c == '\t' || c == '\r' || c == '\f') {
-                advance();
-            } else if (c == '#') {
-                while (pos_ < s_.size() && s_[pos_] != '\n') advance();
-            } else if (c == '\\' && pos_ + 1 < s_.size() && s_[pos_ + 1] == '\n') {
-                advance();
-                advance();
-            } else if (c == '\n') {
-                if (depth_ == 0 && !out.empty() && out.back().kind != Token::Kind::kNewline)
-                    out.push_back({Token::Kind::kNewline, "\n", here(1)});
-                advance();
-                line_start = true;
-            } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
-                const Span start = here(0);
-                std::string name;
-                while (pos_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '_'))
-                    name += advance();
-                out.push_back({Token::Kind::kName, name, until(start)});
-            } else if (std::isdigit(static_cast<unsigned char>(c)) ||
-                       (c == '.' && pos_ + 1 < s_.size() && std::isdigit(static_cast<unsigned char>(s_[pos_ + 1])))) {
-                out.push_back(number());
-            } else if (c == '"' || c == '\'') {
-                out.push_back(string());
-            } else {
-                out.push_back(op());
-            }
-        }
-        if (depth_ > 0) throw ScriptError("'" + std::string(1, open_.back().first) + "' was never closed", open_.back().second);
-        if (!out.empty() && out.back().kind != Token::Kind::kNewline) out.push_back({Token::Kind::kNewline, "\n", here(1)});
-        out.push_back({Token::Kind::kEnd, "", here(1)});
-        return out;
-    }
-
-private:
-    char advance() {
-        const char c = s_[pos_++];
-        if (c == '\n') {
-            ++line_;
-            column_ = 1;
-        } else {
-            ++column_;
-        }
-        return c;
-    }
-    Span here(int width) const { return {line_, column_, column_ + width}; }
-    Span until(Span start) const { return {start.line, start.column, line_ == start.line ? column_ : INT_MAX}; }
-
-    Token number() {
-        const Span start = here(0);
-        std::string digits;
-        bool is_float = false;
-        auto take_digits = [&] {
-            bool last_digit = false;
-            while (pos_ < s_.size()) {
-                const char d = s_[pos_];
-                if (std::isdigit(static_cast<unsigned char>(d))) {
-                    digits += advance();
-                    last_digit = true;
-                } else if (d == '_' && last_digit && pos_ + 1 < s_.size() &&
-                           std::isdigit(static_cast<unsigned char>(s_[pos_ + 1]))) {
-                    advance();
-                    last_digit = false;
-                } else {
-                    break;
-                }
-            }
-        };
-        take_digits();
-        if (pos_ < s_.size() && s_[pos_] == '.') {
-            is_float = true;
-            digits += advance();
-            take_digits();
-        }
-        if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
-            is_float = true;
-            digits += advance();
-            if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) digits += advance();
-            const std::size_t before = digits.size();
-            take_digits();
-            if (digits.size() == before) throw ScriptError("invalid number: the exponent has no digits", until(start));
-        }
-        if (pos_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '_')) {
-            while (pos_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '_')) advance();
-            throw ScriptError("invalid number", until(start));
-        }
-        Token t{is_float ? Token::Kind::kFloat : Token::Kind::kInt, digits, until(start)};
-        if (is_float) {
-            t.float_value = std::strtod(digits.c_str(), nullptr);
-        } else {
-            const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), t.int_value);
-            if (ec != std::errc()) throw ScriptError("integer too large (tessera integers are 64-bit)", t.span);
-        }
-        return t;
-    }
-
-    Token string() {
-        const Span start = here(1);
-        const char quote = advance();
-        if (s_.compare(pos_, 2, std::string(2, quote)) == 0)
-            throw ScriptError("triple-quoted strings are not supported", {start.line, start.column, start.column + 3});
-        std::string value;
-        while (true) {
-            if (pos_ >= s_.size() || s_[pos_] == '\n') throw ScriptError("unterminated string", start);
-            const char c = advance();
-            if (c == quote) break;
-            if (c != '\\') {
-                value += c;
-                continue;
-            }
-            if (pos_ >= s_.size()) throw ScriptError("unterminated string", start);
-            const char e = advance();
-            switch (e) {
-                case 'n': value += '\n'; break;
-                case 't': value += '\t'; break;
-                case 'r': value += '\r'; break;
-                case '0': value += '\0'; break;
-                case '\\': value += '\\'; break;
-                case '\'': value += '\''; break;
-                case '"': value += '"'; break;
-                case '\n': break;
-                default: value += '\\'; value += e;
-            }
-        }
-        return {Token::Kind::kString, value, until(start)};
-    }
-
-    Token op() {
-        static const char* const kOps[] = {"**=", "//=", "...", "**", "//", "==", "!=", "<=", ">=", "+=", "-=",
-                                           "*=",  "/=",  "%=",  "@=", "&=", "|=", "^=", "<<", ">>", "->"};
-        const Span start = here(0);
-        for (const char* o : kOps) {
-            const std::size_t n = std::char_traits<char>::length(o);
-            if (s_.compare(pos_, n, o) == 0) {
-                for (std::size_t i = 0; i < n; ++i) advance();
-                return {Token::Kind::kOp, o, until(start)};
-            }
-        }
-        const char c = s_[pos_];
-        if (std::string_view("+-*/%@&|^~<>()[]{},:.=;").find(c) == std::string_view::npos) {
-            std::string shown(1, c);
-            if (static_cast<unsigned char>(c) >= 0x80) shown = "non-ASCII character";
-            throw ScriptError("invalid character '" + shown + "'", here(1));
-        }
-        if (c == '(' || c == '[' || c == '{') {
-            ++depth_;
-            open_.emplace_back(c, here(1));
-        } else if (c == ')' || c == ']' || c == '}') {
-            const char expected = c == ')' ? '(' : c == ']' ? '[' : '{';
-            if (depth_ == 0) throw ScriptError(std::string("unmatched '") + c + "'", here(1));
-            if (open_.back().first != expected)
-                throw ScriptError(std::string("closing '") + c + "' does not match the '" + open_.back().first +
-                                      "' opened at line " + std::to_string(open_.back().second.line) + ", column " +
-                                      std::to_string(open_.back().second.column),
-                                  here(1));
-            --depth_;
-            open_.pop_back();
-        }
-        advance();
-        return {Token::Kind::kOp, std::string(1, c), until(start)};
-    }
-
-    const std::string& s_;
-    std::size_t pos_ = 0;
-    int line_ = 1;
-    int column_ = 1;
-    int depth_ = 0;
-    std::vector<std::pair<char, Span>> open_;
-};
 
 const std::set<std::string>& unsupported_statements() {
     static const std::set<std::string> k = {"if", "elif", "else", "for", "while", "def", "class", "return",
@@ -659,7 +433,7 @@ private:
 }  // namespace
 
 std::vector<Statement> parse(const Source& source) {
-    return Parser(Lexer(source.text).tokens()).program();
+    return Parser(tokenize(source.text)).program();
 }
 
 }  // namespace tessera::script

@@ -27,6 +27,9 @@ struct Source {
     std::string line(int number) const;
 };
 
+/// The span from the start of `a` to the end of `b` (to the end of a's line when b is on a later one).
+Span join(Span a, Span b);
+
 /// An error a script author can act on: what went wrong and where.
 class ScriptError : public Error {
 public:

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tessera/kernels/buffer.hpp"
+#include "tessera/kernels/philox.hpp"
 
 namespace tessera::kernels {
 
@@ -31,19 +32,6 @@ struct PhiloxCache {
     std::uint64_t words[2] = {0, 0};
 };
 double random_value(Distribution dist, std::uint64_t seed, std::uint64_t g, double a, double b, PhiloxCache& cache);
-
-/// The Philox4x32-10 words of counters first, first + 1, ..., first + n - 1 (n <= kPhiloxBatch)
-/// for `seed`: words[2i] and words[2i + 1] are counter first + i's outputs (r0 << 32 | r1,
-/// r2 << 32 | r3). Uses the fastest implementation the CPU has (AVX-512 by hand, else AVX2 or
-/// baseline vectorised by the compiler); `portable` forces the plain C++ one, so the tests can
-/// check both against Random123 on a machine that has AVX-512. `words` has room for
-/// 2 * kPhiloxBatch values.
-inline constexpr int kPhiloxBatch = 256;
-void philox_batch(std::uint64_t seed, std::uint64_t first, int n, std::uint64_t* words, bool portable = false);
-/// The same for the n counters listed in `counters`, in any order: words[2i], words[2i + 1]
-/// are counters[i]'s.
-void philox_counters(std::uint64_t seed, const std::uint64_t* counters, int n, std::uint64_t* words,
-                     bool portable = false);
 
 /// Random numbers from Random123's Philox4x32-10, keyed by `seed`, counter = the element's global
 /// flat index in `global_shape`. Uniform: [a, b); normal: mean a, standard deviation b;

@@ -1,9 +1,10 @@
 #pragma once
 // Element types of chunk buffers, the NumPy names users already know.
-#include "tessera/kernels/error.hpp"
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+
+#include "tessera/kernels/error.hpp"
 
 namespace tessera::kernels {
 
