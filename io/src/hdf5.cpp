@@ -9,56 +9,13 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "hdf5_handles.hpp"
+
 namespace tessera::io {
 
+using detail::check, detail::dataset_layout, detail::hdf5_lock, detail::Id, detail::open_read_only, detail::quiet_hdf5;
+
 namespace {
-
-std::mutex& hdf5_lock() {
-    static std::mutex m;
-    return m;
-}
-
-/// The innermost message of HDF5's error stack, the part a user can act on.
-std::string hdf5_message() {
-    std::string message;
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD,
-             [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
-                 if (n == 0 && e->desc) *static_cast<std::string*>(out) = e->desc;
-                 return 0;
-             },
-             &message);
-    H5Eclear2(H5E_DEFAULT);
-    return message.empty() ? "HDF5 error" : message;
-}
-
-/// Checks an HDF5 return value (negative: failure) and throws IoError naming what failed.
-hid_t check(hid_t id, const std::string& what) {
-    if (id < 0) throw IoError(what + ": " + hdf5_message());
-    return id;
-}
-
-/// Closes an HDF5 identifier when it goes out of scope.
-struct Id {
-    hid_t id = -1;
-    herr_t (*close)(hid_t) = nullptr;
-    Id() = default;
-    Id(hid_t i, herr_t (*c)(hid_t)) : id(i), close(c) {}
-    Id(Id&& o) noexcept : id(o.id), close(o.close) { o.id = -1; }
-    Id& operator=(Id&& o) noexcept {
-        std::swap(id, o.id);
-        std::swap(close, o.close);
-        return *this;
-    }
-    ~Id() {
-        if (id >= 0 && close) close(id);
-    }
-    operator hid_t() const { return id; }  // NOLINT
-};
-
-void quiet_hdf5() {
-    static std::once_flag once;
-    std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });  // errors come back as IoError
-}
 
 /// h5py stores bools as an int8 enum {FALSE, TRUE}; tessera writes them the same way.
 Id bool_type() {
@@ -101,33 +58,12 @@ DatasetInfo describe(hid_t dset, const std::string& where) {
     DatasetInfo info;
     Id type(check(H5Dget_type(dset), where), H5Tclose);
     info.dtype = dtype_of(type, where);
-    Id space(check(H5Dget_space(dset), where), H5Sclose);
-    const int nd = H5Sget_simple_extent_ndims(space);
-    std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(nd, 0)));
-    H5Sget_simple_extent_dims(space, dims.data(), nullptr);
-    info.shape.assign(dims.begin(), dims.end());
-    Id plist(check(H5Dget_create_plist(dset), where), H5Pclose);
-    if (H5Pget_layout(plist) == H5D_CHUNKED) {
-        std::vector<hsize_t> c(dims.size());
-        H5Pget_chunk(plist, nd, c.data());
-        info.chunks.assign(c.begin(), c.end());
-    }
-    const int filters = H5Pget_nfilters(plist);
-    for (int i = 0; i < filters; ++i) {
-        unsigned flags = 0, values[8];
-        std::size_t n = 8;
-        if (H5Pget_filter2(plist, static_cast<unsigned>(i), &flags, &n, values, 0, nullptr, nullptr) == H5Z_FILTER_DEFLATE)
-            info.gzip = n > 0 ? static_cast<int>(values[0]) : 1;
-    }
+    detail::DatasetLayout layout = dataset_layout(dset, where);
+    info.shape = std::move(layout.shape);
+    info.chunks = std::move(layout.chunks);
+    for (const auto& f : layout.filters)
+        if (f.id == H5Z_FILTER_DEFLATE) info.gzip = f.values.empty() ? 1 : static_cast<int>(f.values[0]);
     return info;
-}
-
-Id open_read_only(const std::string& path) {
-    std::FILE* probe = std::fopen(path.c_str(), "rb");
-    if (!probe) throw IoError("cannot open " + path + ": " + std::strerror(errno));
-    std::fclose(probe);
-    if (H5Fis_hdf5(path.c_str()) <= 0) throw IoError(path + " is not an HDF5 file");
-    return Id(check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "cannot open " + path), H5Fclose);
 }
 
 void collect_datasets(hid_t file, std::vector<std::pair<std::string, DatasetInfo>>& out, const std::string& path) {
@@ -231,136 +167,6 @@ std::vector<std::pair<std::string, DatasetInfo>> list_datasets(const std::string
     Id file = open_read_only(path);
     std::vector<std::pair<std::string, DatasetInfo>> out;
     collect_datasets(file, out, path);
-    return out;
-}
-
-namespace {
-
-std::string type_text(hid_t type) {
-    switch (H5Tget_class(type)) {
-        case H5T_INTEGER:
-            return std::string(H5Tget_sign(type) == H5T_SGN_2 ? "int" : "uint") + std::to_string(8 * H5Tget_size(type));
-        case H5T_FLOAT: return "float" + std::to_string(8 * H5Tget_size(type));
-        case H5T_ENUM: return H5Tget_size(type) == 1 ? "bool" : "enum";
-        case H5T_STRING: return "string";
-        case H5T_COMPOUND: return "compound";
-        case H5T_ARRAY: return "array";
-        case H5T_VLEN: return "vlen";
-        case H5T_OPAQUE: return "opaque";
-        case H5T_REFERENCE: return "reference";
-        case H5T_BITFIELD: return "bitfield";
-        default: return "other";
-    }
-}
-
-std::string attribute_text(hid_t attr) {
-    Id type(H5Aget_type(attr), H5Tclose);
-    Id space(H5Aget_space(attr), H5Sclose);
-    const hssize_t n = H5Sget_simple_extent_npoints(space);
-    const H5T_class_t cls = H5Tget_class(type);
-    if (cls == H5T_STRING) {
-        if (H5Tis_variable_str(type) > 0) {
-            if (n != 1) return "(" + std::to_string(n) + " strings)";
-            Id mem(H5Tcopy(H5T_C_S1), H5Tclose);
-            H5Tset_size(mem, H5T_VARIABLE);
-            H5Tset_cset(mem, H5Tget_cset(type));  // HDF5 does not convert between ASCII and UTF-8
-            char* value = nullptr;
-            if (H5Aread(attr, mem, &value) < 0) return "(unreadable)";
-            std::string out = value ? value : "";
-            H5free_memory(value);
-            return "'" + out + "'";
-        }
-        const std::size_t size = H5Tget_size(type);
-        std::string buf(size * static_cast<std::size_t>(n), '\0');
-        if (H5Aread(attr, type, buf.data()) < 0) return "(unreadable)";
-        if (n != 1) return "(" + std::to_string(n) + " strings)";
-        return "'" + std::string(buf.c_str()) + "'";
-    }
-    if (cls != H5T_INTEGER && cls != H5T_FLOAT) return "(" + type_text(type) + ")";
-    std::vector<double> values(static_cast<std::size_t>(n));
-    if (H5Aread(attr, H5T_NATIVE_DOUBLE, values.data()) < 0) return "(unreadable)";
-    std::string out;
-    constexpr std::size_t kShown = 8;
-    for (std::size_t i = 0; i < values.size() && i < kShown; ++i) {
-        char v[32];
-        std::snprintf(v, sizeof v, "%.17g", values[i]);
-        out += (i ? ", " : "") + std::string(v);
-    }
-    if (values.size() > kShown) out += ", ... (" + std::to_string(values.size()) + " values)";
-    return H5Sget_simple_extent_ndims(space) > 0 ? "[" + out + "]" : out;
-}
-
-void list_attributes(hid_t obj, ObjectListing& listing) {
-    H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, nullptr,
-                [](hid_t o, const char* name, const H5A_info_t*, void* data) -> herr_t {
-                    Id a(H5Aopen(o, name, H5P_DEFAULT), H5Aclose);
-                    auto* l = static_cast<ObjectListing*>(data);
-                    l->attributes.emplace_back(name, a.id >= 0 ? attribute_text(a) : "(unreadable)");
-                    return 0;
-                },
-                &listing);
-    H5Eclear2(H5E_DEFAULT);
-}
-
-void describe_dataset(hid_t dset, ObjectListing& l) {
-    Id type(H5Dget_type(dset), H5Tclose);
-    l.type = type_text(type);
-    Id space(H5Dget_space(dset), H5Sclose);
-    const int nd = H5Sget_simple_extent_ndims(space);
-    std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(nd, 0)));
-    H5Sget_simple_extent_dims(space, dims.data(), nullptr);
-    l.shape.assign(dims.begin(), dims.end());
-    Id plist(H5Dget_create_plist(dset), H5Pclose);
-    if (H5Pget_layout(plist) == H5D_CHUNKED) {
-        std::vector<hsize_t> c(dims.size());
-        H5Pget_chunk(plist, nd, c.data());
-        l.chunks.assign(c.begin(), c.end());
-    }
-    for (int i = 0; i < H5Pget_nfilters(plist); ++i) {
-        unsigned flags = 0, values[8];
-        std::size_t n = 8;
-        char name[64] = "";
-        const H5Z_filter_t f = H5Pget_filter2(plist, static_cast<unsigned>(i), &flags, &n, values, sizeof name, name, nullptr);
-        std::string text;
-        if (f == H5Z_FILTER_DEFLATE) text = "gzip " + std::to_string(n > 0 ? values[0] : 1);
-        else if (f == H5Z_FILTER_SHUFFLE) text = "shuffle";
-        else if (f == H5Z_FILTER_FLETCHER32) text = "fletcher32";
-        else if (f == H5Z_FILTER_SZIP) text = "szip";
-        else text = name[0] ? name : "filter " + std::to_string(f);
-        l.compression += (l.compression.empty() ? "" : " + ") + text;
-    }
-}
-
-}  // namespace
-
-std::vector<ObjectListing> describe_file(const std::string& path) {
-    std::lock_guard lock(hdf5_lock());
-    quiet_hdf5();
-    Id file = open_read_only(path);
-    std::vector<ObjectListing> out;
-    ObjectListing root;
-    root.path = "/";
-    root.is_group = true;
-    list_attributes(file, root);
-    out.push_back(std::move(root));
-    H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC,
-             [](hid_t group, const char* name, const H5L_info_t*, void* data) -> herr_t {
-                 Id obj(H5Oopen(group, name, H5P_DEFAULT), H5Oclose);
-                 if (obj.id < 0) {
-                     H5Eclear2(H5E_DEFAULT);
-                     return 0;
-                 }
-                 const H5I_type_t kind = H5Iget_type(obj);
-                 if (kind != H5I_DATASET && kind != H5I_GROUP) return 0;
-                 ObjectListing l;
-                 l.path = std::string("/") + name;
-                 l.is_group = kind == H5I_GROUP;
-                 if (!l.is_group) describe_dataset(obj, l);
-                 list_attributes(obj, l);
-                 static_cast<std::vector<ObjectListing>*>(data)->push_back(std::move(l));
-                 return 0;
-             },
-             &out);
     return out;
 }
 
