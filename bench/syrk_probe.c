@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
         c[i] = 0;
     }
     double best = 1e30;
-    for (int k = 0; k < 4; k++) {  /* the first run warms up (page faults, thread start) */
+    for (int k = 0; k < 4; k++) { /* the first run warms up (page faults, thread start) */
         const double t0 = now();
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, n, n, 1.0, a, n, 0.0, c, n);
         const double t = now() - t0;

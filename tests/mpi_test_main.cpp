@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
     testing::InitGoogleTest(&argc, argv);
     tessera::RuntimeOptions options;
     options.progress = tessera::ProgressMode::kNone;
-    if (const char* limit = std::getenv("TESSERA_MEMORY_LIMIT")) options.memory_limit = tessera::parse_bytes(limit);
+    if (const char* limit = std::getenv("TESSERA_MEMORY_LIMIT"))
+        options.memory_limit = tessera::parse_bytes(limit);
     if (const char* round = std::getenv("TESSERA_EXCHANGE_ROUND_BYTES"))
         options.exchange_round_bytes = tessera::parse_bytes(round);
     tessera::Runtime rt(argc, argv, options);

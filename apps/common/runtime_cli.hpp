@@ -1,31 +1,33 @@
 #pragma once
 // The command-line flags every tessera program shares, parsed the same way on every rank.
 #include <CLI/CLI.hpp>
-#include <string>
-
 #include <iostream>
 #include <optional>
+#include <string>
 
 #include "tessera/runtime/error.hpp"
 #include "tessera/runtime/options.hpp"
 
 namespace tessera::apps {
 
-/// Adds --memory-limit, --local-dir, --threads, --progress, --trace, --report and --summary to `app`,
-/// filling `options` when parsed.
+/// Adds --memory-limit, --local-dir, --threads, --progress, --trace, --report and --summary to
+/// `app`, filling `options` when parsed.
 inline void add_runtime_options(CLI::App& app, RuntimeOptions& options) {
     app.add_option_function<std::string>(
-           "--memory-limit", [&options](const std::string& s) { options.memory_limit = parse_bytes(s); },
+           "--memory-limit",
+           [&options](const std::string& s) { options.memory_limit = parse_bytes(s); },
            "Memory per worker before it spills to --local-dir (e.g. 2GB; default: 80% of the node "
            "shared by its ranks)")
         ->envname("TESSERA_MEMORY_LIMIT");
     app.add_option("--local-dir", options.local_dir,
                    "Node-local scratch for spilled chunks (default: $TMPDIR or /tmp)")
         ->envname("TESSERA_LOCAL_DIR");
-    app.add_option("--threads", options.threads, "OpenMP threads per rank (default: OMP_NUM_THREADS)")
+    app.add_option("--threads", options.threads,
+                   "OpenMP threads per rank (default: OMP_NUM_THREADS)")
         ->check(CLI::NonNegativeNumber);
     app.add_option_function<std::string>(
-        "--progress", [&options](const std::string& s) { options.progress = parse_progress_mode(s); },
+        "--progress",
+        [&options](const std::string& s) { options.progress = parse_progress_mode(s); },
         "auto (a bar on a terminal, lines in a batch log), bar, lines or none");
     app.add_option("--trace", options.trace_path,
                    "Write a Chrome/Perfetto trace (JSON) of every task and transfer")

@@ -28,7 +28,7 @@ struct Score {
     double mean() const { return folds ? mse_sum / folds : INFINITY; }
     template <class Archive>
     void serialize(Archive& ar, unsigned /*version*/) {
-        ar & alpha & mse_sum & folds;
+        ar& alpha& mse_sum& folds;
     }
 };
 
@@ -55,7 +55,8 @@ Buffer make_dataset(std::int64_t seed, std::int64_t rows, std::int64_t features)
 }
 
 /// Splits the (rows, features + 1) table into x and y.
-std::pair<Buffer, Buffer> split_xy(const Buffer& data, std::int64_t begin, std::int64_t end, bool inside) {
+std::pair<Buffer, Buffer> split_xy(const Buffer& data, std::int64_t begin, std::int64_t end,
+                                   bool inside) {
     const std::int64_t rows = data.shape()[0], cols = data.shape()[1], p = cols - 1;
     const std::int64_t n = inside ? end - begin : rows - (end - begin);
     Buffer x(DType::kFloat64, {n, p}), y(DType::kFloat64, {n});
@@ -76,7 +77,8 @@ Buffer standardize_features(Buffer data) {
     const std::int64_t rows = data.shape()[0], p = x.shape()[1];
     double* d = data.data<double>();
     for (std::int64_t i = 0; i < rows; ++i)
-        std::copy(scaled.data<double>() + i * p, scaled.data<double>() + (i + 1) * p, d + i * (p + 1));
+        std::copy(scaled.data<double>() + i * p, scaled.data<double>() + (i + 1) * p,
+                  d + i * (p + 1));
     return data;
 }
 
@@ -90,7 +92,9 @@ Score fit_and_score(Buffer data, double alpha, std::int64_t fold, std::int64_t f
     return Score{alpha, tessera::kernels::mean_squared_error(x_test, y_test, w), 1};
 }
 
-Score merge_folds(Score a, Score b) { return Score{a.alpha, a.mse_sum + b.mse_sum, a.folds + b.folds}; }
+Score merge_folds(Score a, Score b) {
+    return Score{a.alpha, a.mse_sum + b.mse_sum, a.folds + b.folds};
+}
 
 /// Ties go to the smaller alpha, so the answer does not depend on reduction order.
 Score better(Score a, Score b) {
@@ -99,8 +103,10 @@ Score better(Score a, Score b) {
 }
 
 const auto make_dataset_fn = tessera::register_function("grid_search.make_dataset", make_dataset);
-const auto standardize_fn = tessera::register_function("grid_search.standardize", standardize_features);
-const auto fit_and_score_fn = tessera::register_function("grid_search.fit_and_score", fit_and_score);
+const auto standardize_fn =
+    tessera::register_function("grid_search.standardize", standardize_features);
+const auto fit_and_score_fn =
+    tessera::register_function("grid_search.fit_and_score", fit_and_score);
 const auto merge_folds_fn = tessera::register_function("grid_search.merge_folds", merge_folds);
 const auto better_fn = tessera::register_function("grid_search.better", better);
 
@@ -109,7 +115,8 @@ template <class T, class F>
 T reduce_tree(std::vector<T> items, const F& combine) {
     while (items.size() > 1) {
         std::vector<T> next;
-        for (std::size_t i = 0; i + 1 < items.size(); i += 2) next.push_back(combine(items[i], items[i + 1]));
+        for (std::size_t i = 0; i + 1 < items.size(); i += 2)
+            next.push_back(combine(items[i], items[i + 1]));
         if (items.size() % 2) next.push_back(items.back());
         items = std::move(next);
     }
@@ -119,7 +126,8 @@ T reduce_tree(std::vector<T> items, const F& combine) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Ridge-regression grid search with cross-validation on tessera (delayed + futures)"};
+    CLI::App app{
+        "Ridge-regression grid search with cross-validation on tessera (delayed + futures)"};
     app.footer("Example:\n  mpirun -n 3 tessera-grid-search --rows 100000 --alphas 12 --folds 5");
     tessera::RuntimeOptions options;
     tessera::apps::add_runtime_options(app, options);
@@ -129,7 +137,8 @@ int main(int argc, char** argv) {
     std::string graph_path;
     app.add_option("--rows", rows, "Rows of the synthetic data set")->check(CLI::PositiveNumber);
     app.add_option("--features", features, "Feature columns")->check(CLI::PositiveNumber);
-    app.add_option("--alphas", n_alphas, "Penalties to try, log-spaced from 1e-3 to 1e3")->check(CLI::PositiveNumber);
+    app.add_option("--alphas", n_alphas, "Penalties to try, log-spaced from 1e-3 to 1e3")
+        ->check(CLI::PositiveNumber);
     app.add_option("--folds", folds, "Cross-validation folds")->check(CLI::Range(2, 1000));
     app.add_option("--seed", seed, "Seed of the synthetic data");
     app.add_option("--graph", graph_path, "Write the task graph as Graphviz DOT");
@@ -148,8 +157,10 @@ int main(int argc, char** argv) {
         std::vector<tessera::Future<Score>> per_alpha;
         for (double alpha : alphas) {
             std::vector<tessera::Delayed<Score>> fold_scores;
-            for (std::int64_t f = 0; f < folds; ++f) fold_scores.push_back(fit_and_score_fn(prepared, alpha, f, folds));
-            auto merged = reduce_tree(fold_scores, [](const auto& a, const auto& b) { return merge_folds_fn(a, b); });
+            for (std::int64_t f = 0; f < folds; ++f)
+                fold_scores.push_back(fit_and_score_fn(prepared, alpha, f, folds));
+            auto merged = reduce_tree(
+                fold_scores, [](const auto& a, const auto& b) { return merge_folds_fn(a, b); });
             per_alpha.push_back(tessera::submit(merged));
         }
         for (auto done = tessera::as_completed(per_alpha); auto f = done.next();) {
@@ -158,17 +169,20 @@ int main(int argc, char** argv) {
                       << std::setprecision(8) << s.mean() << '\n';
         }
         const std::vector<tessera::Delayed<Score>> candidates(per_alpha.begin(), per_alpha.end());
-        const auto best = reduce_tree(candidates, [](const auto& a, const auto& b) { return better_fn(a, b); });
+        const auto best =
+            reduce_tree(candidates, [](const auto& a, const auto& b) { return better_fn(a, b); });
         if (!graph_path.empty()) rt.client().write_dot(graph_path, best);
         const Score result = best.compute();
-        std::cout << std::setprecision(17) << "best alpha " << result.alpha << " cv mse " << result.mean() << '\n';
+        std::cout << std::setprecision(17) << "best alpha " << result.alpha << " cv mse "
+                  << result.mean() << '\n';
 
         if (check) {
             const Buffer data = standardize_features(make_dataset(seed, rows, features));
             Score serial{0, INFINITY, 0};
             for (double alpha : alphas) {
                 std::vector<Score> scores;
-                for (std::int64_t f = 0; f < folds; ++f) scores.push_back(fit_and_score(data, alpha, f, folds));
+                for (std::int64_t f = 0; f < folds; ++f)
+                    scores.push_back(fit_and_score(data, alpha, f, folds));
                 serial = better(serial, reduce_tree(scores, merge_folds));
             }
             const bool same = serial.alpha == result.alpha && serial.mean() == result.mean();

@@ -23,12 +23,14 @@ int generate_array(const GenArrayRequest& r, int& argc, char**& argv) {
                                                  : random::random(r.shape, chunks, r.seed);
         if (x.dtype() != dtype) x = x.astype(dtype);
         Hdf5WriteOptions options;
-        options.attributes[r.dataset] = {{"seed", static_cast<std::int64_t>(r.seed)},
-                                         {"distribution", r.distribution},
-                                         {"generator", std::string("tessera gen array (Philox4x32-10)")}};
+        options.attributes[r.dataset] = {
+            {"seed", static_cast<std::int64_t>(r.seed)},
+            {"distribution", r.distribution},
+            {"generator", std::string("tessera gen array (Philox4x32-10)")}};
         to_hdf5(r.path, {{r.dataset, x}}, options);
-        std::cout << "wrote " << r.path << ": /" << r.dataset << ' ' << kernels::shape_text(x.shape()) << ' '
-                  << kernels::dtype_name(dtype) << ", " << format_bytes(static_cast<double>(x.nbytes())) << '\n';
+        std::cout << "wrote " << r.path << ": /" << r.dataset << ' '
+                  << kernels::shape_text(x.shape()) << ' ' << kernels::dtype_name(dtype) << ", "
+                  << format_bytes(static_cast<double>(x.nbytes())) << '\n';
     });
 }
 
@@ -39,8 +41,12 @@ namespace {
 class Stream {
 public:
     explicit Stream(std::uint64_t seed) : seed_(seed) {}
-    double uniform() { return kernels::random_value(kernels::Distribution::kUniform, seed_, next_++, 0, 1, cache_); }
-    double normal() { return kernels::random_value(kernels::Distribution::kNormal, seed_, next_++, 0, 1, cache_); }
+    double uniform() {
+        return kernels::random_value(kernels::Distribution::kUniform, seed_, next_++, 0, 1, cache_);
+    }
+    double normal() {
+        return kernels::random_value(kernels::Distribution::kNormal, seed_, next_++, 0, 1, cache_);
+    }
     /// Gamma(shape >= 1, scale) by Marsaglia and Tsang's method.
     double gamma(double shape, double scale) {
         const double d = shape - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
@@ -71,8 +77,10 @@ void put_cents(std::string& line, double v) {
 /// Writes trips-<k>.csv: pickup times over three days starting 2016-01-01 + 3k days, 1-6
 /// passengers, gamma-distributed distance, fare and tip. Written under a temporary name and
 /// renamed, so a failed job leaves no partial file. Returns the bytes written.
-std::int64_t write_taxi_file(const std::string& directory, std::uint64_t seed, std::int64_t k, std::int64_t rows) {
-    const std::filesystem::path final_path = std::filesystem::path(directory) / ("trips-" + std::to_string(k) + ".csv");
+std::int64_t write_taxi_file(const std::string& directory, std::uint64_t seed, std::int64_t k,
+                             std::int64_t rows) {
+    const std::filesystem::path final_path =
+        std::filesystem::path(directory) / ("trips-" + std::to_string(k) + ".csv");
     const std::filesystem::path temporary = final_path.string() + ".part";
     std::FILE* f = std::fopen(temporary.c_str(), "wb");
     if (!f) throw Error("cannot write " + temporary.string() + ": " + std::strerror(errno));
@@ -123,11 +131,12 @@ int generate_taxi(const GenTaxiRequest& r, int& argc, char**& argv) {
         std::filesystem::create_directories(r.directory, ec);
         if (ec) throw Error("cannot create the directory " + r.directory + ": " + ec.message());
         std::vector<Future<std::int64_t>> files;
-        for (std::int64_t k = 0; k < r.files; ++k) files.push_back(write_taxi_file_fn.submit(r.directory, r.seed, k, r.rows));
+        for (std::int64_t k = 0; k < r.files; ++k)
+            files.push_back(write_taxi_file_fn.submit(r.directory, r.seed, k, r.rows));
         std::int64_t total = 0;
         for (auto b : rt.client().gather(files)) total += b;
-        std::cout << "wrote " << r.files << " files of " << r.rows << " rows to " << r.directory << " ("
-                  << format_bytes(static_cast<double>(total)) << ")\n";
+        std::cout << "wrote " << r.files << " files of " << r.rows << " rows to " << r.directory
+                  << " (" << format_bytes(static_cast<double>(total)) << ")\n";
     });
 }
 

@@ -24,7 +24,8 @@ int describe_hdf5(const std::string& path) {
                       << (o.chunks.empty() ? "contiguous" : "chunks " + shape_text(o.chunks))
                       << (o.compression.empty() ? "" : "  " + o.compression) << '\n';
         }
-        for (const auto& [name, value] : o.attributes) std::cout << "    @" << name << " = " << value << '\n';
+        for (const auto& [name, value] : o.attributes)
+            std::cout << "    @" << name << " = " << value << '\n';
     }
     return 0;
 }

@@ -16,7 +16,8 @@
 namespace {
 
 std::string version_text() {
-    return std::string("tessera ") + TESSERA_VERSION + "\nMPI: " + tessera::mpi_library_version() + "\nHDF5: " + tessera::io::hdf5_version() +
+    return std::string("tessera ") + TESSERA_VERSION + "\nMPI: " + tessera::mpi_library_version() +
+           "\nHDF5: " + tessera::io::hdf5_version() +
            (tessera::io::hdf5_is_parallel() ? " (parallel)" : " (serial)");
 }
 
@@ -59,7 +60,8 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
 
     RunRequest run;
-    CLI::App* run_cmd = app.add_subcommand("run", "Run a script (a NumPy-like subset of Python) on all the ranks");
+    CLI::App* run_cmd =
+        app.add_subcommand("run", "Run a script (a NumPy-like subset of Python) on all the ranks");
     run_cmd->footer(
         "Rank 0 runs the script and schedules; the other ranks are workers. Arguments after the\n"
         "script reach it as argv (argv[0] is the script).\n\n"
@@ -69,43 +71,66 @@ int main(int argc, char** argv) {
         "  tessera run -e 'x = random.random((1000, 1000), chunks=250, seed=1); print(x.mean())'\n"
         "  tessera run --explain seeds.tsr");
     run_cmd->add_option("script", run.script_path, "The script file")->type_name("SCRIPT");
-    run_cmd->add_option("-e,--execute", run.code, "Run CODE instead of a script file")->type_name("CODE");
+    run_cmd->add_option("-e,--execute", run.code, "Run CODE instead of a script file")
+        ->type_name("CODE");
     add_runtime_options(*run_cmd, run.runtime);
-    run_cmd->add_option("--graph", run.graph_path, "Write the task graph of the script's computations (Graphviz DOT)")
+    run_cmd
+        ->add_option("--graph", run.graph_path,
+                     "Write the task graph of the script's computations (Graphviz DOT)")
         ->type_name("FILE.dot");
-    run_cmd->add_flag("--explain", run.explain,
-                      "Print the plan of each computation (layers, tasks, chunks, bytes, estimated peak memory "
-                      "per worker) without running it");
+    run_cmd->add_flag(
+        "--explain", run.explain,
+        "Print the plan of each computation (layers, tasks, chunks, bytes, estimated peak memory "
+        "per worker) without running it");
 
-    CLI::App* gen_cmd = app.add_subcommand("gen", "Write synthetic inputs (an HDF5 array, taxi-like CSV files)");
+    CLI::App* gen_cmd =
+        app.add_subcommand("gen", "Write synthetic inputs (an HDF5 array, taxi-like CSV files)");
     gen_cmd->require_subcommand(1);
     gen_cmd->footer(
         "Examples:\n"
         "  mpirun -n 3 tessera gen array x.h5 --shape 4000,4000 --chunks 1000,1000 --seed 1\n"
         "  mpirun -n 3 tessera gen taxi trips/ --files 8 --rows 1000000");
     GenArrayRequest gen_array;
-    CLI::App* array_cmd = gen_cmd->add_subcommand("array", "A random HDF5 dataset, written in parallel by the workers");
-    array_cmd->footer("Example:\n  mpirun -n 3 tessera gen array x.h5 --shape 4000,4000 --chunks 1000,1000 --seed 1");
-    array_cmd->add_option("path", gen_array.path, "Output HDF5 file")->required()->type_name("FILE.h5");
-    array_cmd->add_option("--shape", gen_array.shape, "Extent per dimension")->required()->delimiter(',');
-    array_cmd->add_option("--chunks", gen_array.chunks, "Chunk per dimension, also the file's chunking (default: about 128 MiB)")
+    CLI::App* array_cmd = gen_cmd->add_subcommand(
+        "array", "A random HDF5 dataset, written in parallel by the workers");
+    array_cmd->footer(
+        "Example:\n  mpirun -n 3 tessera gen array x.h5 --shape 4000,4000 --chunks 1000,1000 "
+        "--seed 1");
+    array_cmd->add_option("path", gen_array.path, "Output HDF5 file")
+        ->required()
+        ->type_name("FILE.h5");
+    array_cmd->add_option("--shape", gen_array.shape, "Extent per dimension")
+        ->required()
+        ->delimiter(',');
+    array_cmd
+        ->add_option("--chunks", gen_array.chunks,
+                     "Chunk per dimension, also the file's chunking (default: about 128 MiB)")
         ->delimiter(',');
     array_cmd->add_option("--dataset", gen_array.dataset, "Dataset name")->capture_default_str();
-    array_cmd->add_option("--dtype", gen_array.dtype, "float64, float32, int64 or int32")->capture_default_str();
-    array_cmd->add_option("--distribution", gen_array.distribution, "uniform ([0, 1)), normal (0, 1) or integers ([0, 100))")
+    array_cmd->add_option("--dtype", gen_array.dtype, "float64, float32, int64 or int32")
+        ->capture_default_str();
+    array_cmd
+        ->add_option("--distribution", gen_array.distribution,
+                     "uniform ([0, 1)), normal (0, 1) or integers ([0, 100))")
         ->check(CLI::IsMember({"uniform", "normal", "integers"}))
         ->capture_default_str();
-    array_cmd->add_option("--seed", gen_array.seed, "Seed (the same seed gives the same data for any rank count)")
+    array_cmd
+        ->add_option("--seed", gen_array.seed,
+                     "Seed (the same seed gives the same data for any rank count)")
         ->capture_default_str();
     add_runtime_options(*array_cmd, gen_array.runtime);
     GenTaxiRequest gen_taxi;
-    CLI::App* taxi_cmd = gen_cmd->add_subcommand("taxi", "NYC-taxi-like CSV files (pickup, passengers, distance, fare, tip)");
+    CLI::App* taxi_cmd = gen_cmd->add_subcommand(
+        "taxi", "NYC-taxi-like CSV files (pickup, passengers, distance, fare, tip)");
     taxi_cmd->footer("Example:\n  mpirun -n 3 tessera gen taxi trips/ --files 8 --rows 1000000");
-    taxi_cmd->add_option("directory", gen_taxi.directory, "Output directory (created if missing)")->required();
+    taxi_cmd->add_option("directory", gen_taxi.directory, "Output directory (created if missing)")
+        ->required();
     taxi_cmd->add_option("--files", gen_taxi.files, "Number of files (trips-0.csv, ...)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    taxi_cmd->add_option("--rows", gen_taxi.rows, "Rows per file")->check(CLI::NonNegativeNumber)->capture_default_str();
+    taxi_cmd->add_option("--rows", gen_taxi.rows, "Rows per file")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
     taxi_cmd->add_option("--seed", gen_taxi.seed, "Seed")->capture_default_str();
     add_runtime_options(*taxi_cmd, gen_taxi.runtime);
 
@@ -117,7 +142,8 @@ int main(int argc, char** argv) {
     const std::string first = argc > 1 ? argv[1] : "";
     if (!first.empty() && first[0] != '-' && first != "run" && first != "gen" && first != "info") {
         if (tessera::launcher_rank().value_or(0) == 0)
-            std::cerr << "tessera: unknown command '" << first << "' (the commands are run, gen and info)\n"
+            std::cerr << "tessera: unknown command '" << first
+                      << "' (the commands are run, gen and info)\n"
                       << "Run with --help for more information.\n";
         return 2;
     }
@@ -126,7 +152,8 @@ int main(int argc, char** argv) {
     int tessera_argc = argc;
     if (first == "run") {
         const ScriptSplit split = split_script_words(run_cmd, argc, argv);
-        tessera_argc = split.position < argc && !split.code_given ? split.position + 1 : split.position;
+        tessera_argc =
+            split.position < argc && !split.code_given ? split.position + 1 : split.position;
         for (int i = tessera_argc; i < argc; ++i) run.args.emplace_back(argv[i]);
     }
     if (auto code = parse_command_line(app, tessera_argc, argv)) return *code;
@@ -134,7 +161,8 @@ int main(int argc, char** argv) {
     if (run_cmd->parsed()) {
         if (run.code.empty() && run.script_path.empty()) {
             if (tessera::launcher_rank().value_or(0) == 0)
-                std::cerr << "tessera run: give a script file or -e CODE (see tessera run --help)\n";
+                std::cerr
+                    << "tessera run: give a script file or -e CODE (see tessera run --help)\n";
             return 2;
         }
         return run_script(run, argc, argv);

@@ -13,7 +13,8 @@
 
 namespace tessera::io {
 
-using detail::check, detail::dataset_layout, detail::hdf5_lock, detail::Id, detail::open_read_only, detail::quiet_hdf5;
+using detail::check, detail::dataset_layout, detail::hdf5_lock, detail::Id, detail::open_read_only,
+    detail::quiet_hdf5;
 
 namespace {
 
@@ -29,11 +30,16 @@ Id bool_type() {
 
 Id memory_type(kernels::DType d) {
     switch (d) {
-        case kernels::DType::kFloat64: return Id(H5Tcopy(H5T_NATIVE_DOUBLE), H5Tclose);
-        case kernels::DType::kFloat32: return Id(H5Tcopy(H5T_NATIVE_FLOAT), H5Tclose);
-        case kernels::DType::kInt64: return Id(H5Tcopy(H5T_NATIVE_INT64), H5Tclose);
-        case kernels::DType::kInt32: return Id(H5Tcopy(H5T_NATIVE_INT32), H5Tclose);
-        case kernels::DType::kBool: return bool_type();
+        case kernels::DType::kFloat64:
+            return Id(H5Tcopy(H5T_NATIVE_DOUBLE), H5Tclose);
+        case kernels::DType::kFloat32:
+            return Id(H5Tcopy(H5T_NATIVE_FLOAT), H5Tclose);
+        case kernels::DType::kInt64:
+            return Id(H5Tcopy(H5T_NATIVE_INT64), H5Tclose);
+        case kernels::DType::kInt32:
+            return Id(H5Tcopy(H5T_NATIVE_INT32), H5Tclose);
+        case kernels::DType::kBool:
+            return bool_type();
     }
     throw IoError("unknown dtype");
 }
@@ -46,12 +52,16 @@ kernels::DType dtype_of(hid_t type, const std::string& where) {
     if (cls == H5T_INTEGER) {
         const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
         if (size == 8 && !is_signed)
-            throw IoError(where + " holds unsigned 64-bit integers, which tessera cannot hold (int64 is the widest)");
+            throw IoError(
+                where +
+                " holds unsigned 64-bit integers, which tessera cannot hold (int64 is the widest)");
         if (size == 8 || (size == 4 && !is_signed)) return kernels::DType::kInt64;
         return kernels::DType::kInt32;
     }
     if (cls == H5T_ENUM && size == 1) return kernels::DType::kBool;
-    throw IoError(where + " has an unsupported element type (tessera reads floats, integers and h5py's bool enum)");
+    throw IoError(
+        where +
+        " has an unsupported element type (tessera reads floats, integers and h5py's bool enum)");
 }
 
 DatasetInfo describe(hid_t dset, const std::string& where) {
@@ -62,31 +72,34 @@ DatasetInfo describe(hid_t dset, const std::string& where) {
     info.shape = std::move(layout.shape);
     info.chunks = std::move(layout.chunks);
     for (const auto& f : layout.filters)
-        if (f.id == H5Z_FILTER_DEFLATE) info.gzip = f.values.empty() ? 1 : static_cast<int>(f.values[0]);
+        if (f.id == H5Z_FILTER_DEFLATE)
+            info.gzip = f.values.empty() ? 1 : static_cast<int>(f.values[0]);
     return info;
 }
 
-void collect_datasets(hid_t file, std::vector<std::pair<std::string, DatasetInfo>>& out, const std::string& path) {
+void collect_datasets(hid_t file, std::vector<std::pair<std::string, DatasetInfo>>& out,
+                      const std::string& path) {
     struct Visit {
         std::vector<std::pair<std::string, DatasetInfo>>* out;
         std::string path;
     } visit{&out, path};
-    H5Lvisit(file, H5_INDEX_NAME, H5_ITER_NATIVE,
-             [](hid_t group, const char* name, const H5L_info_t*, void* data) -> herr_t {
-                 auto* v = static_cast<Visit*>(data);
-                 Id obj(H5Oopen(group, name, H5P_DEFAULT), H5Oclose);
-                 if (obj.id < 0 || H5Iget_type(obj) != H5I_DATASET) {
-                     H5Eclear2(H5E_DEFAULT);
-                     return 0;
-                 }
-                 try {
-                     v->out->emplace_back(std::string("/") + name, describe(obj, v->path + ":/" + name));
-                 } catch (const IoError&) {
-                     // a dataset of a type tessera cannot read is left out of listings
-                 }
-                 return 0;
-             },
-             &visit);
+    H5Lvisit(
+        file, H5_INDEX_NAME, H5_ITER_NATIVE,
+        [](hid_t group, const char* name, const H5L_info_t*, void* data) -> herr_t {
+            auto* v = static_cast<Visit*>(data);
+            Id obj(H5Oopen(group, name, H5P_DEFAULT), H5Oclose);
+            if (obj.id < 0 || H5Iget_type(obj) != H5I_DATASET) {
+                H5Eclear2(H5E_DEFAULT);
+                return 0;
+            }
+            try {
+                v->out->emplace_back(std::string("/") + name, describe(obj, v->path + ":/" + name));
+            } catch (const IoError&) {
+                // a dataset of a type tessera cannot read is left out of listings
+            }
+            return 0;
+        },
+        &visit);
 }
 
 struct OpenFile {
@@ -103,24 +116,31 @@ std::unordered_map<std::uint64_t, std::unique_ptr<OpenFile>>& open_files() {
 
 OpenFile& file_of(std::uint64_t token) {
     auto it = open_files().find(token);
-    if (it == open_files().end()) throw IoError("internal: HDF5 file " + std::to_string(token) + " is not open here");
+    if (it == open_files().end())
+        throw IoError("internal: HDF5 file " + std::to_string(token) + " is not open here");
     return *it->second;
 }
 
 hid_t dataset_of(OpenFile& f, const std::string& name) {
     auto it = f.datasets.find(name);
     if (it != f.datasets.end()) return it->second;
-    Id d(check(H5Dopen2(f.file, name.c_str(), H5P_DEFAULT), "cannot open dataset " + name), H5Dclose);
+    Id d(check(H5Dopen2(f.file, name.c_str(), H5P_DEFAULT), "cannot open dataset " + name),
+         H5Dclose);
     return f.datasets.emplace(name, std::move(d)).first->second;
 }
 
-Id hyperslab(hid_t dset, const std::vector<std::int64_t>& offset, const kernels::Shape& shape, Id& memspace) {
+Id hyperslab(hid_t dset, const std::vector<std::int64_t>& offset, const kernels::Shape& shape,
+             Id& memspace) {
     Id space(check(H5Dget_space(dset), "dataspace"), H5Sclose);
     std::vector<hsize_t> start(offset.begin(), offset.end()), count(shape.begin(), shape.end());
     if (!shape.empty())
-        check(H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "hyperslab");
-    memspace = Id(shape.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr),
-                  H5Sclose);
+        check(H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, count.data(),
+                                  nullptr),
+              "hyperslab");
+    memspace =
+        Id(shape.empty() ? H5Screate(H5S_SCALAR)
+                         : H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr),
+           H5Sclose);
     return space;
 }
 
@@ -131,15 +151,22 @@ void write_attribute(hid_t obj, const std::string& name, const AttributeValue& v
         Id type(H5Tcopy(H5T_C_S1), H5Tclose);
         H5Tset_size(type, H5T_VARIABLE);
         H5Tset_cset(type, H5T_CSET_UTF8);
-        Id a(check(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), "attribute " + name), H5Aclose);
+        Id a(check(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT),
+                   "attribute " + name),
+             H5Aclose);
         const char* text = s->c_str();
         check(H5Awrite(a, type, &text), "attribute " + name);
     } else if (const auto* d = std::get_if<double>(&value)) {
-        Id a(check(H5Acreate2(obj, name.c_str(), H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT), "attribute " + name), H5Aclose);
+        Id a(
+            check(H5Acreate2(obj, name.c_str(), H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT),
+                  "attribute " + name),
+            H5Aclose);
         check(H5Awrite(a, H5T_NATIVE_DOUBLE, d), "attribute " + name);
     } else {
         const auto i = std::get<std::int64_t>(value);
-        Id a(check(H5Acreate2(obj, name.c_str(), H5T_NATIVE_INT64, space, H5P_DEFAULT, H5P_DEFAULT), "attribute " + name), H5Aclose);
+        Id a(check(H5Acreate2(obj, name.c_str(), H5T_NATIVE_INT64, space, H5P_DEFAULT, H5P_DEFAULT),
+                   "attribute " + name),
+             H5Aclose);
         check(H5Awrite(a, H5T_NATIVE_INT64, &i), "attribute " + name);
     }
 }
@@ -155,9 +182,11 @@ DatasetInfo inspect(const std::string& path, const std::string& dataset) {
         collect_datasets(file, all, path);
         std::string have;
         for (const auto& [name, info] : all) have += (have.empty() ? "" : ", ") + name;
-        throw IoError("no dataset '" + dataset + "' in " + path + (have.empty() ? " (it has no datasets)" : " (it has: " + have + ")"));
+        throw IoError("no dataset '" + dataset + "' in " + path +
+                      (have.empty() ? " (it has no datasets)" : " (it has: " + have + ")"));
     }
-    Id d(check(H5Dopen2(file, dataset.c_str(), H5P_DEFAULT), "cannot open " + path + ":" + dataset), H5Dclose);
+    Id d(check(H5Dopen2(file, dataset.c_str(), H5P_DEFAULT), "cannot open " + path + ":" + dataset),
+         H5Dclose);
     return describe(d, path + ":" + dataset);
 }
 
@@ -170,8 +199,8 @@ std::vector<std::pair<std::string, DatasetInfo>> list_datasets(const std::string
     return out;
 }
 
-void open_file(std::uint64_t token, const std::string& path, bool create, const std::vector<DatasetToCreate>& datasets,
-               MPI_Comm comm) {
+void open_file(std::uint64_t token, const std::string& path, bool create,
+               const std::vector<DatasetToCreate>& datasets, MPI_Comm comm) {
     std::lock_guard lock(hdf5_lock());
     quiet_hdf5();
     auto& files = open_files();
@@ -183,36 +212,47 @@ void open_file(std::uint64_t token, const std::string& path, bool create, const 
     f->users = 1;
     f->collective = comm != MPI_COMM_NULL;
     Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-    if (f->collective) check(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL), "MPI-IO file access for " + path);
+    if (f->collective)
+        check(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL), "MPI-IO file access for " + path);
     if (create) {
-        f->file = Id(check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "cannot create " + path), H5Fclose);
+        f->file = Id(check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl),
+                           "cannot create " + path),
+                     H5Fclose);
         for (const auto& d : datasets) {
             std::vector<hsize_t> dims(d.shape.begin(), d.shape.end());
-            Id space(d.shape.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+            Id space(d.shape.empty()
+                         ? H5Screate(H5S_SCALAR)
+                         : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                      H5Sclose);
             Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
             if (!d.chunks.empty() && kernels::shape_size(d.shape) > 0) {
                 std::vector<hsize_t> c(d.chunks.begin(), d.chunks.end());
-                check(H5Pset_chunk(dcpl, static_cast<int>(c.size()), c.data()), "chunked layout for " + d.name);
-                if (d.gzip > 0) check(H5Pset_deflate(dcpl, static_cast<unsigned>(d.gzip)), "gzip for " + d.name);
+                check(H5Pset_chunk(dcpl, static_cast<int>(c.size()), c.data()),
+                      "chunked layout for " + d.name);
+                if (d.gzip > 0)
+                    check(H5Pset_deflate(dcpl, static_cast<unsigned>(d.gzip)),
+                          "gzip for " + d.name);
             }
             // Intermediate groups are created as needed, as h5py does.
             Id lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
             H5Pset_create_intermediate_group(lcpl, 1);
             Id type = memory_type(d.dtype);
-            Id ds(check(H5Dcreate2(f->file, d.name.c_str(), type, space, lcpl, dcpl, H5P_DEFAULT), "cannot create dataset " + d.name + " in " + path),
+            Id ds(check(H5Dcreate2(f->file, d.name.c_str(), type, space, lcpl, dcpl, H5P_DEFAULT),
+                        "cannot create dataset " + d.name + " in " + path),
                   H5Dclose);
             for (const auto& [name, value] : d.attributes) write_attribute(ds, name, value);
             f->datasets.emplace(d.name, std::move(ds));
         }
     } else {
-        f->file = Id(check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl), "cannot open " + path), H5Fclose);
+        f->file =
+            Id(check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl), "cannot open " + path), H5Fclose);
     }
     files.emplace(token, std::move(f));
 }
 
-kernels::Buffer read_block(std::uint64_t token, const std::string& dataset, const std::vector<std::int64_t>& offset,
-                           const kernels::Shape& shape, kernels::DType dtype) {
+kernels::Buffer read_block(std::uint64_t token, const std::string& dataset,
+                           const std::vector<std::int64_t>& offset, const kernels::Shape& shape,
+                           kernels::DType dtype) {
     std::lock_guard lock(hdf5_lock());
     OpenFile& f = file_of(token);
     const hid_t d = dataset_of(f, dataset);
@@ -221,12 +261,13 @@ kernels::Buffer read_block(std::uint64_t token, const std::string& dataset, cons
     kernels::Buffer out(dtype, shape);
     if (out.size() == 0) return out;
     Id type = memory_type(dtype);
-    check(H5Dread(d, type, memspace, filespace, H5P_DEFAULT, out.bytes()), "cannot read " + dataset);
+    check(H5Dread(d, type, memspace, filespace, H5P_DEFAULT, out.bytes()),
+          "cannot read " + dataset);
     return out;
 }
 
-void write_block(std::uint64_t token, const std::string& dataset, const std::vector<std::int64_t>& offset,
-                 const kernels::Buffer& block) {
+void write_block(std::uint64_t token, const std::string& dataset,
+                 const std::vector<std::int64_t>& offset, const kernels::Buffer& block) {
     std::lock_guard lock(hdf5_lock());
     OpenFile& f = file_of(token);
     const hid_t d = dataset_of(f, dataset);
@@ -234,7 +275,8 @@ void write_block(std::uint64_t token, const std::string& dataset, const std::vec
     Id memspace;
     Id filespace = hyperslab(d, offset, block.shape(), memspace);
     Id type = memory_type(block.dtype());
-    check(H5Dwrite(d, type, memspace, filespace, H5P_DEFAULT, block.bytes()), "cannot write " + dataset);
+    check(H5Dwrite(d, type, memspace, filespace, H5P_DEFAULT, block.bytes()),
+          "cannot write " + dataset);
 }
 
 void close_file(std::uint64_t token) {

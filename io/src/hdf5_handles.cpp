@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <algorithm>
 #include <cstring>
 
 namespace tessera::io::detail {
@@ -15,19 +14,21 @@ std::mutex& hdf5_lock() {
 
 std::string hdf5_message() {
     std::string message;
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD,
-             [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
-                 if (n == 0 && e->desc) *static_cast<std::string*>(out) = e->desc;
-                 return 0;
-             },
-             &message);
+    H5Ewalk2(
+        H5E_DEFAULT, H5E_WALK_UPWARD,
+        [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
+            if (n == 0 && e->desc) *static_cast<std::string*>(out) = e->desc;
+            return 0;
+        },
+        &message);
     H5Eclear2(H5E_DEFAULT);
     return message.empty() ? "HDF5 error" : message;
 }
 
 void quiet_hdf5() {
     static std::once_flag once;
-    std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });  // errors come back as IoError
+    std::call_once(
+        once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });  // errors come back as IoError
 }
 
 Id open_read_only(const std::string& path) {
@@ -35,7 +36,8 @@ Id open_read_only(const std::string& path) {
     if (!probe) throw IoError("cannot open " + path + ": " + std::strerror(errno));
     std::fclose(probe);
     if (H5Fis_hdf5(path.c_str()) <= 0) throw IoError(path + " is not an HDF5 file");
-    return Id(check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "cannot open " + path), H5Fclose);
+    return Id(check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "cannot open " + path),
+              H5Fclose);
 }
 
 DatasetLayout dataset_layout(hid_t dset, const std::string& where) {
@@ -57,7 +59,8 @@ DatasetLayout dataset_layout(hid_t dset, const std::string& where) {
         std::size_t n = 8;
         char name[64] = "";
         DatasetFilter f;
-        f.id = check(H5Pget_filter2(plist, static_cast<unsigned>(i), &flags, &n, values, sizeof name, name, nullptr),
+        f.id = check(H5Pget_filter2(plist, static_cast<unsigned>(i), &flags, &n, values,
+                                    sizeof name, name, nullptr),
                      where + ": filter " + std::to_string(i));
         f.values.assign(values, values + std::min<std::size_t>(n, 8));
         f.name = name;

@@ -9,24 +9,36 @@
 
 namespace tessera::io {
 
-using detail::check, detail::dataset_layout, detail::hdf5_lock, detail::Id, detail::open_read_only, detail::quiet_hdf5;
+using detail::check, detail::dataset_layout, detail::hdf5_lock, detail::Id, detail::open_read_only,
+    detail::quiet_hdf5;
 
 namespace {
 
 std::string type_text(hid_t type) {
     switch (H5Tget_class(type)) {
         case H5T_INTEGER:
-            return std::string(H5Tget_sign(type) == H5T_SGN_2 ? "int" : "uint") + std::to_string(8 * H5Tget_size(type));
-        case H5T_FLOAT: return "float" + std::to_string(8 * H5Tget_size(type));
-        case H5T_ENUM: return H5Tget_size(type) == 1 ? "bool" : "enum";
-        case H5T_STRING: return "string";
-        case H5T_COMPOUND: return "compound";
-        case H5T_ARRAY: return "array";
-        case H5T_VLEN: return "vlen";
-        case H5T_OPAQUE: return "opaque";
-        case H5T_REFERENCE: return "reference";
-        case H5T_BITFIELD: return "bitfield";
-        default: return "other";
+            return std::string(H5Tget_sign(type) == H5T_SGN_2 ? "int" : "uint") +
+                   std::to_string(8 * H5Tget_size(type));
+        case H5T_FLOAT:
+            return "float" + std::to_string(8 * H5Tget_size(type));
+        case H5T_ENUM:
+            return H5Tget_size(type) == 1 ? "bool" : "enum";
+        case H5T_STRING:
+            return "string";
+        case H5T_COMPOUND:
+            return "compound";
+        case H5T_ARRAY:
+            return "array";
+        case H5T_VLEN:
+            return "vlen";
+        case H5T_OPAQUE:
+            return "opaque";
+        case H5T_REFERENCE:
+            return "reference";
+        case H5T_BITFIELD:
+            return "bitfield";
+        default:
+            return "other";
     }
 }
 
@@ -68,14 +80,15 @@ std::string attribute_text(hid_t attr) {
 }
 
 void list_attributes(hid_t obj, ObjectListing& listing) {
-    H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, nullptr,
-                [](hid_t o, const char* name, const H5A_info_t*, void* data) -> herr_t {
-                    Id a(H5Aopen(o, name, H5P_DEFAULT), H5Aclose);
-                    auto* l = static_cast<ObjectListing*>(data);
-                    l->attributes.emplace_back(name, a.id >= 0 ? attribute_text(a) : "(unreadable)");
-                    return 0;
-                },
-                &listing);
+    H5Aiterate2(
+        obj, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+        [](hid_t o, const char* name, const H5A_info_t*, void* data) -> herr_t {
+            Id a(H5Aopen(o, name, H5P_DEFAULT), H5Aclose);
+            auto* l = static_cast<ObjectListing*>(data);
+            l->attributes.emplace_back(name, a.id >= 0 ? attribute_text(a) : "(unreadable)");
+            return 0;
+        },
+        &listing);
     H5Eclear2(H5E_DEFAULT);
 }
 
@@ -87,11 +100,16 @@ void describe_dataset(hid_t dset, ObjectListing& l) {
     l.chunks = std::move(layout.chunks);
     for (const auto& f : layout.filters) {
         std::string text;
-        if (f.id == H5Z_FILTER_DEFLATE) text = "gzip " + std::to_string(f.values.empty() ? 1 : f.values[0]);
-        else if (f.id == H5Z_FILTER_SHUFFLE) text = "shuffle";
-        else if (f.id == H5Z_FILTER_FLETCHER32) text = "fletcher32";
-        else if (f.id == H5Z_FILTER_SZIP) text = "szip";
-        else text = !f.name.empty() ? f.name : "filter " + std::to_string(f.id);
+        if (f.id == H5Z_FILTER_DEFLATE)
+            text = "gzip " + std::to_string(f.values.empty() ? 1 : f.values[0]);
+        else if (f.id == H5Z_FILTER_SHUFFLE)
+            text = "shuffle";
+        else if (f.id == H5Z_FILTER_FLETCHER32)
+            text = "fletcher32";
+        else if (f.id == H5Z_FILTER_SZIP)
+            text = "szip";
+        else
+            text = !f.name.empty() ? f.name : "filter " + std::to_string(f.id);
         l.compression += (l.compression.empty() ? "" : " + ") + text;
     }
 }
@@ -108,24 +126,25 @@ std::vector<ObjectListing> describe_file(const std::string& path) {
     root.is_group = true;
     list_attributes(file, root);
     out.push_back(std::move(root));
-    H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC,
-             [](hid_t group, const char* name, const H5L_info_t*, void* data) -> herr_t {
-                 Id obj(H5Oopen(group, name, H5P_DEFAULT), H5Oclose);
-                 if (obj.id < 0) {
-                     H5Eclear2(H5E_DEFAULT);
-                     return 0;
-                 }
-                 const H5I_type_t kind = H5Iget_type(obj);
-                 if (kind != H5I_DATASET && kind != H5I_GROUP) return 0;
-                 ObjectListing l;
-                 l.path = std::string("/") + name;
-                 l.is_group = kind == H5I_GROUP;
-                 if (!l.is_group) describe_dataset(obj, l);
-                 list_attributes(obj, l);
-                 static_cast<std::vector<ObjectListing>*>(data)->push_back(std::move(l));
-                 return 0;
-             },
-             &out);
+    H5Lvisit(
+        file, H5_INDEX_NAME, H5_ITER_INC,
+        [](hid_t group, const char* name, const H5L_info_t*, void* data) -> herr_t {
+            Id obj(H5Oopen(group, name, H5P_DEFAULT), H5Oclose);
+            if (obj.id < 0) {
+                H5Eclear2(H5E_DEFAULT);
+                return 0;
+            }
+            const H5I_type_t kind = H5Iget_type(obj);
+            if (kind != H5I_DATASET && kind != H5I_GROUP) return 0;
+            ObjectListing l;
+            l.path = std::string("/") + name;
+            l.is_group = kind == H5I_GROUP;
+            if (!l.is_group) describe_dataset(obj, l);
+            list_attributes(obj, l);
+            static_cast<std::vector<ObjectListing>*>(data)->push_back(std::move(l));
+            return 0;
+        },
+        &out);
     return out;
 }
 

@@ -15,15 +15,17 @@ namespace {
 
 std::vector<std::int64_t> strides_of(const Shape& shape) {
     std::vector<std::int64_t> s(shape.size(), 1);
-    for (std::int64_t d = static_cast<std::int64_t>(shape.size()) - 2; d >= 0; --d) s[d] = s[d + 1] * shape[d + 1];
+    for (std::int64_t d = static_cast<std::int64_t>(shape.size()) - 2; d >= 0; --d)
+        s[d] = s[d + 1] * shape[d + 1];
     return s;
 }
 
 /// Calls row(src_offset, dst_offset) for the start of every row (last dimension) of an n-d
 /// region of extent `extent`; the region must not be empty.
 template <class F>
-void for_each_row(const Shape& extent, const std::vector<std::int64_t>& src_stride, std::int64_t src0,
-                  const std::vector<std::int64_t>& dst_stride, std::int64_t dst0, F&& row) {
+void for_each_row(const Shape& extent, const std::vector<std::int64_t>& src_stride,
+                  std::int64_t src0, const std::vector<std::int64_t>& dst_stride, std::int64_t dst0,
+                  F&& row) {
     const std::size_t nd = extent.size();
     if (nd == 0) {
         row(src0, dst0);
@@ -81,16 +83,18 @@ Buffer transpose_block(const Buffer& in, const std::vector<int>& perm) {
             for (std::int64_t ii = 0; ii < n; ii += kB)
                 for (std::int64_t jj = 0; jj < m; jj += kB)
                     for (std::int64_t i = ii; i < std::min(ii + kB, n); ++i)
-                        for (std::int64_t j = jj; j < std::min(jj + kB, m); ++j) o[j * n + i] = a[i * m + j];
+                        for (std::int64_t j = jj; j < std::min(jj + kB, m); ++j)
+                            o[j * n + i] = a[i * m + j];
             return;
         }
-        walk(out_shape, src_stride, 0, dst_stride, 0, [&](std::int64_t si, std::int64_t di) { o[di] = a[si]; });
+        walk(out_shape, src_stride, 0, dst_stride, 0,
+             [&](std::int64_t si, std::int64_t di) { o[di] = a[si]; });
     });
     return out;
 }
 
-Buffer slice_block(const Buffer& in, const std::vector<std::int64_t>& start, const std::vector<std::int64_t>& step,
-                   const Shape& out_shape) {
+Buffer slice_block(const Buffer& in, const std::vector<std::int64_t>& start,
+                   const std::vector<std::int64_t>& step, const Shape& out_shape) {
     const Shape& s = in.shape();
     if (start.size() != s.size() || step.size() != s.size() || out_shape.size() != s.size())
         throw ValueError("slice_block: rank mismatch");
@@ -112,7 +116,8 @@ Buffer slice_block(const Buffer& in, const std::vector<std::int64_t>& start, con
         using T = decltype(t);
         const T* a = in.data<T>();
         T* o = out.data<T>();
-        walk(out_shape, src_stride, src0, dst_stride, 0, [&](std::int64_t si, std::int64_t di) { o[di] = a[si]; });
+        walk(out_shape, src_stride, src0, dst_stride, 0,
+             [&](std::int64_t si, std::int64_t di) { o[di] = a[si]; });
     });
     return out;
 }
@@ -121,7 +126,8 @@ void copy_region(const Buffer& src, const std::vector<std::int64_t>& src_start, 
                  const std::vector<std::int64_t>& dst_start, const Shape& extent) {
     if (src.dtype() != dst.dtype()) throw ValueError("copy_region: dtypes differ");
     const std::size_t nd = extent.size();
-    if (src.shape().size() != nd || dst.shape().size() != nd) throw ValueError("copy_region: rank mismatch");
+    if (src.shape().size() != nd || dst.shape().size() != nd)
+        throw ValueError("copy_region: rank mismatch");
     for (std::size_t d = 0; d < nd; ++d)
         if (src_start[d] < 0 || dst_start[d] < 0 || src_start[d] + extent[d] > src.shape()[d] ||
             dst_start[d] + extent[d] > dst.shape()[d])
@@ -156,20 +162,21 @@ void matmul_accumulate(const Buffer& a, const Buffer& b, Buffer& c, bool b_trans
     const std::int64_t n = a.shape()[0], k = a.shape()[1];
     const std::int64_t bk = b.shape()[b_transposed ? 1 : 0], m = b.shape()[b_transposed ? 0 : 1];
     if (bk != k || c.shape()[0] != n || c.shape()[1] != m)
-        throw ValueError("matmul: shapes (" + std::to_string(n) + "," + std::to_string(k) + ") and (" +
-                                    std::to_string(bk) + "," + std::to_string(m) + ") are not aligned");
+        throw ValueError("matmul: shapes (" + std::to_string(n) + "," + std::to_string(k) +
+                         ") and (" + std::to_string(bk) + "," + std::to_string(m) +
+                         ") are not aligned");
     if (n == 0 || m == 0 || k == 0) return;
     const auto N = static_cast<int>(n), K = static_cast<int>(k), M = static_cast<int>(m);
     const auto tb = b_transposed ? CblasTrans : CblasNoTrans;
     const int ldb = b_transposed ? K : M;
     switch (a.dtype()) {
         case DType::kFloat64:
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, tb, N, M, K, 1.0, a.data<double>(), K, b.data<double>(), ldb, 1.0,
-                        c.data<double>(), M);
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, tb, N, M, K, 1.0, a.data<double>(), K,
+                        b.data<double>(), ldb, 1.0, c.data<double>(), M);
             return;
         case DType::kFloat32:
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, tb, N, M, K, 1.0f, a.data<float>(), K, b.data<float>(), ldb, 1.0f,
-                        c.data<float>(), M);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, tb, N, M, K, 1.0f, a.data<float>(), K,
+                        b.data<float>(), ldb, 1.0f, c.data<float>(), M);
             return;
         default:
             visit_dtype(a.dtype(), [&](auto t) {
@@ -183,7 +190,8 @@ void matmul_accumulate(const Buffer& a, const Buffer& b, Buffer& c, bool b_trans
                 for (std::int64_t i = 0; i < n; ++i)
                     for (std::int64_t p = 0; p < k; ++p)
                         for (std::int64_t j = 0; j < m; ++j)
-                            z[i * m + j] = static_cast<T>(z[i * m + j] + x[i * k + p] * y[p * ps + j * js]);
+                            z[i * m + j] =
+                                static_cast<T>(z[i * m + j] + x[i * k + p] * y[p * ps + j * js]);
             });
     }
 }
@@ -193,15 +201,17 @@ void gram_accumulate(const Buffer& a, Buffer& c) {
     const std::int64_t n = a.shape()[0], k = a.shape()[1];
     if (c.shape()[0] != n || c.shape()[1] != n)
         throw ValueError("gram: a (" + std::to_string(n) + "," + std::to_string(k) +
-                                    ") block makes a square block of " + std::to_string(n));
+                         ") block makes a square block of " + std::to_string(n));
     if (n == 0 || k == 0) return;
     const auto N = static_cast<int>(n), K = static_cast<int>(k);
     switch (a.dtype()) {
         case DType::kFloat64:
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, N, K, 1.0, a.data<double>(), K, 1.0, c.data<double>(), N);
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, N, K, 1.0, a.data<double>(), K,
+                        1.0, c.data<double>(), N);
             return;
         case DType::kFloat32:
-            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, N, K, 1.0f, a.data<float>(), K, 1.0f, c.data<float>(), N);
+            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, N, K, 1.0f, a.data<float>(), K,
+                        1.0f, c.data<float>(), N);
             return;
         default:
             visit_dtype(a.dtype(), [&](auto t) {
@@ -212,13 +222,15 @@ void gram_accumulate(const Buffer& a, Buffer& c) {
                 for (std::int64_t i = 0; i < n; ++i)
                     for (std::int64_t p = 0; p < k; ++p)
                         for (std::int64_t j = i; j < n; ++j)
-                            z[i * n + j] = static_cast<T>(z[i * n + j] + x[i * k + p] * x[j * k + p]);
+                            z[i * n + j] =
+                                static_cast<T>(z[i * n + j] + x[i * k + p] * x[j * k + p]);
             });
     }
 }
 
 void mirror_upper_triangle(Buffer& c) {
-    if (c.shape().size() != 2 || c.shape()[0] != c.shape()[1]) throw ValueError("mirror: the block is not square");
+    if (c.shape().size() != 2 || c.shape()[0] != c.shape()[1])
+        throw ValueError("mirror: the block is not square");
     const std::int64_t n = c.shape()[0];
     visit_dtype(c.dtype(), [&](auto t) {
         using T = decltype(t);

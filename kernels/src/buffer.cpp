@@ -1,11 +1,12 @@
 #include "tessera/kernels/buffer.hpp"
 
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <map>
-#include <new>
-#include <sys/mman.h>
 #include <mutex>
+#include <new>
 #include <string>
 
 #include "tessera/kernels/error.hpp"
@@ -78,34 +79,45 @@ namespace tessera::kernels {
 
 std::size_t dtype_size(DType dtype) {
     switch (dtype) {
-        case DType::kFloat64: return 8;
-        case DType::kFloat32: return 4;
-        case DType::kInt64: return 8;
-        case DType::kInt32: return 4;
-        case DType::kBool: return 1;
+        case DType::kFloat64:
+            return 8;
+        case DType::kFloat32:
+            return 4;
+        case DType::kInt64:
+            return 8;
+        case DType::kInt32:
+            return 4;
+        case DType::kBool:
+            return 1;
     }
     throw ValueError("unknown dtype code " + std::to_string(static_cast<int>(dtype)));
 }
 
 std::string_view dtype_name(DType dtype) {
     switch (dtype) {
-        case DType::kFloat64: return "float64";
-        case DType::kFloat32: return "float32";
-        case DType::kInt64: return "int64";
-        case DType::kInt32: return "int32";
-        case DType::kBool: return "bool";
+        case DType::kFloat64:
+            return "float64";
+        case DType::kFloat32:
+            return "float32";
+        case DType::kInt64:
+            return "int64";
+        case DType::kInt32:
+            return "int32";
+        case DType::kBool:
+            return "bool";
     }
     return "unknown";
 }
 
 DType parse_dtype(std::string_view name) {
-    if (name == "float64" || name == "f8" || name == "float" || name == "double") return DType::kFloat64;
+    if (name == "float64" || name == "f8" || name == "float" || name == "double")
+        return DType::kFloat64;
     if (name == "float32" || name == "f4") return DType::kFloat32;
     if (name == "int64" || name == "i8" || name == "int") return DType::kInt64;
     if (name == "int32" || name == "i4") return DType::kInt32;
     if (name == "bool" || name == "b1") return DType::kBool;
     throw ValueError("unknown dtype '" + std::string(name) +
-                                "'; use float64, float32, int64, int32 or bool");
+                     "'; use float64, float32, int64, int32 or bool");
 }
 
 bool is_float(DType d) { return d == DType::kFloat64 || d == DType::kFloat32; }
@@ -123,9 +135,12 @@ DType promote(DType a, DType b) {
 
 DType promote_with_scalar(DType array, ScalarKind scalar) {
     switch (scalar) {
-        case ScalarKind::kBool: return array;
-        case ScalarKind::kInt: return array == DType::kBool ? DType::kInt64 : array;
-        case ScalarKind::kFloat: return is_float(array) ? array : DType::kFloat64;
+        case ScalarKind::kBool:
+            return array;
+        case ScalarKind::kInt:
+            return array == DType::kBool ? DType::kInt64 : array;
+        case ScalarKind::kFloat:
+            return is_float(array) ? array : DType::kFloat64;
     }
     return array;
 }
@@ -191,12 +206,15 @@ Header read_header(const char* data, std::size_t size, bool exact = true) {
     std::memcpy(&h.dtype, data + 4, 1);
     std::uint64_t nd = 0;
     std::memcpy(&nd, data + 8, 8);
-    if (nd > 64 || h.bytes < 16 + 8 * nd || h.bytes > size || static_cast<std::uint8_t>(h.dtype) > 4)
+    if (nd > 64 || h.bytes < 16 + 8 * nd || h.bytes > size ||
+        static_cast<std::uint8_t>(h.dtype) > 4)
         throw ValueError("malformed block header");
     h.shape.resize(nd);
     std::memcpy(h.shape.data(), data + 16, 8 * nd);
-    const std::size_t total = h.bytes + static_cast<std::size_t>(shape_size(h.shape)) * dtype_size(h.dtype);
-    if (exact ? total != size : total > size) throw ValueError("block size does not match its header");
+    const std::size_t total =
+        h.bytes + static_cast<std::size_t>(shape_size(h.shape)) * dtype_size(h.dtype);
+    if (exact ? total != size : total > size)
+        throw ValueError("block size does not match its header");
     return h;
 }
 
@@ -258,8 +276,8 @@ void Buffer::reshape(Shape shape) {
 
 void Buffer::check_type(DType requested) const {
     if (requested != dtype_)
-        throw ValueError("buffer holds " + std::string(dtype_name(dtype_)) +
-                                    ", accessed as " + std::string(dtype_name(requested)));
+        throw ValueError("buffer holds " + std::string(dtype_name(dtype_)) + ", accessed as " +
+                         std::string(dtype_name(requested)));
 }
 
 bool operator==(const Buffer& a, const Buffer& b) {

@@ -14,41 +14,76 @@ namespace tessera::kernels {
 
 const char* op_name(Op op) {
     switch (op) {
-        case Op::kInput: return "input";
-        case Op::kConst: return "const";
-        case Op::kCast: return "astype";
-        case Op::kNeg: return "negative";
-        case Op::kAbs: return "abs";
-        case Op::kSqrt: return "sqrt";
-        case Op::kExp: return "exp";
-        case Op::kLog: return "log";
-        case Op::kLog1p: return "log1p";
-        case Op::kSin: return "sin";
-        case Op::kCos: return "cos";
-        case Op::kTanh: return "tanh";
-        case Op::kFloor: return "floor";
-        case Op::kCeil: return "ceil";
-        case Op::kRound: return "round";
-        case Op::kInvert: return "invert";
-        case Op::kAdd: return "add";
-        case Op::kSub: return "subtract";
-        case Op::kMul: return "multiply";
-        case Op::kDiv: return "divide";
-        case Op::kFloorDiv: return "floor_divide";
-        case Op::kMod: return "mod";
-        case Op::kPow: return "power";
-        case Op::kMaximum: return "maximum";
-        case Op::kMinimum: return "minimum";
-        case Op::kEqual: return "equal";
-        case Op::kNotEqual: return "not_equal";
-        case Op::kLess: return "less";
-        case Op::kLessEqual: return "less_equal";
-        case Op::kGreater: return "greater";
-        case Op::kGreaterEqual: return "greater_equal";
-        case Op::kAnd: return "and";
-        case Op::kOr: return "or";
-        case Op::kXor: return "xor";
-        case Op::kWhere: return "where";
+        case Op::kInput:
+            return "input";
+        case Op::kConst:
+            return "const";
+        case Op::kCast:
+            return "astype";
+        case Op::kNeg:
+            return "negative";
+        case Op::kAbs:
+            return "abs";
+        case Op::kSqrt:
+            return "sqrt";
+        case Op::kExp:
+            return "exp";
+        case Op::kLog:
+            return "log";
+        case Op::kLog1p:
+            return "log1p";
+        case Op::kSin:
+            return "sin";
+        case Op::kCos:
+            return "cos";
+        case Op::kTanh:
+            return "tanh";
+        case Op::kFloor:
+            return "floor";
+        case Op::kCeil:
+            return "ceil";
+        case Op::kRound:
+            return "round";
+        case Op::kInvert:
+            return "invert";
+        case Op::kAdd:
+            return "add";
+        case Op::kSub:
+            return "subtract";
+        case Op::kMul:
+            return "multiply";
+        case Op::kDiv:
+            return "divide";
+        case Op::kFloorDiv:
+            return "floor_divide";
+        case Op::kMod:
+            return "mod";
+        case Op::kPow:
+            return "power";
+        case Op::kMaximum:
+            return "maximum";
+        case Op::kMinimum:
+            return "minimum";
+        case Op::kEqual:
+            return "equal";
+        case Op::kNotEqual:
+            return "not_equal";
+        case Op::kLess:
+            return "less";
+        case Op::kLessEqual:
+            return "less_equal";
+        case Op::kGreater:
+            return "greater";
+        case Op::kGreaterEqual:
+            return "greater_equal";
+        case Op::kAnd:
+            return "and";
+        case Op::kOr:
+            return "or";
+        case Op::kXor:
+            return "xor";
+        case Op::kWhere:
+            return "where";
     }
     return "?";
 }
@@ -65,41 +100,70 @@ template <class F>
 void with_constant_op(Op op, F&& f) {
     constexpr int first = static_cast<int>(Op::kNeg), last = static_cast<int>(Op::kXor);
     [&]<int... I>(std::integer_sequence<int, I...>) {
-        ((static_cast<int>(op) == first + I && (f(std::integral_constant<Op, static_cast<Op>(first + I)>{}), true)) || ...);
-    }(std::make_integer_sequence<int, last - first + 1>{});
+        ((static_cast<int>(op) == first + I &&
+          (f(std::integral_constant<Op, static_cast<Op>(first + I)>{}), true)) ||
+         ...);
+    }
+    (std::make_integer_sequence<int, last - first + 1>{});
 }
 
 template <class T>
 [[gnu::always_inline]] inline T unary(Op op, T x) {
     if constexpr (std::is_same_v<T, bool>) {
         switch (op) {
-            case Op::kInvert: return !x;
-            case Op::kAbs: case Op::kFloor: case Op::kCeil: case Op::kRound: return x;
-            default: throw ValueError(std::string(op_name(op)) + " is not defined for bool");
+            case Op::kInvert:
+                return !x;
+            case Op::kAbs:
+            case Op::kFloor:
+            case Op::kCeil:
+            case Op::kRound:
+                return x;
+            default:
+                throw ValueError(std::string(op_name(op)) + " is not defined for bool");
         }
     } else if constexpr (std::is_integral_v<T>) {
         switch (op) {
-            case Op::kNeg: return static_cast<T>(-x);
-            case Op::kAbs: return x < 0 ? static_cast<T>(-x) : x;
-            case Op::kInvert: return static_cast<T>(~x);
-            case Op::kFloor: case Op::kCeil: case Op::kRound: return x;
-            default: throw ValueError(std::string(op_name(op)) + " needs a float operand");
+            case Op::kNeg:
+                return static_cast<T>(-x);
+            case Op::kAbs:
+                return x < 0 ? static_cast<T>(-x) : x;
+            case Op::kInvert:
+                return static_cast<T>(~x);
+            case Op::kFloor:
+            case Op::kCeil:
+            case Op::kRound:
+                return x;
+            default:
+                throw ValueError(std::string(op_name(op)) + " needs a float operand");
         }
     } else {
         switch (op) {
-            case Op::kNeg: return -x;
-            case Op::kAbs: return std::abs(x);
-            case Op::kSqrt: return std::sqrt(x);
-            case Op::kExp: return std::exp(x);
-            case Op::kLog: return std::log(x);
-            case Op::kLog1p: return std::log1p(x);
-            case Op::kSin: return std::sin(x);
-            case Op::kCos: return std::cos(x);
-            case Op::kTanh: return std::tanh(x);
-            case Op::kFloor: return std::floor(x);
-            case Op::kCeil: return std::ceil(x);
-            case Op::kRound: return std::nearbyint(x);  // half to even, as NumPy
-            default: throw ValueError(std::string(op_name(op)) + " is not defined for floats");
+            case Op::kNeg:
+                return -x;
+            case Op::kAbs:
+                return std::abs(x);
+            case Op::kSqrt:
+                return std::sqrt(x);
+            case Op::kExp:
+                return std::exp(x);
+            case Op::kLog:
+                return std::log(x);
+            case Op::kLog1p:
+                return std::log1p(x);
+            case Op::kSin:
+                return std::sin(x);
+            case Op::kCos:
+                return std::cos(x);
+            case Op::kTanh:
+                return std::tanh(x);
+            case Op::kFloor:
+                return std::floor(x);
+            case Op::kCeil:
+                return std::ceil(x);
+            case Op::kRound:
+                return std::nearbyint(x);  // half to even, as NumPy
+            default:
+                throw ValueError(std::string(op_name(op)) + " is not defined for floats");
         }
     }
 }
@@ -108,16 +172,27 @@ template <class T>
 [[gnu::always_inline]] inline T arithmetic(Op op, T x, T y) {
     if constexpr (std::is_same_v<T, bool>) {
         switch (op) {
-            case Op::kAnd: case Op::kMul: case Op::kMinimum: return x && y;
-            case Op::kOr: case Op::kAdd: case Op::kMaximum: return x || y;
-            case Op::kXor: return x != y;
-            default: throw ValueError(std::string(op_name(op)) + " is not defined for bool");
+            case Op::kAnd:
+            case Op::kMul:
+            case Op::kMinimum:
+                return x && y;
+            case Op::kOr:
+            case Op::kAdd:
+            case Op::kMaximum:
+                return x || y;
+            case Op::kXor:
+                return x != y;
+            default:
+                throw ValueError(std::string(op_name(op)) + " is not defined for bool");
         }
     } else if constexpr (std::is_integral_v<T>) {
         switch (op) {
-            case Op::kAdd: return static_cast<T>(x + y);
-            case Op::kSub: return static_cast<T>(x - y);
-            case Op::kMul: return static_cast<T>(x * y);
+            case Op::kAdd:
+                return static_cast<T>(x + y);
+            case Op::kSub:
+                return static_cast<T>(x - y);
+            case Op::kMul:
+                return static_cast<T>(x * y);
             case Op::kFloorDiv: {  // Python semantics; NumPy gives 0 for division by zero
                 if (y == 0) return 0;
                 T q = static_cast<T>(x / y);
@@ -139,30 +214,45 @@ template <class T>
                 }
                 return result;
             }
-            case Op::kMaximum: return std::max(x, y);
-            case Op::kMinimum: return std::min(x, y);
-            case Op::kAnd: return static_cast<T>(x & y);
-            case Op::kOr: return static_cast<T>(x | y);
-            case Op::kXor: return static_cast<T>(x ^ y);
-            default: throw ValueError(std::string(op_name(op)) + " is not defined for integers");
+            case Op::kMaximum:
+                return std::max(x, y);
+            case Op::kMinimum:
+                return std::min(x, y);
+            case Op::kAnd:
+                return static_cast<T>(x & y);
+            case Op::kOr:
+                return static_cast<T>(x | y);
+            case Op::kXor:
+                return static_cast<T>(x ^ y);
+            default:
+                throw ValueError(std::string(op_name(op)) + " is not defined for integers");
         }
     } else {
         switch (op) {
-            case Op::kAdd: return x + y;
-            case Op::kSub: return x - y;
-            case Op::kMul: return x * y;
-            case Op::kDiv: return x / y;
-            case Op::kFloorDiv: return std::floor(x / y);
+            case Op::kAdd:
+                return x + y;
+            case Op::kSub:
+                return x - y;
+            case Op::kMul:
+                return x * y;
+            case Op::kDiv:
+                return x / y;
+            case Op::kFloorDiv:
+                return std::floor(x / y);
             case Op::kMod: {
                 if (y == 0) return std::numeric_limits<T>::quiet_NaN();
                 T r = std::fmod(x, y);
                 if (r != 0 && ((r < 0) != (y < 0))) r += y;
                 return r;
             }
-            case Op::kPow: return std::pow(x, y);
-            case Op::kMaximum: return (x > y || std::isnan(x)) ? x : y;
-            case Op::kMinimum: return (x < y || std::isnan(x)) ? x : y;
-            default: throw ValueError(std::string(op_name(op)) + " is not defined for floats");
+            case Op::kPow:
+                return std::pow(x, y);
+            case Op::kMaximum:
+                return (x > y || std::isnan(x)) ? x : y;
+            case Op::kMinimum:
+                return (x < y || std::isnan(x)) ? x : y;
+            default:
+                throw ValueError(std::string(op_name(op)) + " is not defined for floats");
         }
     }
 }
@@ -170,13 +260,20 @@ template <class T>
 template <class T>
 [[gnu::always_inline]] inline bool compare(Op op, T x, T y) {
     switch (op) {
-        case Op::kEqual: return x == y;
-        case Op::kNotEqual: return x != y;
-        case Op::kLess: return x < y;
-        case Op::kLessEqual: return x <= y;
-        case Op::kGreater: return x > y;
-        case Op::kGreaterEqual: return x >= y;
-        default: return false;
+        case Op::kEqual:
+            return x == y;
+        case Op::kNotEqual:
+            return x != y;
+        case Op::kLess:
+            return x < y;
+        case Op::kLessEqual:
+            return x <= y;
+        case Op::kGreater:
+            return x > y;
+        case Op::kGreaterEqual:
+            return x >= y;
+        default:
+            return false;
     }
 }
 
@@ -191,25 +288,30 @@ struct InputLayout {
 
     /// Neighbours along the output's rows are not neighbours in memory (a transposed block):
     /// gathering them element by element touches a cache line per element.
-    bool strided() const { return !contiguous && strides.size() >= 2 && strides.back() != 0 && strides.back() != 1; }
+    bool strided() const {
+        return !contiguous && strides.size() >= 2 && strides.back() != 0 && strides.back() != 1;
+    }
 };
 
-std::vector<InputLayout> layouts(const Program& program, const std::vector<Operand>& inputs, const Shape& out_shape) {
+std::vector<InputLayout> layouts(const Program& program, const std::vector<Operand>& inputs,
+                                 const Shape& out_shape) {
     if (inputs.size() != program.num_inputs)
         throw ValueError("elementwise program wants " + std::to_string(program.num_inputs) +
-                                    " inputs, got " + std::to_string(inputs.size()));
+                         " inputs, got " + std::to_string(inputs.size()));
     std::vector<InputLayout> out;
     const std::size_t nd = out_shape.size();
     for (const Operand& op : inputs) {
         if (op.generate) {
             if (!op.axes.empty()) throw ValueError("a generated elementwise input is read as made");
-            out.push_back(InputLayout{nullptr, op.dtype, std::vector<std::int64_t>(nd, 0), false, 0, op.generate});
+            out.push_back(InputLayout{nullptr, op.dtype, std::vector<std::int64_t>(nd, 0), false, 0,
+                                      op.generate});
             continue;
         }
         const Shape& stored = op.block->shape();
         // The input as the program sees it: axes permuted, then padded on the left.
         std::vector<std::int64_t> stored_stride(stored.size(), 1);
-        for (std::size_t d = stored.size(); d-- > 1;) stored_stride[d - 1] = stored_stride[d] * stored[d];
+        for (std::size_t d = stored.size(); d-- > 1;)
+            stored_stride[d - 1] = stored_stride[d] * stored[d];
         if (!op.axes.empty() && op.axes.size() != stored.size())
             throw ValueError("elementwise operand axes do not match its rank");
         if (stored.size() > nd) throw ValueError("elementwise input rank exceeds the output's");
@@ -222,7 +324,8 @@ std::vector<InputLayout> layouts(const Program& program, const std::vector<Opera
             view[nd - stored.size() + d] = stored[src];
             view_stride[nd - stored.size() + d] = stored_stride[src];
         }
-        InputLayout l{op.block->bytes(), op.block->dtype(), std::vector<std::int64_t>(nd, 0), identity && view == out_shape};
+        InputLayout l{op.block->bytes(), op.block->dtype(), std::vector<std::int64_t>(nd, 0),
+                      identity && view == out_shape};
         for (std::size_t d = 0; d < nd; ++d) {
             if (view[d] != out_shape[d] && view[d] != 1)
                 throw ValueError("elementwise input does not broadcast to the output block");
@@ -246,7 +349,8 @@ constexpr std::int64_t kTile = 512;
 /// (computed values, broadcast inputs, constants filled once) or into the caller's output (the
 /// last instruction writes there directly).
 struct Tile {
-    explicit Tile(std::size_t registers) : storage(registers * kTile), at(registers, nullptr), constant_ready(registers, 0) {}
+    explicit Tile(std::size_t registers)
+        : storage(registers * kTile), at(registers, nullptr), constant_ready(registers, 0) {}
     template <class T>
     T* slot(std::size_t r) {
         return reinterpret_cast<T*>(storage.data() + r * kTile);
@@ -262,8 +366,9 @@ struct Tile {
 
 /// Runs instruction r for the n elements from flat index `start`, writing into `dest` (the
 /// register's slot, or the output for the last instruction).
-void run_instruction(const Program& p, std::size_t r, Tile& tile, const std::vector<InputLayout>& in,
-                     const Shape& out_shape, std::int64_t start, std::int64_t n, void* dest) {
+void run_instruction(const Program& p, std::size_t r, Tile& tile,
+                     const std::vector<InputLayout>& in, const Shape& out_shape, std::int64_t start,
+                     std::int64_t n, void* dest) {
     const Instr& ins = p.code[r];
     const bool to_slot = dest == tile.slot<char>(r);
     if (ins.op == Op::kInput) {
@@ -381,10 +486,11 @@ void run_instruction(const Program& p, std::size_t r, Tile& tile, const std::vec
 }
 
 /// Runs the whole program for one tile; the result lands in `out`.
-void run_tile(const Program& p, Tile& tile, const std::vector<InputLayout>& in, const Shape& out_shape,
-              std::int64_t start, std::int64_t n, std::byte* out) {
+void run_tile(const Program& p, Tile& tile, const std::vector<InputLayout>& in,
+              const Shape& out_shape, std::int64_t start, std::int64_t n, std::byte* out) {
     const std::size_t last = p.code.size() - 1;
-    for (std::size_t r = 0; r < last; ++r) run_instruction(p, r, tile, in, out_shape, start, n, tile.slot<char>(r));
+    for (std::size_t r = 0; r < last; ++r)
+        run_instruction(p, r, tile, in, out_shape, start, n, tile.slot<char>(r));
     run_instruction(p, last, tile, in, out_shape, start, n, out);
 }
 
@@ -395,12 +501,14 @@ constexpr std::int64_t kRangeElements = 1 << 14;
 /// Copies the elements [start, start + count) of a strided input, in the output's order, to
 /// `staged`: column by column over the range's rows, so that consecutive reads walk along the
 /// input's memory rows (for a transposed block, the rows of a band share each cache line).
-void stage_input(const InputLayout& l, const Shape& out_shape, std::int64_t start, std::int64_t count,
-                 std::byte* staged) {
+void stage_input(const InputLayout& l, const Shape& out_shape, std::int64_t start,
+                 std::int64_t count, std::byte* staged) {
     const std::size_t nd = out_shape.size();
     const std::int64_t columns = out_shape[nd - 1], column_stride = l.strides[nd - 1];
-    const std::int64_t end = start + count, row0 = start / columns, rows = (end - 1) / columns - row0 + 1;
-    std::vector<std::int64_t> base(static_cast<std::size_t>(rows));  // where each row starts in the input
+    const std::int64_t end = start + count, row0 = start / columns,
+                       rows = (end - 1) / columns - row0 + 1;
+    std::vector<std::int64_t> base(
+        static_cast<std::size_t>(rows));  // where each row starts in the input
     for (std::int64_t r = 0; r < rows; ++r) {
         std::int64_t rem = row0 + r, offset = 0;
         for (std::size_t d = nd - 1; d-- > 0;) {
@@ -413,17 +521,22 @@ void stage_input(const InputLayout& l, const Shape& out_shape, std::int64_t star
         using T = decltype(t);
         const T* src = reinterpret_cast<const T*>(l.data);
         T* dst = reinterpret_cast<T*>(staged);
-        const std::int64_t first_column = start - row0 * columns, end_column = end - (row0 + rows - 1) * columns;
-        const std::int64_t span = (base.back() - base.front()) * static_cast<std::int64_t>(sizeof(T));
+        const std::int64_t first_column = start - row0 * columns,
+                           end_column = end - (row0 + rows - 1) * columns;
+        const std::int64_t span =
+            (base.back() - base.front()) * static_cast<std::int64_t>(sizeof(T));
         for (std::int64_t j = 0; j < columns; ++j) {
             // Each column sits in another page: the hardware prefetchers do not follow.
             if (j + 16 < columns && span >= 0 && span < 1024) {
-                const char* next = reinterpret_cast<const char*>(src + base.front() + (j + 16) * column_stride);
+                const char* next =
+                    reinterpret_cast<const char*>(src + base.front() + (j + 16) * column_stride);
                 for (std::int64_t b = 0; b <= span; b += 64) __builtin_prefetch(next + b);
             }
-            const std::int64_t r_begin = j < first_column ? 1 : 0, r_end = j < end_column ? rows : rows - 1;
+            const std::int64_t r_begin = j < first_column ? 1 : 0,
+                               r_end = j < end_column ? rows : rows - 1;
             for (std::int64_t r = r_begin; r < r_end; ++r)
-                dst[(row0 + r) * columns + j - start] = src[base[static_cast<std::size_t>(r)] + j * column_stride];
+                dst[(row0 + r) * columns + j - start] =
+                    src[base[static_cast<std::size_t>(r)] + j * column_stride];
         }
     });
 }
@@ -432,7 +545,8 @@ void stage_input(const InputLayout& l, const Shape& out_shape, std::int64_t star
 struct RangeRunner {
     /// Generated inputs are always made range by range; strided ones are staged unless
     /// `stage_strided` is false (the reference gathers them element by element).
-    RangeRunner(const Program& p, const std::vector<InputLayout>& layouts, bool stage_strided = true)
+    RangeRunner(const Program& p, const std::vector<InputLayout>& layouts,
+                bool stage_strided = true)
         : program(p), in(layouts), view(layouts), tile(p.code.size()) {
         for (std::size_t i = 0; i < in.size(); ++i)
             if (in[i].generate || (stage_strided && in[i].strided())) staged.push_back({i, {}});
@@ -462,7 +576,8 @@ struct RangeRunner {
     template <class F>
     void each_tile(const Shape& out_shape, std::int64_t start, std::int64_t count, F&& tile_at) {
         for (auto& [input, values] : staged) {
-            values.resize((static_cast<std::size_t>(count) * dtype_size(in[input].dtype) + 7) / 8);  // 8-byte words
+            values.resize((static_cast<std::size_t>(count) * dtype_size(in[input].dtype) + 7) /
+                          8);  // 8-byte words
             auto* at = reinterpret_cast<std::byte*>(values.data());
             if (in[input].generate)
                 (*in[input].generate)(start, count, at);
@@ -504,7 +619,8 @@ void Program::validate() const {
         } else if (ins.op == Op::kCast) {
             operand(ins.a);
         } else if (ins.op == Op::kWhere) {
-            if (operand(ins.a) != DType::kBool || operand(ins.b) != ins.dtype || operand(ins.c) != ins.dtype)
+            if (operand(ins.a) != DType::kBool || operand(ins.b) != ins.dtype ||
+                operand(ins.c) != ins.dtype)
                 throw ValueError("where: operand dtypes do not match");
         } else if (is_unary(ins.op)) {
             if (operand(ins.a) != ins.dtype) throw ValueError("unary operand dtype mismatch");
@@ -517,18 +633,22 @@ void Program::validate() const {
     }
 }
 
-Buffer evaluate(const Program& program, const std::vector<const Buffer*>& inputs, const Shape& out_shape) {
+Buffer evaluate(const Program& program, const std::vector<const Buffer*>& inputs,
+                const Shape& out_shape) {
     return evaluate(program, as_operands(inputs), out_shape);
 }
 
-Buffer evaluate(const Program& program, const std::vector<Operand>& inputs, const Shape& out_shape) {
+Buffer evaluate(const Program& program, const std::vector<Operand>& inputs,
+                const Shape& out_shape) {
     const auto in = layouts(program, inputs, out_shape);
     Buffer out(program.result_dtype(), out_shape);
     const std::int64_t total = out.size();
     // Ranges of whole rows where rows are short: a strided input's staged rows then share
     // cache lines.
-    const std::int64_t columns = out_shape.empty() ? 1 : std::max<std::int64_t>(out_shape.back(), 1);
-    const std::int64_t range = columns >= kRangeElements ? kRangeElements : kRangeElements / columns * columns;
+    const std::int64_t columns =
+        out_shape.empty() ? 1 : std::max<std::int64_t>(out_shape.back(), 1);
+    const std::int64_t range =
+        columns >= kRangeElements ? kRangeElements : kRangeElements / columns * columns;
     const std::int64_t ranges = (total + range - 1) / range;
     const std::size_t elem = dtype_size(out.dtype());
 #pragma omp parallel
@@ -537,21 +657,24 @@ Buffer evaluate(const Program& program, const std::vector<Operand>& inputs, cons
 #pragma omp for schedule(static)
         for (std::int64_t k = 0; k < ranges; ++k) {
             const std::int64_t start = k * range;
-            runner.run(out_shape, start, std::min(range, total - start), out.bytes() + start * static_cast<std::int64_t>(elem));
+            runner.run(out_shape, start, std::min(range, total - start),
+                       out.bytes() + start * static_cast<std::int64_t>(elem));
         }
     }
     return out;
 }
 
-void evaluate_range(const Program& program, const std::vector<Operand>& inputs, const Shape& out_shape,
-                    std::int64_t start, std::int64_t count, std::byte* out) {
+void evaluate_range(const Program& program, const std::vector<Operand>& inputs,
+                    const Shape& out_shape, std::int64_t start, std::int64_t count,
+                    std::byte* out) {
     if (count <= 0) return;
     const auto in = layouts(program, inputs, out_shape);
     RangeRunner(program, in).run(out_shape, start, count, out);
 }
 
-void evaluate_range(const Program& program, const std::vector<Operand>& inputs, const Shape& out_shape,
-                    std::int64_t start, std::int64_t count, const TileSink& sink) {
+void evaluate_range(const Program& program, const std::vector<Operand>& inputs,
+                    const Shape& out_shape, std::int64_t start, std::int64_t count,
+                    const TileSink& sink) {
     if (count <= 0) return;
     const auto in = layouts(program, inputs, out_shape);
     RangeRunner(program, in).run(out_shape, start, count, sink);

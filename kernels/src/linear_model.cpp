@@ -22,7 +22,7 @@ void require_targets(const Buffer& x, const Buffer& y, const char* what) {
     require_matrix(x, what);
     if (y.dtype() != DType::kFloat64 || y.shape().size() != 1 || y.shape()[0] != x.shape()[0])
         throw ValueError(std::string(what) + ": y must be float64 of shape (" +
-                                    std::to_string(x.shape()[0]) + ",)");
+                         std::to_string(x.shape()[0]) + ",)");
 }
 
 }  // namespace
@@ -60,7 +60,8 @@ ColumnScaling column_scaling_reference(const Buffer& x) {
         for (std::int64_t i = 0; i < n; ++i) sum += a[i * p + j];
         s.mean[j] = n > 0 ? sum / static_cast<double>(n) : 0.0;
         double m2 = 0.0;
-        for (std::int64_t i = 0; i < n; ++i) m2 += (a[i * p + j] - s.mean[j]) * (a[i * p + j] - s.mean[j]);
+        for (std::int64_t i = 0; i < n; ++i)
+            m2 += (a[i * p + j] - s.mean[j]) * (a[i * p + j] - s.mean[j]);
         const double sd = n > 0 ? std::sqrt(m2 / static_cast<double>(n)) : 0.0;
         s.stddev[j] = sd > 0.0 ? sd : 1.0;
     }
@@ -72,9 +73,8 @@ Buffer standardize(const Buffer& x, const ColumnScaling& scaling) {
     const std::int64_t n = x.shape()[0], p = x.shape()[1];
     if (static_cast<std::int64_t>(scaling.mean.size()) != p ||
         static_cast<std::int64_t>(scaling.stddev.size()) != p)
-        throw ValueError("standardize: scaling has " +
-                                    std::to_string(scaling.mean.size()) + " columns, x has " +
-                                    std::to_string(p));
+        throw ValueError("standardize: scaling has " + std::to_string(scaling.mean.size()) +
+                         " columns, x has " + std::to_string(p));
     Buffer out(DType::kFloat64, x.shape());
     const double* a = x.data<double>();
     double* b = out.data<double>();
@@ -94,15 +94,13 @@ std::vector<double> ridge_fit(const Buffer& x, const Buffer& y, double alpha) {
     // gram = x^T x (upper triangle), w = x^T y
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, p, n, 1.0, x.data<double>(), p, 0.0,
                 gram.data(), p);
-    cblas_dgemv(CblasRowMajor, CblasTrans, n, p, 1.0, x.data<double>(), p, y.data<double>(), 1,
-                0.0, w.data(), 1);
+    cblas_dgemv(CblasRowMajor, CblasTrans, n, p, 1.0, x.data<double>(), p, y.data<double>(), 1, 0.0,
+                w.data(), 1);
     for (int j = 0; j < p; ++j) gram[static_cast<std::size_t>(j) * p + j] += alpha;
-    const lapack_int info =
-        LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', p, 1, gram.data(), p, w.data(), 1);
+    const lapack_int info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', p, 1, gram.data(), p, w.data(), 1);
     if (info != 0)
         throw ValueError("ridge_fit: normal equations not positive definite (alpha=" +
-                                    std::to_string(alpha) + ", LAPACK info " +
-                                    std::to_string(info) + ")");
+                         std::to_string(alpha) + ", LAPACK info " + std::to_string(info) + ")");
     return w;
 }
 
@@ -111,7 +109,7 @@ double mean_squared_error(const Buffer& x, const Buffer& y, const std::vector<do
     const std::int64_t n = x.shape()[0], p = x.shape()[1];
     if (static_cast<std::int64_t>(w.size()) != p)
         throw ValueError("mean_squared_error: w has " + std::to_string(w.size()) +
-                                    " weights, x has " + std::to_string(p) + " columns");
+                         " weights, x has " + std::to_string(p) + " columns");
     const double* a = x.data<double>();
     const double* t = y.data<double>();
     double sse = 0.0;

@@ -22,8 +22,9 @@ Buffer extend_with_halo(const std::vector<const Buffer*>& neighbours, const Halo
     Shape ext(nd);
     for (std::size_t d = 0; d < nd; ++d) {
         if (spec.depth[d] > shape[d] && shape[d] > 0)
-            throw ValueError("halo depth " + std::to_string(spec.depth[d]) + " exceeds the block extent " +
-                                        std::to_string(shape[d]) + " along axis " + std::to_string(d));
+            throw ValueError("halo depth " + std::to_string(spec.depth[d]) +
+                             " exceeds the block extent " + std::to_string(shape[d]) +
+                             " along axis " + std::to_string(d));
         const bool none = spec.boundary == Boundary::kNone;
         low[d] = (none && spec.at_low_edge[d]) ? 0 : spec.depth[d];
         high[d] = (none && spec.at_high_edge[d]) ? 0 : spec.depth[d];
@@ -64,11 +65,31 @@ Buffer extend_with_halo(const std::vector<const Buffer*>& neighbours, const Halo
         if (constant) {
             const double v = spec.constant;
             switch (centre.dtype()) {
-                case DType::kFloat64: { const double x = v; std::memcpy(dst, &x, e); break; }
-                case DType::kFloat32: { const float x = static_cast<float>(v); std::memcpy(dst, &x, e); break; }
-                case DType::kInt64: { const auto x = static_cast<std::int64_t>(v); std::memcpy(dst, &x, e); break; }
-                case DType::kInt32: { const auto x = static_cast<std::int32_t>(v); std::memcpy(dst, &x, e); break; }
-                case DType::kBool: { const bool x = v != 0; std::memcpy(dst, &x, e); break; }
+                case DType::kFloat64: {
+                    const double x = v;
+                    std::memcpy(dst, &x, e);
+                    break;
+                }
+                case DType::kFloat32: {
+                    const float x = static_cast<float>(v);
+                    std::memcpy(dst, &x, e);
+                    break;
+                }
+                case DType::kInt64: {
+                    const auto x = static_cast<std::int64_t>(v);
+                    std::memcpy(dst, &x, e);
+                    break;
+                }
+                case DType::kInt32: {
+                    const auto x = static_cast<std::int32_t>(v);
+                    std::memcpy(dst, &x, e);
+                    break;
+                }
+                case DType::kBool: {
+                    const bool x = v != 0;
+                    std::memcpy(dst, &x, e);
+                    break;
+                }
             }
             continue;
         }

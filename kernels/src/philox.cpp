@@ -18,8 +18,10 @@ namespace tessera::kernels {
 
 void philox_pair(std::uint64_t seed, std::uint64_t g, std::uint64_t& w0, std::uint64_t& w1) {
     r123::Philox4x32 rng;
-    r123::Philox4x32::ctr_type ctr = {{static_cast<std::uint32_t>(g), static_cast<std::uint32_t>(g >> 32), 0, 0}};
-    r123::Philox4x32::key_type key = {{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}};
+    r123::Philox4x32::ctr_type ctr = {
+        {static_cast<std::uint32_t>(g), static_cast<std::uint32_t>(g >> 32), 0, 0}};
+    r123::Philox4x32::key_type key = {
+        {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}};
     const auto r = rng(ctr, key);
     w0 = (static_cast<std::uint64_t>(r[0]) << 32) | r[1];
     w1 = (static_cast<std::uint64_t>(r[2]) << 32) | r[3];
@@ -34,10 +36,12 @@ constexpr int kLanes = kPhiloxBatch;
 /// The portable form, in the layout the compiler vectorises, built for AVX2 and baseline
 /// x86-64 and picked at load time (Random123 is its reference in the tests).
 /// With `counters` set, its n values are the counters instead (in any order).
-__attribute__((target_clones("avx2", "default"))) void philox_lanes(std::uint64_t seed, std::uint64_t first,
-                                                                  const std::uint64_t* counters, int n,
-                                                                  std::uint64_t* words) {
-    constexpr std::uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u, kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
+__attribute__((target_clones("avx2", "default"))) void philox_lanes(std::uint64_t seed,
+                                                                    std::uint64_t first,
+                                                                    const std::uint64_t* counters,
+                                                                    int n, std::uint64_t* words) {
+    constexpr std::uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u, kW0 = 0x9E3779B9u,
+                            kW1 = 0xBB67AE85u;
     alignas(64) std::uint32_t c0[kLanes], c1[kLanes], c2[kLanes], c3[kLanes];
     for (int i = 0; i < n; ++i) {
         const std::uint64_t c = counters ? counters[i] : first + static_cast<std::uint64_t>(i);
@@ -46,7 +50,8 @@ __attribute__((target_clones("avx2", "default"))) void philox_lanes(std::uint64_
         c2[i] = 0;
         c3[i] = 0;
     }
-    std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
+    std::uint32_t k0 = static_cast<std::uint32_t>(seed),
+                  k1 = static_cast<std::uint32_t>(seed >> 32);
     for (int round = 0; round < 10; ++round) {
         if (round > 0) {
             k0 += kW0;
@@ -81,26 +86,32 @@ __attribute__((target_clones("avx2", "default"))) void philox_lanes(std::uint64_
 /// rounded up to 32 counters: `words` has room for 2 * kPhiloxBatch (a list of `counters` is
 /// read only up to n).
 __attribute__((target("avx512f"))) void philox_lanes_avx512(std::uint64_t seed, std::uint64_t first,
-                                                          const std::uint64_t* counters, int n, std::uint64_t* words) {
+                                                            const std::uint64_t* counters, int n,
+                                                            std::uint64_t* words) {
     constexpr int kVectors = 4;  // independent chains to cover the multiplies' latency
     const __m512i m0 = _mm512_set1_epi64(0xD2511F53u), m1 = _mm512_set1_epi64(0xCD9E8D57u);
     const __m512i low = _mm512_set1_epi64(0xFFFFFFFFu);
     __m512i key0[10], key1[10];
-    std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
+    std::uint32_t k0 = static_cast<std::uint32_t>(seed),
+                  k1 = static_cast<std::uint32_t>(seed >> 32);
     for (int round = 0; round < 10; ++round, k0 += 0x9E3779B9u, k1 += 0xBB67AE85u) {
         key0[round] = _mm512_set1_epi64(k0);
         key1[round] = _mm512_set1_epi64(k1);
     }
     const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
-    const __m512i first_half = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0), second_half = _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4);
+    const __m512i first_half = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0),
+                  second_half = _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4);
     constexpr int kXor3 = 0x96;  // ternary logic: a ^ b ^ c
     for (int base = 0; base < n; base += 8 * kVectors) {
         __m512i c0[kVectors], c1[kVectors], c2[kVectors], c3[kVectors];
         for (int v = 0; v < kVectors; ++v) {
             const int at = base + 8 * v;
-            const __m512i c = counters ? _mm512_maskz_loadu_epi64(static_cast<__mmask8>(at < n ? (1u << std::min(8, n - at)) - 1 : 0),
-                                                                   counters + at)
-                                       : _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(first + at)), lane);
+            const __m512i c =
+                counters
+                    ? _mm512_maskz_loadu_epi64(
+                          static_cast<__mmask8>(at < n ? (1u << std::min(8, n - at)) - 1 : 0),
+                          counters + at)
+                    : _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(first + at)), lane);
             c0[v] = _mm512_and_si512(c, low);
             c1[v] = _mm512_srli_epi64(c, 32);
             c2[v] = c3[v] = _mm512_setzero_si512();
@@ -108,14 +119,18 @@ __attribute__((target("avx512f"))) void philox_lanes_avx512(std::uint64_t seed, 
         for (int round = 0; round < 10; ++round)
             for (int v = 0; v < kVectors; ++v) {
                 const __m512i p0 = _mm512_mul_epu32(c0[v], m0), p1 = _mm512_mul_epu32(c2[v], m1);
-                c0[v] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), c1[v], key0[round], kXor3);
-                c2[v] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), c3[v], key1[round], kXor3);
+                c0[v] =
+                    _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), c1[v], key0[round], kXor3);
+                c2[v] =
+                    _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), c3[v], key1[round], kXor3);
                 c1[v] = p1;
                 c3[v] = p0;
             }
         for (int v = 0; v < kVectors; ++v) {
-            const __m512i w0 = _mm512_or_si512(_mm512_slli_epi64(c0[v], 32), _mm512_and_si512(c1[v], low));
-            const __m512i w1 = _mm512_or_si512(_mm512_slli_epi64(c2[v], 32), _mm512_and_si512(c3[v], low));
+            const __m512i w0 =
+                _mm512_or_si512(_mm512_slli_epi64(c0[v], 32), _mm512_and_si512(c1[v], low));
+            const __m512i w1 =
+                _mm512_or_si512(_mm512_slli_epi64(c2[v], 32), _mm512_and_si512(c3[v], low));
             std::uint64_t* out = words + 2 * (base + 8 * v);
             _mm512_storeu_si512(out, _mm512_permutex2var_epi64(w0, first_half, w1));
             _mm512_storeu_si512(out + 8, _mm512_permutex2var_epi64(w0, second_half, w1));
@@ -129,8 +144,8 @@ __attribute__((target("avx512f"))) void philox_lanes_avx512(std::uint64_t seed, 
 
 namespace {
 
-void philox_any(std::uint64_t seed, std::uint64_t first, const std::uint64_t* counters, int n, std::uint64_t* words,
-            bool portable) {
+void philox_any(std::uint64_t seed, std::uint64_t first, const std::uint64_t* counters, int n,
+                std::uint64_t* words, bool portable) {
     if (n < 0 || n > kLanes) throw ValueError("philox_batch: 0 to 256 counters at a time");
 #if defined(__x86_64__)
     static const bool avx512 = __builtin_cpu_supports("avx512f");
@@ -141,11 +156,13 @@ void philox_any(std::uint64_t seed, std::uint64_t first, const std::uint64_t* co
 
 }  // namespace
 
-void philox_batch(std::uint64_t seed, std::uint64_t first, int n, std::uint64_t* words, bool portable) {
+void philox_batch(std::uint64_t seed, std::uint64_t first, int n, std::uint64_t* words,
+                  bool portable) {
     philox_any(seed, first, nullptr, n, words, portable);
 }
 
-void philox_counters(std::uint64_t seed, const std::uint64_t* counters, int n, std::uint64_t* words, bool portable) {
+void philox_counters(std::uint64_t seed, const std::uint64_t* counters, int n, std::uint64_t* words,
+                     bool portable) {
     philox_any(seed, 0, counters, n, words, portable);
 }
 

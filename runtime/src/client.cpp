@@ -42,8 +42,9 @@ Client::~Client() {
 
 Client& Client::current() {
     if (!current_client)
-        throw UsageError("no tessera runtime on this thread: create a tessera::Runtime first "
-                         "(lazy calls are built on rank 0 only)");
+        throw UsageError(
+            "no tessera runtime on this thread: create a tessera::Runtime first "
+            "(lazy calls are built on rank 0 only)");
     return *current_client;
 }
 
@@ -53,7 +54,8 @@ double Client::memory_per_task() const { return scheduler_->memory_per_task(); }
 int Client::num_workers() const { return scheduler_->num_workers(); }
 bool Client::workers_are_processes() const { return scheduler_->workers_are_processes(); }
 
-void Client::write_dot(const std::string& path, detail::GraphState& g, std::span<const TaskId> targets) {
+void Client::write_dot(const std::string& path, detail::GraphState& g,
+                       std::span<const TaskId> targets) {
     scheduler_->write_dot(path, g, targets);
 }
 

@@ -97,7 +97,9 @@ InProcessWorld::InProcessWorld(int size) : impl_(std::make_unique<Impl>()) {
 
 InProcessWorld::~InProcessWorld() = default;
 
-Comm& InProcessWorld::endpoint(int rank) { return *impl_->endpoints.at(static_cast<std::size_t>(rank)); }
+Comm& InProcessWorld::endpoint(int rank) {
+    return *impl_->endpoints.at(static_cast<std::size_t>(rank));
+}
 
 int InProcessWorld::size() const { return static_cast<int>(impl_->endpoints.size()); }
 

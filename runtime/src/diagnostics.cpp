@@ -26,7 +26,8 @@ void Scheduler::write_trace(const std::string& path) {
     auto& registry = FunctionRegistry::instance();
     json events = json::array();
     auto meta = [&](const char* name, int pid, int tid, const std::string& value) {
-        events.push_back({{"ph", "M"}, {"name", name}, {"pid", pid}, {"tid", tid}, {"args", {{"name", value}}}});
+        events.push_back(
+            {{"ph", "M"}, {"name", name}, {"pid", pid}, {"tid", tid}, {"args", {{"name", value}}}});
     };
     meta("process_name", 0, 0, "rank 0 (scheduler)");
     std::uint64_t flow_id = 0;
@@ -50,22 +51,46 @@ void Scheduler::write_trace(const std::string& path) {
             const double ts = static_cast<double>(t.start_ns) / 1e3;
             const double te = static_cast<double>(t.end_ns) / 1e3;
             const json args = {{"key", t.key}, {"bytes", t.bytes}, {"from", t.from}};
-            events.push_back({{"ph", "X"}, {"name", "send"}, {"cat", "transfer"}, {"pid", t.from},
-                              {"tid", 2}, {"ts", ts}, {"dur", std::max(te - ts, 0.001)}, {"args", args}});
-            events.push_back({{"ph", "X"}, {"name", "fetch"}, {"cat", "transfer"}, {"pid", rank},
-                              {"tid", 2}, {"ts", ts}, {"dur", std::max(te - ts, 0.001)}, {"args", args}});
+            events.push_back({{"ph", "X"},
+                              {"name", "send"},
+                              {"cat", "transfer"},
+                              {"pid", t.from},
+                              {"tid", 2},
+                              {"ts", ts},
+                              {"dur", std::max(te - ts, 0.001)},
+                              {"args", args}});
+            events.push_back({{"ph", "X"},
+                              {"name", "fetch"},
+                              {"cat", "transfer"},
+                              {"pid", rank},
+                              {"tid", 2},
+                              {"ts", ts},
+                              {"dur", std::max(te - ts, 0.001)},
+                              {"args", args}});
             ++flow_id;
-            events.push_back({{"ph", "s"}, {"name", "transfer"}, {"cat", "transfer"}, {"id", flow_id},
-                              {"pid", t.from}, {"tid", 2}, {"ts", ts}});
-            events.push_back({{"ph", "f"}, {"bp", "e"}, {"name", "transfer"}, {"cat", "transfer"},
-                              {"id", flow_id}, {"pid", rank}, {"tid", 2}, {"ts", te}});
+            events.push_back({{"ph", "s"},
+                              {"name", "transfer"},
+                              {"cat", "transfer"},
+                              {"id", flow_id},
+                              {"pid", t.from},
+                              {"tid", 2},
+                              {"ts", ts}});
+            events.push_back({{"ph", "f"},
+                              {"bp", "e"},
+                              {"name", "transfer"},
+                              {"cat", "transfer"},
+                              {"id", flow_id},
+                              {"pid", rank},
+                              {"tid", 2},
+                              {"ts", te}});
         }
     }
     auto out = open_output(path, "trace");
     out << json{{"traceEvents", events}, {"displayTimeUnit", "ms"}}.dump() << '\n';
 }
 
-void Scheduler::write_dot(const std::string& path, detail::GraphState& g, std::span<const TaskId> targets) const {
+void Scheduler::write_dot(const std::string& path, detail::GraphState& g,
+                          std::span<const TaskId> targets) const {
     check_graph(g);
     constexpr std::size_t kMaxNodes = 20000;  // beyond this Graphviz takes minutes
     const TaskGraph& graph = g.graph;
@@ -94,7 +119,8 @@ void Scheduler::write_dot(const std::string& path, detail::GraphState& g, std::s
     auto out = open_output(path, "graph");
     out << "digraph tessera {\n  rankdir=BT;\n  node [shape=box, style=rounded];\n";
     for (TaskId t : nodes) {
-        out << "  t" << t << " [label=\"" << registry.get(graph.function(t)).name << "\\n#" << t << "\"];\n";
+        out << "  t" << t << " [label=\"" << registry.get(graph.function(t)).name << "\\n#" << t
+            << "\"];\n";
         for (const ArgRef a : graph.args(t))
             if (a.is_task()) out << "  t" << a.index() << " -> t" << t << ";\n";
     }

@@ -10,8 +10,8 @@ namespace tessera {
 
 std::string demangle(const char* mangled) {
     int status = 0;
-    std::unique_ptr<char, void (*)(void*)> s(abi::__cxa_demangle(mangled, nullptr, nullptr, &status),
-                                             std::free);
+    std::unique_ptr<char, void (*)(void*)> s(
+        abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
     return status == 0 && s ? std::string(s.get()) : std::string(mangled);
 }
 
@@ -36,7 +36,8 @@ const FunctionInfo& register_raw_function(std::string name,
                                           std::function<void(std::span<const ArgView>, Bytes&)> fn,
                                           Placement placement) {
     if (placement == Placement::kCollective)
-        throw UsageError("function " + name + ": collective functions are registered with register_collective_function");
+        throw UsageError("function " + name +
+                         ": collective functions are registered with register_collective_function");
     FunctionInfo info;
     info.placement = placement;
     info.name = std::move(name);
@@ -82,7 +83,8 @@ const FunctionInfo& FunctionRegistry::find(std::string_view name) const {
     throw UsageError(message);
 }
 
-std::vector<std::string> closest_names(std::string_view name, const std::vector<std::string>& candidates,
+std::vector<std::string> closest_names(std::string_view name,
+                                       const std::vector<std::string>& candidates,
                                        std::size_t count) {
     auto distance = [](std::string_view a, std::string_view b) {
         std::vector<std::size_t> row(b.size() + 1);
@@ -92,7 +94,8 @@ std::vector<std::string> closest_names(std::string_view name, const std::vector<
             row[0] = i;
             for (std::size_t j = 1; j <= b.size(); ++j) {
                 const std::size_t up = row[j];
-                row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+                row[j] = std::min(
+                    {row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
                 diagonal = up;
             }
         }

@@ -1,11 +1,11 @@
 #include "mpi_comm.hpp"
 
-#include "tessera/runtime/runtime.hpp"
-
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+
+#include "tessera/runtime/runtime.hpp"
 
 namespace tessera {
 
@@ -23,7 +23,8 @@ namespace mpi {
 void initialize(int& argc, char**& argv) {
     int provided = 0;
     TESSERA_CHECK_MPI(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided));
-    if (provided < MPI_THREAD_FUNNELED) throw CommError("the MPI library does not provide MPI_THREAD_FUNNELED");
+    if (provided < MPI_THREAD_FUNNELED)
+        throw CommError("the MPI library does not provide MPI_THREAD_FUNNELED");
 }
 
 void finalize() { MPI_Finalize(); }
@@ -42,7 +43,8 @@ int world_size() {
 
 int ranks_on_node() {
     MPI_Comm node;
-    TESSERA_CHECK_MPI(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world_rank(), MPI_INFO_NULL, &node));
+    TESSERA_CHECK_MPI(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world_rank(),
+                                          MPI_INFO_NULL, &node));
     int ranks = 1;
     TESSERA_CHECK_MPI(MPI_Comm_size(node, &ranks));
     MPI_Comm_free(&node);
@@ -82,7 +84,8 @@ MpiComm::~MpiComm() {
 void MpiComm::isend(const char* data, std::size_t size, int dest, int tag, MPI_Request* request) {
     if (size > static_cast<std::size_t>(INT_MAX))
         throw CommError("message of " + std::to_string(size) + " bytes to rank " +
-                        std::to_string(dest) + " exceeds MPI's 2 GiB count limit; use smaller chunks");
+                        std::to_string(dest) +
+                        " exceeds MPI's 2 GiB count limit; use smaller chunks");
     TESSERA_CHECK_MPI(MPI_Isend(data, static_cast<int>(size), MPI_BYTE, dest, tag, comm_, request));
 }
 
@@ -145,16 +148,20 @@ namespace tessera {
 namespace {
 MPI_Op mpi_op(ReduceOp op) {
     switch (op) {
-        case ReduceOp::kSum: return MPI_SUM;
-        case ReduceOp::kMin: return MPI_MIN;
-        case ReduceOp::kMax: return MPI_MAX;
+        case ReduceOp::kSum:
+            return MPI_SUM;
+        case ReduceOp::kMin:
+            return MPI_MIN;
+        case ReduceOp::kMax:
+            return MPI_MAX;
     }
     return MPI_SUM;
 }
 
 int int_count(std::size_t n, const char* what) {
     if (n > static_cast<std::size_t>(INT_MAX))
-        throw CommError(std::string(what) + ": " + std::to_string(n) + " values exceed MPI's count limit");
+        throw CommError(std::string(what) + ": " + std::to_string(n) +
+                        " values exceed MPI's count limit");
     return static_cast<int>(n);
 }
 }  // namespace
@@ -179,14 +186,16 @@ MpiWorkerGroup::~MpiWorkerGroup() { MPI_Comm_free(&comm_); }
 std::vector<Bytes> MpiWorkerGroup::alltoallv(std::vector<Bytes> send, std::int64_t round_bytes) {
     const auto w = static_cast<std::size_t>(size_);
     if (send.size() != w)
-        throw UsageError("alltoallv: " + std::to_string(send.size()) + " send buffers for a group of " +
-                         std::to_string(w));
+        throw UsageError("alltoallv: " + std::to_string(send.size()) +
+                         " send buffers for a group of " + std::to_string(w));
     // One round's buffers hold at most w * round bytes, and MPI counts and displacements are int.
-    const std::int64_t round = std::clamp<std::int64_t>(round_bytes, 1, INT_MAX / static_cast<std::int64_t>(w));
+    const std::int64_t round =
+        std::clamp<std::int64_t>(round_bytes, 1, INT_MAX / static_cast<std::int64_t>(w));
     // The 64-bit totals first: every round's counts follow from them on both sides.
     std::vector<std::int64_t> sizes(w), incoming(w);
     for (std::size_t k = 0; k < w; ++k) sizes[k] = static_cast<std::int64_t>(send[k].size());
-    TESSERA_CHECK_MPI(MPI_Alltoall(sizes.data(), 1, MPI_INT64_T, incoming.data(), 1, MPI_INT64_T, comm_));
+    TESSERA_CHECK_MPI(
+        MPI_Alltoall(sizes.data(), 1, MPI_INT64_T, incoming.data(), 1, MPI_INT64_T, comm_));
     std::int64_t longest = std::max(*std::max_element(sizes.begin(), sizes.end()),
                                     *std::max_element(incoming.begin(), incoming.end()));
     TESSERA_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &longest, 1, MPI_INT64_T, MPI_MAX, comm_));
@@ -211,30 +220,37 @@ std::vector<Bytes> MpiWorkerGroup::alltoallv(std::vector<Bytes> send, std::int64
         }
         sendbuf.resize(static_cast<std::size_t>(stotal));
         for (std::size_t k = 0; k < w; ++k)
-            if (scount[k] > 0) std::memcpy(sendbuf.data() + sdispl[k], send[k].data() + r * round, static_cast<std::size_t>(scount[k]));
+            if (scount[k] > 0)
+                std::memcpy(sendbuf.data() + sdispl[k], send[k].data() + r * round,
+                            static_cast<std::size_t>(scount[k]));
         recvbuf.resize(static_cast<std::size_t>(rtotal));
-        TESSERA_CHECK_MPI(MPI_Alltoallv(sendbuf.data(), scount.data(), sdispl.data(), MPI_BYTE, recvbuf.data(),
-                                        rcount.data(), rdispl.data(), MPI_BYTE, comm_));
+        TESSERA_CHECK_MPI(MPI_Alltoallv(sendbuf.data(), scount.data(), sdispl.data(), MPI_BYTE,
+                                        recvbuf.data(), rcount.data(), rdispl.data(), MPI_BYTE,
+                                        comm_));
         for (std::size_t k = 0; k < w; ++k)
             if (rcount[k] > 0)
-                std::memcpy(received[k].data() + r * round, recvbuf.data() + rdispl[k], static_cast<std::size_t>(rcount[k]));
+                std::memcpy(received[k].data() + r * round, recvbuf.data() + rdispl[k],
+                            static_cast<std::size_t>(rcount[k]));
     }
     return received;
 }
 
 void MpiWorkerGroup::allreduce(std::span<std::int64_t> values, ReduceOp op) {
-    TESSERA_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, values.data(), int_count(values.size(), "allreduce"), MPI_INT64_T,
-                                    mpi_op(op), comm_));
+    TESSERA_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, values.data(),
+                                    int_count(values.size(), "allreduce"), MPI_INT64_T, mpi_op(op),
+                                    comm_));
 }
 
 void MpiWorkerGroup::allreduce(std::span<double> values, ReduceOp op) {
-    TESSERA_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, values.data(), int_count(values.size(), "allreduce"), MPI_DOUBLE,
-                                    mpi_op(op), comm_));
+    TESSERA_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, values.data(),
+                                    int_count(values.size(), "allreduce"), MPI_DOUBLE, mpi_op(op),
+                                    comm_));
 }
 
 void MpiWorkerGroup::exscan(std::span<std::int64_t> values) {
     std::vector<std::int64_t> in(values.begin(), values.end());
-    TESSERA_CHECK_MPI(MPI_Exscan(in.data(), values.data(), int_count(values.size(), "exscan"), MPI_INT64_T, MPI_SUM, comm_));
+    TESSERA_CHECK_MPI(MPI_Exscan(in.data(), values.data(), int_count(values.size(), "exscan"),
+                                 MPI_INT64_T, MPI_SUM, comm_));
     if (rank_ == 0) std::fill(values.begin(), values.end(), 0);  // MPI leaves member 0's undefined
 }
 

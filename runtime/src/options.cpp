@@ -19,18 +19,30 @@ std::size_t parse_bytes(std::string_view text) {
         throw UsageError("'" + s + "' is not a size; use e.g. 4GB, 512MiB or 1e9");
     std::string unit;
     for (const char* p = end; *p; ++p)
-        if (!std::isspace(static_cast<unsigned char>(*p))) unit += static_cast<char>(std::tolower(*p));
+        if (!std::isspace(static_cast<unsigned char>(*p)))
+            unit += static_cast<char>(std::tolower(*p));
     double scale = 0;
-    if (unit.empty() || unit == "b") scale = 1;
-    else if (unit == "k" || unit == "kb") scale = 1e3;
-    else if (unit == "m" || unit == "mb") scale = 1e6;
-    else if (unit == "g" || unit == "gb") scale = 1e9;
-    else if (unit == "t" || unit == "tb") scale = 1e12;
-    else if (unit == "kib") scale = 1024.0;
-    else if (unit == "mib") scale = 1024.0 * 1024;
-    else if (unit == "gib") scale = 1024.0 * 1024 * 1024;
-    else if (unit == "tib") scale = 1024.0 * 1024 * 1024 * 1024;
-    else throw UsageError("unknown size unit '" + unit + "' in '" + s + "'; use B, KB, MB, GB, KiB, MiB, GiB");
+    if (unit.empty() || unit == "b")
+        scale = 1;
+    else if (unit == "k" || unit == "kb")
+        scale = 1e3;
+    else if (unit == "m" || unit == "mb")
+        scale = 1e6;
+    else if (unit == "g" || unit == "gb")
+        scale = 1e9;
+    else if (unit == "t" || unit == "tb")
+        scale = 1e12;
+    else if (unit == "kib")
+        scale = 1024.0;
+    else if (unit == "mib")
+        scale = 1024.0 * 1024;
+    else if (unit == "gib")
+        scale = 1024.0 * 1024 * 1024;
+    else if (unit == "tib")
+        scale = 1024.0 * 1024 * 1024 * 1024;
+    else
+        throw UsageError("unknown size unit '" + unit + "' in '" + s +
+                         "'; use B, KB, MB, GB, KiB, MiB, GiB");
     return static_cast<std::size_t>(value * scale);
 }
 
@@ -39,7 +51,8 @@ ProgressMode parse_progress_mode(std::string_view text) {
     if (text == "bar") return ProgressMode::kBar;
     if (text == "lines") return ProgressMode::kLines;
     if (text == "none") return ProgressMode::kNone;
-    throw UsageError("progress mode '" + std::string(text) + "' is not one of auto, bar, lines, none");
+    throw UsageError("progress mode '" + std::string(text) +
+                     "' is not one of auto, bar, lines, none");
 }
 
 std::string format_bytes(double bytes) {
@@ -55,7 +68,8 @@ std::string format_bytes(double bytes) {
 }
 
 std::optional<int> launcher_rank() {
-    for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID", "PALS_RANKID"}) {
+    for (const char* name :
+         {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID", "PALS_RANKID"}) {
         if (const char* v = std::getenv(name)) return std::atoi(v);
     }
     return std::nullopt;

@@ -29,21 +29,25 @@ void ProgressDisplay::update(std::uint64_t done, std::uint64_t total) {
     }
     if (done >= total) {
         active_ = false;
-        if (drawn_ || std::chrono::steady_clock::now() - start_ >= kQuietPeriod) draw(done, total, true);
+        if (drawn_ || std::chrono::steady_clock::now() - start_ >= kQuietPeriod)
+            draw(done, total, true);
         return;
     }
     if ((++calls_ & 63) != 0) return;  // clock reads are not free
     const auto now = std::chrono::steady_clock::now();
     if (now - start_ < kQuietPeriod) return;
-    const auto interval = mode_ == ProgressMode::kBar ? std::chrono::duration_cast<std::chrono::milliseconds>(kBarInterval)
-                                                      : std::chrono::duration_cast<std::chrono::milliseconds>(kLineInterval);
+    const auto interval =
+        mode_ == ProgressMode::kBar
+            ? std::chrono::duration_cast<std::chrono::milliseconds>(kBarInterval)
+            : std::chrono::duration_cast<std::chrono::milliseconds>(kLineInterval);
     if (drawn_ && now - last_draw_ < interval) return;
     last_draw_ = now;
     draw(done, total, false);
 }
 
 void ProgressDisplay::draw(std::uint64_t done, std::uint64_t total, bool final) {
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     const double fraction = total ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
     if (mode_ == ProgressMode::kBar) {
         constexpr int kWidth = 40;

@@ -20,7 +20,8 @@ enum class Op : std::uint8_t {
     kCollect,     // reply with kStats
     kShutdown,    // exit code
     // worker -> scheduler
-    kDone,    // key, nbytes, seconds, bytes and ns fetched since the last kDone, optional result bytes
+    kDone,    // key, nbytes, seconds, bytes and ns fetched since the last kDone, optional result
+              // bytes
     kFailed,  // key, message
     kStats,   // counters and trace events
     // any rank -> worker holding data, and the reply
@@ -106,7 +107,9 @@ public:
     }
     /// Appends records until a batch is this big before it is sent early, so a flood of records
     /// does not build one huge message.
-    bool large(int dest) const { return batches_[static_cast<std::size_t>(dest)].size() > (1u << 20); }
+    bool large(int dest) const {
+        return batches_[static_cast<std::size_t>(dest)].size() > (1u << 20);
+    }
 
     static constexpr std::size_t kAttachBytes = 64 * 1024;
 

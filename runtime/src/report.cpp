@@ -23,11 +23,20 @@ std::string escape_html(const std::string& s) {
     std::string out;
     for (char c : s) {
         switch (c) {
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '&': out += "&amp;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '&':
+                out += "&amp;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            default:
+                out += c;
         }
     }
     return out;
@@ -36,9 +45,12 @@ std::string escape_html(const std::string& s) {
 std::string seconds_text(double s) {
     std::ostringstream os;
     os.precision(3);
-    if (s >= 1) os << std::fixed << s << " s";
-    else if (s >= 1e-3) os << std::fixed << s * 1e3 << " ms";
-    else os << std::fixed << s * 1e6 << " us";
+    if (s >= 1)
+        os << std::fixed << s << " s";
+    else if (s >= 1e-3)
+        os << std::fixed << s * 1e3 << " ms";
+    else
+        os << std::fixed << s * 1e6 << " us";
     return os.str();
 }
 
@@ -149,7 +161,8 @@ void Scheduler::write_report(const std::string& path) {
     const RunSummary summary = collect();
     using nlohmann::json;
     auto& registry = FunctionRegistry::instance();
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
 
     // Lanes: per worker rank, its executor and inline (progress) threads and its transfers.
     std::vector<std::string> lanes;
@@ -158,7 +171,9 @@ void Scheduler::write_report(const std::string& path) {
         for (int thread = 0; thread < 3; ++thread) {
             lane_of[{w.rank, thread}] = static_cast<int>(lanes.size());
             lanes.push_back("rank " + std::to_string(w.rank) +
-                            (thread == 0 ? " executor" : thread == 1 ? " inline" : " transfers in"));
+                            (thread == 0   ? " executor"
+                             : thread == 1 ? " inline"
+                                           : " transfers in"));
         }
     }
     struct OpRow {
@@ -175,7 +190,8 @@ void Scheduler::write_report(const std::string& path) {
         total_tasks += s.tasks_run.size();
         total_transfers += s.transfers_in.size();
     }
-    const std::size_t task_stride = std::max<std::size_t>(1, (total_tasks + kMaxDrawnTasks - 1) / kMaxDrawnTasks);
+    const std::size_t task_stride =
+        std::max<std::size_t>(1, (total_tasks + kMaxDrawnTasks - 1) / kMaxDrawnTasks);
     const std::size_t transfer_stride =
         std::max<std::size_t>(1, (total_transfers + kMaxDrawnTransfers - 1) / kMaxDrawnTransfers);
     json tasks = json::array(), transfers = json::array(), memory = json::array();
@@ -193,73 +209,88 @@ void Scheduler::write_report(const std::string& path) {
             row.seconds += static_cast<double>(e.end_ns - e.start_ns) * 1e-9;
             row.bytes_in += e.bytes_in;
             row.bytes_out += e.bytes_out;
-            const double t0 = static_cast<double>(e.start_ns) * 1e-9, t1 = static_cast<double>(e.end_ns) * 1e-9;
+            const double t0 = static_cast<double>(e.start_ns) * 1e-9,
+                         t1 = static_cast<double>(e.end_ns) * 1e-9;
             end = std::max(end, t1);
             auto [it, added] = function_index.emplace(e.fn, static_cast<int>(functions.size()));
             if (added) functions.push_back(name);
             if (k % task_stride == 0)
-                tasks.push_back({lane_of[{rank, static_cast<int>(std::min<std::uint32_t>(e.thread, 1))}], t0, t1,
-                                 it->second, e.bytes_out});
+                tasks.push_back(
+                    {lane_of[{rank, static_cast<int>(std::min<std::uint32_t>(e.thread, 1))}], t0,
+                     t1, it->second, e.bytes_out});
             if (k % point_stride == 0 || k + 1 == s.tasks_run.size())
                 points.push_back({t1, e.memory_bytes, e.spill_bytes});
         }
-        memory.push_back({{"name", "rank " + std::to_string(rank) + " (solid: in memory, dashed: spilled)"},
-                          {"points", points}});
+        memory.push_back(
+            {{"name", "rank " + std::to_string(rank) + " (solid: in memory, dashed: spilled)"},
+             {"points", points}});
         for (std::size_t k = 0; k < s.transfers_in.size(); ++k) {
             const auto& t = s.transfers_in[k];
             OpRow& link = links[{t.from, rank}];
             ++link.count;
             link.bytes_in += t.bytes;
-            const double t0 = static_cast<double>(t.start_ns) * 1e-9, t1 = static_cast<double>(t.end_ns) * 1e-9;
+            const double t0 = static_cast<double>(t.start_ns) * 1e-9,
+                         t1 = static_cast<double>(t.end_ns) * 1e-9;
             link.seconds += t1 - t0;
             end = std::max(end, t1);
-            if (k % transfer_stride == 0) transfers.push_back({lane_of[{rank, 2}], t0, t1, 0, t.bytes, t.from});
+            if (k % transfer_stride == 0)
+                transfers.push_back({lane_of[{rank, 2}], t0, t1, 0, t.bytes, t.from});
         }
     }
-    json data = {{"lanes", lanes},   {"functions", functions}, {"tasks", tasks},
-                 {"transfers", transfers}, {"memory", memory},   {"end", end}};
+    json data = {{"lanes", lanes},         {"functions", functions}, {"tasks", tasks},
+                 {"transfers", transfers}, {"memory", memory},       {"end", end}};
     std::string embedded = data.dump();
     // Keep "</script>" inside strings from ending the element.
-    for (std::size_t p = 0; (p = embedded.find("</", p)) != std::string::npos; p += 3) embedded.replace(p, 2, "<\\/");
+    for (std::size_t p = 0; (p = embedded.find("</", p)) != std::string::npos; p += 3)
+        embedded.replace(p, 2, "<\\/");
 
     std::ofstream out(path);
     if (!out) throw Error("cannot write the report to " + path);
-    out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>tessera report</title><style>"
+    out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>tessera "
+           "report</title><style>"
         << kStyle << "</style></head><body>\n<h1>tessera report</h1>\n<p class=\"facts\">"
-        << "<span>" << workers_.size() << " worker rank" << (workers_.size() == 1 ? "" : "s") << "</span>"
-        << "<span>" << summary.tasks << " tasks</span><span>" << seconds_text(wall) << " wall time</span>"
-        << "<span>" << summary.transfers << " transfers (" << format_bytes(static_cast<double>(summary.transfer_bytes))
-        << ")</span><span>" << summary.spills << " spills ("
-        << format_bytes(static_cast<double>(summary.spill_bytes)) << ")</span><span>peak worker memory "
+        << "<span>" << workers_.size() << " worker rank" << (workers_.size() == 1 ? "" : "s")
+        << "</span>"
+        << "<span>" << summary.tasks << " tasks</span><span>" << seconds_text(wall)
+        << " wall time</span>"
+        << "<span>" << summary.transfers << " transfers ("
+        << format_bytes(static_cast<double>(summary.transfer_bytes)) << ")</span><span>"
+        << summary.spills << " spills (" << format_bytes(static_cast<double>(summary.spill_bytes))
+        << ")</span><span>peak worker memory "
         << format_bytes(static_cast<double>(summary.peak_worker_memory)) << "</span></p>\n";
     out << "<h2>Task stream</h2>\n<div id=\"legend\"></div><canvas id=\"stream\"></canvas>\n";
     if (task_stride > 1 || transfer_stride > 1)
-        out << "<p class=\"note\">Showing every " << task_stride << "th task and every " << transfer_stride
-            << "th transfer of " << total_tasks << " tasks and " << total_transfers
-            << " transfers; the tables count them all.</p>\n";
-    out << "<h2>Operations</h2>\n<table><tr><th>operation</th><th>tasks</th><th>total time</th><th>mean time</th>"
+        out << "<p class=\"note\">Showing every " << task_stride << "th task and every "
+            << transfer_stride << "th transfer of " << total_tasks << " tasks and "
+            << total_transfers << " transfers; the tables count them all.</p>\n";
+    out << "<h2>Operations</h2>\n<table><tr><th>operation</th><th>tasks</th><th>total "
+           "time</th><th>mean time</th>"
            "<th>bytes in</th><th>bytes out</th></tr>\n";
     std::vector<std::pair<std::string, OpRow>> rows(ops.begin(), ops.end());
-    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.seconds > b.second.seconds; });
+    std::sort(rows.begin(), rows.end(),
+              [](const auto& a, const auto& b) { return a.second.seconds > b.second.seconds; });
     for (const auto& [name, r] : rows)
-        out << "<tr><td>" << escape_html(name) << "</td><td>" << r.count << "</td><td>" << seconds_text(r.seconds)
-            << "</td><td>" << seconds_text(r.seconds / static_cast<double>(std::max<std::uint64_t>(r.count, 1)))
+        out << "<tr><td>" << escape_html(name) << "</td><td>" << r.count << "</td><td>"
+            << seconds_text(r.seconds) << "</td><td>"
+            << seconds_text(r.seconds / static_cast<double>(std::max<std::uint64_t>(r.count, 1)))
             << "</td><td>" << format_bytes(static_cast<double>(r.bytes_in)) << "</td><td>"
             << format_bytes(static_cast<double>(r.bytes_out)) << "</td></tr>\n";
     out << "</table>\n<h2>Transfers</h2>\n";
     if (links.empty()) {
         out << "<p>No data moved between workers.</p>\n";
     } else {
-        out << "<table><tr><th>from rank</th><th>to rank</th><th>transfers</th><th>bytes</th><th>time waiting</th>"
+        out << "<table><tr><th>from rank</th><th>to "
+               "rank</th><th>transfers</th><th>bytes</th><th>time waiting</th>"
                "</tr>\n";
         for (const auto& [link, r] : links)
-            out << "<tr><td>" << link.first << "</td><td>" << link.second << "</td><td>" << r.count << "</td><td>"
-                << format_bytes(static_cast<double>(r.bytes_in)) << "</td><td>" << seconds_text(r.seconds)
-                << "</td></tr>\n";
+            out << "<tr><td>" << link.first << "</td><td>" << link.second << "</td><td>" << r.count
+                << "</td><td>" << format_bytes(static_cast<double>(r.bytes_in)) << "</td><td>"
+                << seconds_text(r.seconds) << "</td></tr>\n";
         out << "</table>\n";
     }
     out << "<h2>Memory and spill over time</h2>\n<canvas id=\"memory\"></canvas>\n"
-        << "<p class=\"note\">Bytes each worker holds in its chunk store after each task (solid) and bytes it "
+        << "<p class=\"note\">Bytes each worker holds in its chunk store after each task (solid) "
+           "and bytes it "
            "has spilled to its local directory so far (dashed).</p>\n"
         << "<div id=\"tooltip\"></div>\n<script type=\"application/json\" id=\"data\">" << embedded
         << "</script>\n<script>" << kScript << "</script>\n</body></html>\n";

@@ -1,10 +1,9 @@
 #include "tessera/runtime/runtime.hpp"
 
+#include <malloc.h>
 #include <omp.h>
 #include <sys/prctl.h>
 #include <unistd.h>
-
-#include <malloc.h>
 
 #include <cstdlib>
 #include <exception>
@@ -27,7 +26,8 @@ std::filesystem::path default_local_dir(const RuntimeOptions& options) {
 std::size_t default_memory_limit(int ranks_on_node) {
     const auto pages = sysconf(_SC_PHYS_PAGES);
     const auto page = sysconf(_SC_PAGE_SIZE);
-    const double total = pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 4e9;
+    const double total =
+        pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 4e9;
     return static_cast<std::size_t>(0.8 * total / std::max(ranks_on_node, 1));
 }
 
@@ -44,7 +44,8 @@ void tune_allocator(std::size_t memory_limit) {
 WorkerConfig worker_config(const RuntimeOptions& options, int rank, int ranks_on_node,
                            std::chrono::steady_clock::time_point epoch) {
     WorkerConfig c;
-    c.memory_limit = options.memory_limit ? options.memory_limit : default_memory_limit(ranks_on_node);
+    c.memory_limit =
+        options.memory_limit ? options.memory_limit : default_memory_limit(ranks_on_node);
     c.local_dir = default_local_dir(options);
     c.spill_tag = std::to_string(getpid()) + "-rank" + std::to_string(rank);
     c.epoch = epoch;
@@ -58,7 +59,8 @@ struct Runtime::Transport {
 };
 
 LocalCluster::LocalCluster(int workers, RuntimeOptions options)
-    : world_(std::make_unique<InProcessWorld>(workers + 1)), group_(std::make_unique<InProcessGroup>(workers)) {
+    : world_(std::make_unique<InProcessWorld>(workers + 1)),
+      group_(std::make_unique<InProcessGroup>(workers)) {
     FunctionRegistry::instance().freeze();
     const auto epoch = std::chrono::steady_clock::now();
     for (int r = 1; r <= workers; ++r) {
@@ -79,7 +81,8 @@ LocalCluster::~LocalCluster() {
     for (auto& t : workers_) t.join();
 }
 
-Runtime::Runtime(int& argc, char**& argv, RuntimeOptions options) : transport_(std::make_unique<Transport>()) {
+Runtime::Runtime(int& argc, char**& argv, RuntimeOptions options)
+    : transport_(std::make_unique<Transport>()) {
     FunctionRegistry::instance().freeze();
     // Sleeps in the idle back-off should last microseconds, not the default 50 us slack.
     prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);

@@ -140,7 +140,8 @@ void Scheduler::submit(detail::GraphState& g, std::span<const TaskId> targets, b
 void Scheduler::finish_walk(TaskId t) {
     const TaskGraph& graph = graph_->graph;
     const auto prio = static_cast<std::int64_t>(graph.priority(t));
-    order_[t] = (static_cast<std::uint64_t>(0x7fffffffLL - prio) << 32) | (next_order_++ & 0xffffffffu);
+    order_[t] =
+        (static_cast<std::uint64_t>(0x7fffffffLL - prio) << 32) | (next_order_++ & 0xffffffffu);
     ++submitted_;
     const auto args = graph.args(t);
     if (!(flags_[t] & kLinked)) {
@@ -164,8 +165,10 @@ void Scheduler::finish_walk(TaskId t) {
         if (!a.is_task()) continue;
         const TaskId p = a.index();
         ++dependents_[p];
-        if (state_[p] == State::kErred) failed_input = &failures_.at(p);
-        else if (state_[p] != State::kMemory) ++waiting;
+        if (state_[p] == State::kErred)
+            failed_input = &failures_.at(p);
+        else if (state_[p] != State::kMemory)
+            ++waiting;
     }
     waiting_[t] = waiting;
     if (failed_input) {
@@ -198,14 +201,17 @@ void Scheduler::make_ready(TaskId t) {
             if (b.is_task() && owner_[b.index()] == owner) bytes += nbytes_[b.index()] + 1;
         WorkerSlot& w = workers_[static_cast<std::size_t>(owner - 1)];
         if (!best || bytes > best_bytes ||
-            (bytes == best_bytes && w.in_flight + w.queue.size() < best->in_flight + best->queue.size())) {
+            (bytes == best_bytes &&
+             w.in_flight + w.queue.size() < best->in_flight + best->queue.size())) {
             best = &w;
             best_bytes = bytes;
         }
     }
     if (!best) {
         if (const double home = graph_->graph.home(t); home >= 0) {  // firm: never stolen
-            const auto w = std::min(workers_.size() - 1, static_cast<std::size_t>(home * static_cast<double>(workers_.size())));
+            const auto w =
+                std::min(workers_.size() - 1,
+                         static_cast<std::size_t>(home * static_cast<double>(workers_.size())));
             workers_[w].queue.emplace(order_[t], t);
             return;
         }
@@ -250,14 +256,17 @@ void Scheduler::dispatch() {
 
 bool Scheduler::fill(WorkerSlot& w) {
     bool any = false;
-    while (w.in_flight < kMinInFlight || (w.busy_seconds < kLatencyToHide && w.in_flight < kMaxInFlight)) {
+    while (w.in_flight < kMinInFlight ||
+           (w.busy_seconds < kLatencyToHide && w.in_flight < kMaxInFlight)) {
         TaskId t;
         if (!w.queue.empty()) {
             t = w.queue.begin()->second;
             // A worker busy with long tasks leaves the last one queued here, where a worker that
             // frees up first can still take it: an assigned task never moves, and at the end of
             // a computation it would keep the others idle for a whole task.
-            if (w.in_flight > 0 && w.queue.size() == 1 && roots_.empty() && expected_seconds(t) > kLatencyToHide) break;
+            if (w.in_flight > 0 && w.queue.size() == 1 && roots_.empty() &&
+                expected_seconds(t) > kLatencyToHide)
+                break;
             w.queue.erase(w.queue.begin());
         } else if (!roots_.empty()) {
             t = roots_.top().second;
@@ -302,8 +311,10 @@ bool Scheduler::steal_for(WorkerSlot& w) {
             bytes_to_move += nbytes_[a.index()];
     // Moving costs a round trip plus the bytes at the measured transfer rate, after the thief's
     // own work in flight; staying costs the tasks ahead of it (the queued ones taken to be like t).
-    const double move_seconds = w.busy_seconds + 50e-6 + static_cast<double>(bytes_to_move) / transfer_rate_;
-    const double wait_seconds = victim->busy_seconds + static_cast<double>(victim->queue.size() - 1) * expected_seconds(t);
+    const double move_seconds =
+        w.busy_seconds + 50e-6 + static_cast<double>(bytes_to_move) / transfer_rate_;
+    const double wait_seconds =
+        victim->busy_seconds + static_cast<double>(victim->queue.size() - 1) * expected_seconds(t);
     if (move_seconds >= wait_seconds) return false;
     victim->queue.erase(entry);
     w.queue.emplace(order, t);
@@ -425,8 +436,9 @@ void Scheduler::handle(const Envelope& env) {
             case Op::kMissing: {
                 const auto key = r.pod<std::uint64_t>();
                 if (is_current_key(key))
-                    on_failed(env.source, key, "result lost: rank " + std::to_string(env.source) +
-                                                   " no longer holds it");
+                    on_failed(
+                        env.source, key,
+                        "result lost: rank " + std::to_string(env.source) + " no longer holds it");
                 break;
             }
             case Op::kStats: {
@@ -446,8 +458,9 @@ void Scheduler::handle(const Envelope& env) {
                 break;
             }
             default:
-                throw CommError("scheduler: unknown message op " + std::to_string(static_cast<int>(op)) +
-                                " from rank " + std::to_string(env.source));
+                throw CommError("scheduler: unknown message op " +
+                                std::to_string(static_cast<int>(op)) + " from rank " +
+                                std::to_string(env.source));
         }
     }
 }
@@ -472,7 +485,9 @@ void Scheduler::on_done(int rank, std::uint64_t key, std::uint64_t nbytes, doubl
     // Recent durations, weighted so that a function's estimate follows a change of its
     // tasks (a reduction over generated data, then one over stored blocks) within a few tasks.
     const FunctionId f = graph_->graph.function(t);
-    auto recent = [seconds](double& mean, double weight) { mean = mean < 0 ? seconds : (1 - weight) * mean + weight * seconds; };
+    auto recent = [seconds](double& mean, double weight) {
+        mean = mean < 0 ? seconds : (1 - weight) * mean + weight * seconds;
+    };
     recent(mean_task_seconds_, 0.05);
     recent(function_seconds_[f], 0.25);
     auto& ft = function_time_[f];
@@ -718,8 +733,9 @@ double Scheduler::memory_per_task() const {
     const std::size_t arrays =
         state_.capacity() * sizeof(State) + flags_.capacity() + waiting_.capacity() * 4 +
         dependents_.capacity() * 4 + holds_.capacity() * 4 + owner_.capacity() * 4 +
-        nbytes_.capacity() * 8 + order_.capacity() * 8 + estimate_.capacity() * 4 + first_edge_.capacity() * 4 +
-        next_edge_.capacity() * 4 + edge_task_.capacity() * 4 + roots_.size() * sizeof(QueueEntry);
+        nbytes_.capacity() * 8 + order_.capacity() * 8 + estimate_.capacity() * 4 +
+        first_edge_.capacity() * 4 + next_edge_.capacity() * 4 + edge_task_.capacity() * 4 +
+        roots_.size() * sizeof(QueueEntry);
     return static_cast<double>(arrays + graph_->graph.memory_bytes()) / static_cast<double>(n);
 }
 

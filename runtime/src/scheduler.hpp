@@ -23,8 +23,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "protocol.hpp"
 #include "progress.hpp"
+#include "protocol.hpp"
 #include "tessera/runtime/client.hpp"
 #include "tessera/runtime/comm.hpp"
 #include "tessera/runtime/options.hpp"
@@ -63,7 +63,8 @@ public:
     void write_trace(const std::string& path);
     /// The self-contained HTML report (report.cpp).
     void write_report(const std::string& path);
-    void write_dot(const std::string& path, detail::GraphState& g, std::span<const TaskId> targets) const;
+    void write_dot(const std::string& path, detail::GraphState& g,
+                   std::span<const TaskId> targets) const;
 
     int num_workers() const { return static_cast<int>(workers_.size()); }
     bool workers_are_processes() const { return comm_.spans_processes(); }
@@ -165,11 +166,11 @@ private:
     std::priority_queue<QueueEntry, std::vector<QueueEntry>, std::greater<>> roots_;
     std::vector<WorkerSlot> workers_;
     std::uint32_t in_flight_ = 0;
-    double mean_task_seconds_ = -1.0;            // recent tasks of every function
-    std::vector<double> function_seconds_;        // recent tasks per function (-1: none yet)
+    double mean_task_seconds_ = -1.0;       // recent tasks of every function
+    std::vector<double> function_seconds_;  // recent tasks per function (-1: none yet)
     // Worker-to-worker transfers: 2 GB/s until a few MiB have been measured, then measured.
     static constexpr double kRateAfterBytes = 4 << 20;
-    double transfer_rate_ = 2e9;                  // bytes per second
+    double transfer_rate_ = 2e9;  // bytes per second
     double fetched_bytes_ = 0, fetched_seconds_ = 0;
 
     std::unordered_map<TaskId, std::uint32_t> collective_pending_;  // workers yet to report

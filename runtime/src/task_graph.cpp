@@ -11,7 +11,8 @@ TaskId TaskGraph::add_task(FunctionId fn, std::span<const ArgRef> args) {
     if (id >= (1u << 31) || args_.size() + args.size() >= std::numeric_limits<std::uint32_t>::max())
         throw UsageError("a graph holds at most 2^31 tasks and 2^32 arguments");
     for (const ArgRef a : args)
-        if (a.is_task() && a.index() >= id) throw UsageError("task argument refers to a later task");
+        if (a.is_task() && a.index() >= id)
+            throw UsageError("task argument refers to a later task");
     fn_.push_back(fn);
     args_.insert(args_.end(), args.begin(), args.end());
     arg_begin_.push_back(static_cast<std::uint32_t>(args_.size()));

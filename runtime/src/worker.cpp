@@ -103,16 +103,26 @@ void Worker::handle(const Envelope& env) {
     while (!r.done()) {
         const auto op = r.pod<Op>();
         switch (op) {
-            case Op::kAssign: on_assign(r); break;
-            case Op::kRelease: on_release(r.pod<std::uint64_t>()); break;
-            case Op::kFetch: on_fetch(env.source, r.pod<std::uint64_t>()); break;
+            case Op::kAssign:
+                on_assign(r);
+                break;
+            case Op::kRelease:
+                on_release(r.pod<std::uint64_t>());
+                break;
+            case Op::kFetch:
+                on_fetch(env.source, r.pod<std::uint64_t>());
+                break;
             case Op::kData: {
                 const auto key = r.pod<std::uint64_t>();
                 on_data(env.source, key, protocol::read_payload(r, comm_, env.source));
                 break;
             }
-            case Op::kMissing: on_missing(env.source, r.pod<std::uint64_t>()); break;
-            case Op::kConfigure: tracing_ = r.pod<std::uint8_t>() != 0; break;
+            case Op::kMissing:
+                on_missing(env.source, r.pod<std::uint64_t>());
+                break;
+            case Op::kConfigure:
+                tracing_ = r.pod<std::uint8_t>() != 0;
+                break;
             case Op::kCollect: {
                 stats_.spills = store_.spills();
                 stats_.spill_bytes = store_.spill_bytes();
@@ -130,9 +140,9 @@ void Worker::handle(const Envelope& env) {
                 shutdown_ = true;
                 break;
             default:
-                throw CommError("worker " + std::to_string(comm_.rank()) +
-                                ": unknown message op " + std::to_string(static_cast<int>(op)) +
-                                " from rank " + std::to_string(env.source));
+                throw CommError("worker " + std::to_string(comm_.rank()) + ": unknown message op " +
+                                std::to_string(static_cast<int>(op)) + " from rank " +
+                                std::to_string(env.source));
         }
     }
 }
@@ -145,7 +155,8 @@ void Worker::on_assign(ByteReader& r) {
     t.want_result = r.pod<std::uint8_t>() != 0;
     const auto nargs = r.pod<std::uint32_t>();
     t.inputs.resize(nargs);
-    const bool collective = FunctionRegistry::instance().get(t.fn).placement == Placement::kCollective;
+    const bool collective =
+        FunctionRegistry::instance().get(t.fn).placement == Placement::kCollective;
     std::string missing_here;
     for (auto& in : t.inputs) {
         in.is_task = r.pod<protocol::ArgKind>() == protocol::ArgKind::kTask;
@@ -185,16 +196,20 @@ void Worker::on_assign(ByteReader& r) {
         fail(key, "input " + missing_here + " is not held on rank " + std::to_string(comm_.rank()));
     } else if (collective) {
         // Every worker runs collectives as they arrive, so all run them in the same order.
-        if (!ready) fail(key, "internal: a collective task's inputs must be held everywhere");
-        else start_task(key);  // placement keeps it on this thread, even beside a running task
+        if (!ready)
+            fail(key, "internal: a collective task's inputs must be held everywhere");
+        else
+            start_task(key);  // placement keeps it on this thread, even beside a running task
     } else if (ready) {
         ready_.emplace(priority, key);
     }
 }
 
 void Worker::on_release(std::uint64_t key) {
-    if (needed_.count(key) == 0) store_.erase(key);
-    else store_.disown(key);  // a queued task still reads it; dropped when that task is done
+    if (needed_.count(key) == 0)
+        store_.erase(key);
+    else
+        store_.disown(key);  // a queued task still reads it; dropped when that task is done
 }
 
 void Worker::on_fetch(int source, std::uint64_t key) {
@@ -224,7 +239,8 @@ void Worker::on_data(int source, std::uint64_t key, Bytes data) {
     const std::int64_t started = fetch_started_[key], ended = now_ns();
     fetched_bytes_ += n;
     fetched_ns_ += ended - started;
-    if (tracing_) stats_.transfers_in.push_back({key, source, started, ended, static_cast<std::uint64_t>(n)});
+    if (tracing_)
+        stats_.transfers_in.push_back({key, source, started, ended, static_cast<std::uint64_t>(n)});
     fetch_started_.erase(key);
     try {
         store_.put(key, std::make_shared<const Bytes>(std::move(data)), /*owned=*/false);
@@ -235,7 +251,8 @@ void Worker::on_data(int source, std::uint64_t key, Bytes data) {
     }
     for (auto waiter : waiters->second) {
         auto it = tasks_.find(waiter);
-        if (it != tasks_.end() && --it->second.missing == 0) ready_.emplace(it->second.priority, waiter);
+        if (it != tasks_.end() && --it->second.missing == 0)
+            ready_.emplace(it->second.priority, waiter);
     }
     waiting_for_.erase(waiters);
 }
@@ -247,7 +264,8 @@ void Worker::on_missing(int source, std::uint64_t key) {
     waiting_for_.erase(waiters);
     fetch_started_.erase(key);
     for (auto waiter : list)
-        fail(waiter, "input " + std::to_string(key) + " was not found on rank " + std::to_string(source));
+        fail(waiter,
+             "input " + std::to_string(key) + " was not found on rank " + std::to_string(source));
 }
 
 bool Worker::start_ready_tasks() {
@@ -279,7 +297,8 @@ bool Worker::start_task(std::uint64_t key) {
             return true;
         }
         if (!d) {
-            fail(key, "input " + std::to_string(in.key) + " is no longer held on rank " + std::to_string(comm_.rank()));
+            fail(key, "input " + std::to_string(in.key) + " is no longer held on rank " +
+                          std::to_string(comm_.rank()));
             return true;
         }
         store_.pin(in.key);
@@ -352,8 +371,9 @@ void Worker::complete(std::uint64_t key, Outcome& outcome, std::uint32_t thread)
     ++stats_.tasks;
     auto record = [&](std::uint64_t bytes_out) {
         if (tracing_)
-            stats_.tasks_run.push_back({key, task.fn, thread, outcome.start_ns, outcome.end_ns, outcome.bytes_in,
-                                        bytes_out, store_.memory_bytes(), store_.spill_bytes()});
+            stats_.tasks_run.push_back({key, task.fn, thread, outcome.start_ns, outcome.end_ns,
+                                        outcome.bytes_in, bytes_out, store_.memory_bytes(),
+                                        store_.spill_bytes()});
     };
     if (outcome.failed) {
         record(0);

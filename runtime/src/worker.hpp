@@ -68,9 +68,9 @@ private:
     struct Input {
         std::uint64_t key = 0;  // task inputs
         int owner = -1;
-        Bytes literal;          // literal inputs
+        Bytes literal;  // literal inputs
         bool is_task = false;
-        bool absent = false;    // a collective's input held by another worker
+        bool absent = false;  // a collective's input held by another worker
     };
     struct Task {
         std::uint64_t key = 0;

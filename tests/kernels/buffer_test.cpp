@@ -43,7 +43,9 @@ TEST(Buffer, FromValuesRejectsWrongCounts) {
     EXPECT_THROW(Buffer::from_values<double>({2, 2}, v), tessera::ValueError);
 }
 
-TEST(Buffer, NegativeExtentIsRejected) { EXPECT_THROW(Buffer(DType::kFloat64, {-1}), tessera::ValueError); }
+TEST(Buffer, NegativeExtentIsRejected) {
+    EXPECT_THROW(Buffer(DType::kFloat64, {-1}), tessera::ValueError);
+}
 
 TEST(Buffer, WireFormRoundTrips) {
     const std::vector<std::int32_t> v{1, -2, 3, 4, 5, 6};
@@ -75,7 +77,8 @@ TEST(Buffer, ViewsReadInPlaceAndRefuseWrites) {
     Buffer view = Buffer::view_of_encoded(wire);
     EXPECT_TRUE(view.read_only());
     EXPECT_EQ(static_cast<const Buffer&>(view).data<double>()[2], 3.0);
-    EXPECT_EQ(reinterpret_cast<const char*>(static_cast<const Buffer&>(view).bytes()), wire->data() + Buffer::header_bytes(1));
+    EXPECT_EQ(reinterpret_cast<const char*>(static_cast<const Buffer&>(view).bytes()),
+              wire->data() + Buffer::header_bytes(1));
     EXPECT_THROW(view.data<double>(), tessera::UsageError);
     Buffer copy = view;  // copies are writable
     copy.data<double>()[0] = 7;

@@ -14,14 +14,19 @@ TEST(RandomBlock, EveryElementIsRandom123sPhiloxAtItsGlobalIndex) {
     const Shape global{37, 1001};
     const std::vector<std::int64_t> offset{5, 333};
     const Shape shape{7, 601};
-    for (Distribution dist : {Distribution::kUniform, Distribution::kNormal, Distribution::kIntegers}) {
-        const double a = dist == Distribution::kIntegers ? -5 : 0.5, b = dist == Distribution::kIntegers ? 1000 : 2.0;
-        const Buffer block = random_block(dist, 12345, DType::kFloat64, global, offset, shape, a, b);
+    for (Distribution dist :
+         {Distribution::kUniform, Distribution::kNormal, Distribution::kIntegers}) {
+        const double a = dist == Distribution::kIntegers ? -5 : 0.5,
+                     b = dist == Distribution::kIntegers ? 1000 : 2.0;
+        const Buffer block =
+            random_block(dist, 12345, DType::kFloat64, global, offset, shape, a, b);
         PhiloxCache cache;
         for (std::int64_t i = 0; i < shape[0]; ++i)
             for (std::int64_t j = 0; j < shape[1]; ++j) {
-                const auto g = static_cast<std::uint64_t>((offset[0] + i) * global[1] + offset[1] + j);
-                ASSERT_EQ(block.data<double>()[i * shape[1] + j], random_value(dist, 12345, g, a, b, cache))
+                const auto g =
+                    static_cast<std::uint64_t>((offset[0] + i) * global[1] + offset[1] + j);
+                ASSERT_EQ(block.data<double>()[i * shape[1] + j],
+                          random_value(dist, 12345, g, a, b, cache))
                     << "distribution " << static_cast<int>(dist) << " element " << i << "," << j;
             }
     }
@@ -35,10 +40,13 @@ void expect_random123_words(std::uint64_t seed, const std::vector<std::uint64_t>
     for (std::size_t i = 0; i < counters.size(); ++i) {
         const std::uint64_t c = counters[i];
         r123::Philox4x32 rng;
-        const auto r = rng({{static_cast<std::uint32_t>(c), static_cast<std::uint32_t>(c >> 32), 0, 0}},
-                           {{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}});
-        ASSERT_EQ(words[2 * i], (std::uint64_t{r[0]} << 32) | r[1]) << "counter " << c << " portable " << portable;
-        ASSERT_EQ(words[2 * i + 1], (std::uint64_t{r[2]} << 32) | r[3]) << "counter " << c << " portable " << portable;
+        const auto r =
+            rng({{static_cast<std::uint32_t>(c), static_cast<std::uint32_t>(c >> 32), 0, 0}},
+                {{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}});
+        ASSERT_EQ(words[2 * i], (std::uint64_t{r[0]} << 32) | r[1])
+            << "counter " << c << " portable " << portable;
+        ASSERT_EQ(words[2 * i + 1], (std::uint64_t{r[2]} << 32) | r[3])
+            << "counter " << c << " portable " << portable;
     }
 }
 
@@ -47,8 +55,10 @@ void expect_random123_words(std::uint64_t seed, const std::vector<std::uint64_t>
 TEST(RandomBlock, PhiloxBatchesAreRandom123sPhiloxOnEveryPath) {
     // Counters whose high 32 bits are set and that cross 2^32; odd batch sizes.
     for (bool portable : {false, true})
-        for (auto [first, n] : {std::pair<std::uint64_t, int>{0, 256}, {(std::uint64_t{1} << 32) - 5, 37},
-                                {(std::uint64_t{7} << 40) + 3, 1}, {12345, 255}}) {
+        for (auto [first, n] : {std::pair<std::uint64_t, int>{0, 256},
+                                {(std::uint64_t{1} << 32) - 5, 37},
+                                {(std::uint64_t{7} << 40) + 3, 1},
+                                {12345, 255}}) {
             std::vector<std::uint64_t> counters, words(2 * kPhiloxBatch);
             for (int i = 0; i < n; ++i) counters.push_back(first + static_cast<std::uint64_t>(i));
             const std::uint64_t seed = 0x0123456789abcdefULL;
@@ -62,7 +72,9 @@ TEST(RandomBlock, PhiloxOfListedCountersIsRandom123sPhiloxOnEveryPath) {
     for (bool portable : {false, true})
         for (int n : {1, 7, 33, 256}) {
             std::vector<std::uint64_t> counters, words(2 * kPhiloxBatch);
-            for (int i = 0; i < n; ++i) counters.push_back((std::uint64_t{97} * static_cast<std::uint64_t>(i * i)) << (i % 40));
+            for (int i = 0; i < n; ++i)
+                counters.push_back((std::uint64_t{97} * static_cast<std::uint64_t>(i * i))
+                                   << (i % 40));
             const std::uint64_t seed = 0xfedcba9876543210ULL;
             philox_counters(seed, counters.data(), n, words.data(), portable);
             expect_random123_words(seed, counters, words, portable);
@@ -79,27 +91,43 @@ TEST(RandomBlock, TransposedRangesAreTheBlocksTranspose) {
         std::vector<std::int64_t> offset;
         Shape shape;
     };
-    for (const Case& c : {Case{{40, 1001}, {5, 333}, {7, 601}}, Case{{2000, 2000}, {400, 1200}, {400, 300}},
-                          Case{{3, 20011}, {0, 4}, {3, 20001}}, Case{{9, 9}, {8, 8}, {1, 1}}})
-        for (Distribution dist : {Distribution::kUniform, Distribution::kNormal, Distribution::kIntegers})
+    for (const Case& c :
+         {Case{{40, 1001}, {5, 333}, {7, 601}}, Case{{2000, 2000}, {400, 1200}, {400, 300}},
+          Case{{3, 20011}, {0, 4}, {3, 20001}}, Case{{9, 9}, {8, 8}, {1, 1}}})
+        for (Distribution dist :
+             {Distribution::kUniform, Distribution::kNormal, Distribution::kIntegers})
             for (DType dtype : {DType::kFloat64, DType::kFloat32, DType::kInt64}) {
                 if (dtype == DType::kInt64 && dist != Distribution::kIntegers) continue;
-                const double a = dist == Distribution::kIntegers ? -5 : 0.5, b = dist == Distribution::kIntegers ? 1000 : 2.0;
-                const Buffer block = random_block(dist, 77, dtype, c.global, c.offset, c.shape, a, b);
+                const double a = dist == Distribution::kIntegers ? -5 : 0.5,
+                             b = dist == Distribution::kIntegers ? 1000 : 2.0;
+                const Buffer block =
+                    random_block(dist, 77, dtype, c.global, c.offset, c.shape, a, b);
                 const std::int64_t rows = c.shape[1], cols = c.shape[0], total = rows * cols;
                 const std::size_t elem = dtype_size(dtype);
-                for (auto [start, count] : {std::pair<std::int64_t, std::int64_t>{0, total}, {0, cols}, {cols, 3 * cols},
-                                            {1, cols}, {cols - 1, 2}, {total / 2, total - total / 2}, {total - 1, 1}}) {
+                for (auto [start, count] : {std::pair<std::int64_t, std::int64_t>{0, total},
+                                            {0, cols},
+                                            {cols, 3 * cols},
+                                            {1, cols},
+                                            {cols - 1, 2},
+                                            {total / 2, total - total / 2},
+                                            {total - 1, 1}}) {
                     if (start + count > total) continue;
                     std::vector<std::byte> got(static_cast<std::size_t>(count) * elem);
-                    random_range_transposed(dist, 77, dtype, c.global, c.offset, c.shape, a, b, start, count, got.data());
+                    random_range_transposed(dist, 77, dtype, c.global, c.offset, c.shape, a, b,
+                                            start, count, got.data());
                     for (std::int64_t e = start; e < start + count; ++e) {
-                        const std::int64_t i = e / cols, j = e % cols;  // (i, j) of the transpose is (j, i) of the block
-                        ASSERT_EQ(std::memcmp(got.data() + (e - start) * static_cast<std::int64_t>(elem),
-                                              block.bytes() + (j * rows + i) * static_cast<std::int64_t>(elem), elem),
-                                  0)
-                            << "shape " << shape_text(c.shape) << " distribution " << static_cast<int>(dist) << " dtype "
-                            << dtype_name(dtype) << " range " << start << "+" << count << " element " << e;
+                        const std::int64_t
+                            i = e / cols,
+                            j = e % cols;  // (i, j) of the transpose is (j, i) of the block
+                        ASSERT_EQ(
+                            std::memcmp(
+                                got.data() + (e - start) * static_cast<std::int64_t>(elem),
+                                block.bytes() + (j * rows + i) * static_cast<std::int64_t>(elem),
+                                elem),
+                            0)
+                            << "shape " << shape_text(c.shape) << " distribution "
+                            << static_cast<int>(dist) << " dtype " << dtype_name(dtype) << " range "
+                            << start << "+" << count << " element " << e;
                     }
                 }
             }
@@ -111,18 +139,24 @@ TEST(RandomBlock, UniformValuesAreTheTopFiftyThreeBitsOfTheirWord) {
     const std::vector<std::int64_t> offset{(1 << 20) - 3, 1001};
     const Shape shape{3, 777};
     const double a = -2.0, b = 3.5;
-    const Buffer f64 = random_block(Distribution::kUniform, 99, DType::kFloat64, global, offset, shape, a, b);
-    const Buffer f32 = random_block(Distribution::kUniform, 99, DType::kFloat32, global, offset, shape, a, b);
+    const Buffer f64 =
+        random_block(Distribution::kUniform, 99, DType::kFloat64, global, offset, shape, a, b);
+    const Buffer f32 =
+        random_block(Distribution::kUniform, 99, DType::kFloat32, global, offset, shape, a, b);
     for (std::int64_t i = 0; i < shape[0]; ++i)
         for (std::int64_t j = 0; j < shape[1]; ++j) {
             const auto g = static_cast<std::uint64_t>((offset[0] + i) * global[1] + offset[1] + j);
             r123::Philox4x32 rng;
             const std::uint64_t c = g / 2;
-            const auto r = rng({{static_cast<std::uint32_t>(c), static_cast<std::uint32_t>(c >> 32), 0, 0}}, {{99, 0}});
-            const std::uint64_t word = g % 2 ? (std::uint64_t{r[2]} << 32) | r[3] : (std::uint64_t{r[0]} << 32) | r[1];
+            const auto r =
+                rng({{static_cast<std::uint32_t>(c), static_cast<std::uint32_t>(c >> 32), 0, 0}},
+                    {{99, 0}});
+            const std::uint64_t word =
+                g % 2 ? (std::uint64_t{r[2]} << 32) | r[3] : (std::uint64_t{r[0]} << 32) | r[1];
             const double want = a + (b - a) * (static_cast<double>(word >> 11) * 0x1p-53);
             ASSERT_EQ(f64.data<double>()[i * shape[1] + j], want) << i << "," << j;
-            ASSERT_EQ(f32.data<float>()[i * shape[1] + j], static_cast<float>(want)) << i << "," << j;
+            ASSERT_EQ(f32.data<float>()[i * shape[1] + j], static_cast<float>(want))
+                << i << "," << j;
         }
 }
 

@@ -12,16 +12,20 @@ using namespace tessera::kernels;
 namespace {
 
 Buffer random(const Shape& s, std::uint64_t seed) {
-    return random_block(Distribution::kNormal, seed, DType::kFloat64, s, std::vector<std::int64_t>(s.size(), 0), s, 0, 1);
+    return random_block(Distribution::kNormal, seed, DType::kFloat64, s,
+                        std::vector<std::int64_t>(s.size(), 0), s, 0, 1);
 }
 
 /// (a - b) * 2 where a is read through a permutation and b broadcasts.
 Program program() {
     Program p;
     p.num_inputs = 2;
-    p.code = {Instr{Op::kInput, DType::kFloat64, 0}, Instr{Op::kInput, DType::kFloat64, 1},
-              Instr{Op::kSub, DType::kFloat64, 0, 1}, Instr{Op::kConst, DType::kFloat64, 0, 0, 0, 2.0},
-              Instr{Op::kMul, DType::kFloat64, 2, 3}, Instr{Op::kGreater, DType::kBool, 4, 3},
+    p.code = {Instr{Op::kInput, DType::kFloat64, 0},
+              Instr{Op::kInput, DType::kFloat64, 1},
+              Instr{Op::kSub, DType::kFloat64, 0, 1},
+              Instr{Op::kConst, DType::kFloat64, 0, 0, 0, 2.0},
+              Instr{Op::kMul, DType::kFloat64, 2, 3},
+              Instr{Op::kGreater, DType::kBool, 4, 3},
               Instr{Op::kWhere, DType::kFloat64, 5, 4, 2}};
     return p;
 }
@@ -48,11 +52,12 @@ TEST_P(ElementwiseTest, TiledOpenMpMatchesSerialReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(OddShapes, ElementwiseTest,
-                         ::testing::Values(Shape{}, Shape{1}, Shape{0, 3}, Shape{1000}, Shape{7, 513}, Shape{3, 5, 7},
-                                           Shape{2, 3, 4, 5},
+                         ::testing::Values(Shape{}, Shape{1}, Shape{0, 3}, Shape{1000},
+                                           Shape{7, 513}, Shape{3, 5, 7}, Shape{2, 3, 4, 5},
                                            // ranges of whole rows; rows split into ranges; tiles
                                            // cut at row ends; 3-d rows of a transposed block
-                                           Shape{301, 2000}, Shape{3, 20011}, Shape{9, 600}, Shape{40, 7, 30}));
+                                           Shape{301, 2000}, Shape{3, 20011}, Shape{9, 600},
+                                           Shape{40, 7, 30}));
 
 TEST(Elementwise, AnyRangeMatchesTheWholeBlock) {
     // evaluate_range (the fused reductions' path) over ranges that start and end mid-row.
@@ -61,12 +66,16 @@ TEST(Elementwise, AnyRangeMatchesTheWholeBlock) {
     const Buffer b = random({1, 1100}, 4);
     const std::vector<Operand> ops{{&a, {1, 0}}, {&b, {}}};
     const Buffer whole = evaluate_reference(program(), ops, out);
-    for (auto [start, count] : {std::pair<std::int64_t, std::int64_t>{0, 1}, {5, 1200}, {1099, 2}, {2000, 30000},
+    for (auto [start, count] : {std::pair<std::int64_t, std::int64_t>{0, 1},
+                                {5, 1200},
+                                {1099, 2},
+                                {2000, 30000},
                                 {out[0] * out[1] - 7, 7}}) {
         std::vector<double> got(static_cast<std::size_t>(count));
         evaluate_range(program(), ops, out, start, count, reinterpret_cast<std::byte*>(got.data()));
         for (std::int64_t i = 0; i < count; ++i)
-            ASSERT_EQ(got[static_cast<std::size_t>(i)], whole.data<double>()[start + i]) << "range " << start << "+" << count;
+            ASSERT_EQ(got[static_cast<std::size_t>(i)], whole.data<double>()[start + i])
+                << "range " << start << "+" << count;
     }
 }
 
@@ -77,9 +86,11 @@ TEST(Elementwise, GeneratedInputsEqualTheirBlocks) {
         const Shape global{out.size() == 2 ? out[0] + 4 : out[0], out.size() == 2 ? out[1] + 9 : 1};
         const std::vector<std::int64_t> offset(out.size(), 2);
         const Shape g = out.size() == 2 ? global : Shape{out[0] + 4};
-        const Buffer block = random_block(Distribution::kUniform, 7, DType::kFloat64, g, offset, out, -1, 1);
+        const Buffer block =
+            random_block(Distribution::kUniform, 7, DType::kFloat64, g, offset, out, -1, 1);
         const BlockGenerator make = [&](std::int64_t start, std::int64_t count, std::byte* values) {
-            random_range(Distribution::kUniform, 7, DType::kFloat64, g, offset, out, -1, 1, start, count, values);
+            random_range(Distribution::kUniform, 7, DType::kFloat64, g, offset, out, -1, 1, start,
+                         count, values);
         };
         Shape row(out.size(), 1);
         row.back() = out.back();
@@ -87,7 +98,8 @@ TEST(Elementwise, GeneratedInputsEqualTheirBlocks) {
         const std::vector<Operand> stored{{&block, {}}, {&b, {}}};
         const std::vector<Operand> generated{{nullptr, {}, &make, DType::kFloat64}, {&b, {}}};
         EXPECT_EQ(evaluate(program(), generated, out), evaluate(program(), stored, out));
-        const ReduceSpec spec{Reduction::kStd, false, out.size() == 2 ? 3ull : 1ull, 0, DType::kFloat64};
+        const ReduceSpec spec{Reduction::kStd, false, out.size() == 2 ? 3ull : 1ull, 0,
+                              DType::kFloat64};
         const std::vector<std::int64_t> zero(out.size(), 0);
         EXPECT_EQ(reduce_block_fused(spec, program(), generated, out, zero, out),
                   reduce_block_fused(spec, program(), stored, out, zero, out));
@@ -98,8 +110,9 @@ TEST(Reduction, FusedSumsMatchSumsOfTheEvaluatedBlock) {
     // A fused sum or mean takes the program's values tile by tile; tiles cross rows at any
     // offset (rows shorter than a tile, lengths not multiples of 8), and the sums must still
     // be bitwise those of the evaluated block.
-    for (const Shape& out : {Shape{37, 13}, Shape{300, 13}, Shape{70, 3, 11}, Shape{5, 1100}, Shape{3, 20011},
-                             Shape{1000003}, Shape{2, 3, 4, 5}, Shape{1, 1}, Shape{0, 4}}) {
+    for (const Shape& out :
+         {Shape{37, 13}, Shape{300, 13}, Shape{70, 3, 11}, Shape{5, 1100}, Shape{3, 20011},
+          Shape{1000003}, Shape{2, 3, 4, 5}, Shape{1, 1}, Shape{0, 4}}) {
         const Buffer a = random(out, 8);
         Shape row(out.size(), 1);
         row.back() = out.back();
@@ -109,7 +122,8 @@ TEST(Reduction, FusedSumsMatchSumsOfTheEvaluatedBlock) {
         const std::vector<std::int64_t> zero(out.size(), 0);
         const std::uint64_t all = (1ull << out.size()) - 1;
         for (Reduction op : {Reduction::kSum, Reduction::kMean})
-            for (std::uint64_t axes : {all, std::uint64_t{1}, std::uint64_t{1} << (out.size() - 1)}) {
+            for (std::uint64_t axes :
+                 {all, std::uint64_t{1}, std::uint64_t{1} << (out.size() - 1)}) {
                 const ReduceSpec spec{op, false, axes, 0, DType::kFloat64};
                 EXPECT_EQ(reduce_block_fused(spec, program(), ops, out, zero, out),
                           reduce_block(spec, whole, zero, out))
@@ -128,13 +142,15 @@ TEST(Elementwise, RejectsInputsThatDoNotBroadcast) {
 
 TEST(Reduction, StatesDoNotDependOnTheThreadCount) {
     const Buffer x = random({3001, 77}, 3);  // several row groups
-    for (Reduction op : {Reduction::kSum, Reduction::kMean, Reduction::kVar, Reduction::kMax, Reduction::kArgmin}) {
+    for (Reduction op : {Reduction::kSum, Reduction::kMean, Reduction::kVar, Reduction::kMax,
+                         Reduction::kArgmin}) {
         for (std::uint64_t axes : {1ull, 2ull, 3ull}) {
             ReduceSpec spec{op, false, axes, 0, DType::kFloat64};
             omp_set_num_threads(1);
             const Buffer one = reduce_block(spec, x, {0, 0}, {3001, 77});
             omp_set_num_threads(3);
-            EXPECT_EQ(reduce_block(spec, x, {0, 0}, {3001, 77}), one) << reduction_name(op) << " axes " << axes;
+            EXPECT_EQ(reduce_block(spec, x, {0, 0}, {3001, 77}), one)
+                << reduction_name(op) << " axes " << axes;
         }
     }
 }
@@ -142,7 +158,8 @@ TEST(Reduction, StatesDoNotDependOnTheThreadCount) {
 TEST(Reduction, LongRowsReduceInSegmentsAndStillMatchTheSerialSums) {
     // 1-d blocks are one long row; whole-block reductions walk them in fixed segments, in
     // parallel. The results must match a compensated serial sum and not depend on threads.
-    for (std::int64_t n : {std::int64_t{3} * 5 * 7 * 4096, std::int64_t{1} << 20, std::int64_t{1000003}}) {
+    for (std::int64_t n :
+         {std::int64_t{3} * 5 * 7 * 4096, std::int64_t{1} << 20, std::int64_t{1000003}}) {
         const Buffer x = random({n}, 5);
         long double sum = 0, sq = 0;
         double lo = 1e300, hi = -1e300;
@@ -153,11 +170,12 @@ TEST(Reduction, LongRowsReduceInSegmentsAndStillMatchTheSerialSums) {
         }
         const long double mean = sum / n;
         for (double v : x.values<double>()) sq += (v - mean) * (v - mean);
-        const std::pair<Reduction, double> expected[] = {{Reduction::kSum, static_cast<double>(sum)},
-                                                         {Reduction::kMean, static_cast<double>(mean)},
-                                                         {Reduction::kVar, static_cast<double>(sq / n)},
-                                                         {Reduction::kMin, lo},
-                                                         {Reduction::kMax, hi}};
+        const std::pair<Reduction, double> expected[] = {
+            {Reduction::kSum, static_cast<double>(sum)},
+            {Reduction::kMean, static_cast<double>(mean)},
+            {Reduction::kVar, static_cast<double>(sq / n)},
+            {Reduction::kMin, lo},
+            {Reduction::kMax, hi}};
         for (const auto& [op, want] : expected) {
             const ReduceSpec spec{op, false, 1, 0, DType::kFloat64};
             omp_set_num_threads(1);
@@ -165,7 +183,8 @@ TEST(Reduction, LongRowsReduceInSegmentsAndStillMatchTheSerialSums) {
             omp_set_num_threads(2);
             const Buffer two = reduce_block(spec, x, {0}, {n});
             EXPECT_EQ(one, two) << reduction_name(op) << " n=" << n;
-            EXPECT_NEAR(finalize(spec, two).values<double>()[0], want, 1e-9 * std::max(1.0, std::abs(want)))
+            EXPECT_NEAR(finalize(spec, two).values<double>()[0], want,
+                        1e-9 * std::max(1.0, std::abs(want)))
                 << reduction_name(op) << " n=" << n;
         }
     }

@@ -7,12 +7,22 @@
 namespace {
 
 TEST(ArrayMpi, Creation) { array_scenarios::creation(); }
-TEST(ArrayMpi, RandomIsIndependentOfChunking) { array_scenarios::random_is_independent_of_chunking(); }
-TEST(ArrayMpi, ElementwiseBroadcastingAndFusion) { array_scenarios::elementwise_broadcasting_and_fusion(); }
-TEST(ArrayMpi, TypePromotionAndIntegerSemantics) { array_scenarios::type_promotion_and_integer_semantics(); }
+TEST(ArrayMpi, RandomIsIndependentOfChunking) {
+    array_scenarios::random_is_independent_of_chunking();
+}
+TEST(ArrayMpi, ElementwiseBroadcastingAndFusion) {
+    array_scenarios::elementwise_broadcasting_and_fusion();
+}
+TEST(ArrayMpi, TypePromotionAndIntegerSemantics) {
+    array_scenarios::type_promotion_and_integer_semantics();
+}
 TEST(ArrayMpi, Reductions2d) { array_scenarios::reductions({7, 5}, tessera::ChunkSpec({3, 2})); }
-TEST(ArrayMpi, Reductions4d) { array_scenarios::reductions({3, 2, 4, 5}, tessera::ChunkSpec({2, 1, 3, 2})); }
-TEST(ArrayMpi, ReductionsAreBitwiseReproducible) { array_scenarios::reductions_are_bitwise_reproducible(); }
+TEST(ArrayMpi, Reductions4d) {
+    array_scenarios::reductions({3, 2, 4, 5}, tessera::ChunkSpec({2, 1, 3, 2}));
+}
+TEST(ArrayMpi, ReductionsAreBitwiseReproducible) {
+    array_scenarios::reductions_are_bitwise_reproducible();
+}
 TEST(ArrayMpi, NanReductions) { array_scenarios::nan_reductions(); }
 TEST(ArrayMpi, Structure) { array_scenarios::structure(); }
 TEST(ArrayMpi, MatmulAndTensordot) { array_scenarios::matmul_and_tensordot(); }
@@ -27,8 +37,10 @@ namespace {
 TEST(ArrayMpi, ReductionsAreBitwiseTheSameAsOnOneWorker) {
     using namespace tessera;
     auto expressions = [] {
-        const Array x = random::random({151, 151}, ChunkSpec({40, 30}), 5);  // x.T is rechunked to add
-        return std::vector<Array>{((x + x.T()) - x.mean({0})).std(), x.sum({1}), x.var({0}, 1), (x * x).mean()};
+        const Array x =
+            random::random({151, 151}, ChunkSpec({40, 30}), 5);  // x.T is rechunked to add
+        return std::vector<Array>{((x + x.T()) - x.mean({0})).std(), x.sum({1}), x.var({0}, 1),
+                                  (x * x).mean()};
     };
     const auto distributed = compute(expressions());
     std::vector<Buffer> local;
@@ -39,7 +51,8 @@ TEST(ArrayMpi, ReductionsAreBitwiseTheSameAsOnOneWorker) {
         local = compute(expressions());
     }
     ASSERT_EQ(distributed.size(), local.size());
-    for (std::size_t i = 0; i < local.size(); ++i) EXPECT_TRUE(distributed[i] == local[i]) << "expression " << i;
+    for (std::size_t i = 0; i < local.size(); ++i)
+        EXPECT_TRUE(distributed[i] == local[i]) << "expression " << i;
 }
 
 }  // namespace

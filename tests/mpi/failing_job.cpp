@@ -3,11 +3,13 @@
 #include "tessera/tessera.hpp"
 
 namespace {
-const auto explode = tessera::register_function("failing_job.explode", [](std::int64_t x) -> std::int64_t {
-    if (x == 7) throw std::runtime_error("boom at " + std::to_string(x));
-    return x;
-});
-const auto add = tessera::register_function("failing_job.add", [](std::int64_t a, std::int64_t b) { return a + b; });
+const auto explode =
+    tessera::register_function("failing_job.explode", [](std::int64_t x) -> std::int64_t {
+        if (x == 7) throw std::runtime_error("boom at " + std::to_string(x));
+        return x;
+    });
+const auto add = tessera::register_function("failing_job.add",
+                                            [](std::int64_t a, std::int64_t b) { return a + b; });
 }  // namespace
 
 int main(int argc, char** argv) {

@@ -9,10 +9,11 @@ namespace {
 TEST(SpillMpi, IntermediatesLargerThanMemoryStillGiveTheRightResult) {
     constexpr std::int64_t kParts = 64, kLength = 32768;  // 64 chunks of 256 KiB
     std::vector<tessera::Future<tessera::kernels::Buffer>> parts;
-    for (std::int64_t i = 0; i < kParts; ++i) parts.push_back(tessera::submit(scenarios::make_chunk(i * kLength, kLength)));
+    for (std::int64_t i = 0; i < kParts; ++i)
+        parts.push_back(tessera::submit(scenarios::make_chunk(i * kLength, kLength)));
     std::vector<tessera::Delayed<tessera::kernels::Buffer>> lazy(parts.begin(), parts.end());
-    auto total = scenarios::chunk_sum(
-        scenarios::reduce_tree(lazy, [](const auto& a, const auto& b) { return scenarios::add_chunks(a, b); }));
+    auto total = scenarios::chunk_sum(scenarios::reduce_tree(
+        lazy, [](const auto& a, const auto& b) { return scenarios::add_chunks(a, b); }));
     const double n = static_cast<double>(kParts * kLength);
     EXPECT_DOUBLE_EQ(total.compute(), n * (n - 1) / 2);
     const auto summary = tessera::Client::current().summary();
@@ -29,7 +30,9 @@ namespace {
 // worker with plenty of memory, bit for bit.
 TEST(SpillMpi, ArrayLargerThanMemoryComputesCorrectly) {
     using namespace tessera;
-    auto expressions = [](const Array& x) { return std::vector<Array>{x.sum(), (x + x.T()).mean({0}), x.std({1})}; };
+    auto expressions = [](const Array& x) {
+        return std::vector<Array>{x.sum(), (x + x.T()).mean({0}), x.std({1})};
+    };
     const Array x = random::random({1024, 1024}, ChunkSpec(128), 4).persist();  // 8 MiB, 64 blocks
     const auto distributed = compute(expressions(x));
     const auto summary = Client::current().summary();
@@ -43,7 +46,8 @@ TEST(SpillMpi, ArrayLargerThanMemoryComputesCorrectly) {
         LocalCluster one(1, roomy);
         local = compute(expressions(random::random({1024, 1024}, ChunkSpec(128), 4)));
     }
-    for (std::size_t i = 0; i < local.size(); ++i) EXPECT_TRUE(distributed[i] == local[i]) << "expression " << i;
+    for (std::size_t i = 0; i < local.size(); ++i)
+        EXPECT_TRUE(distributed[i] == local[i]) << "expression " << i;
 }
 
 }  // namespace

@@ -24,7 +24,8 @@ struct Ref {
 
 inline std::vector<std::int64_t> strides(const Shape& s) {
     std::vector<std::int64_t> st(s.size(), 1);
-    for (std::int64_t d = static_cast<std::int64_t>(s.size()) - 2; d >= 0; --d) st[d] = st[d + 1] * s[d + 1];
+    for (std::int64_t d = static_cast<std::int64_t>(s.size()) - 2; d >= 0; --d)
+        st[d] = st[d + 1] * s[d + 1];
     return st;
 }
 
@@ -41,14 +42,16 @@ inline Ref of(const Buffer& b) {
     Ref r{b.shape(), std::vector<double>(static_cast<std::size_t>(b.size()))};
     tessera::kernels::visit_dtype(b.dtype(), [&](auto t) {
         const auto* p = b.data<decltype(t)>();
-        for (std::int64_t i = 0; i < b.size(); ++i) r.v[static_cast<std::size_t>(i)] = static_cast<double>(p[i]);
+        for (std::int64_t i = 0; i < b.size(); ++i)
+            r.v[static_cast<std::size_t>(i)] = static_cast<double>(p[i]);
     });
     return r;
 }
 
 inline Ref iota(const Shape& s, double scale = 1.0, double shift = 0.0) {
     Ref r{s, std::vector<double>(static_cast<std::size_t>(tessera::kernels::shape_size(s)))};
-    for (std::size_t i = 0; i < r.v.size(); ++i) r.v[i] = shift + scale * static_cast<double>((i * 7919) % 1009) / 100.0;
+    for (std::size_t i = 0; i < r.v.size(); ++i)
+        r.v[i] = shift + scale * static_cast<double>((i * 7919) % 1009) / 100.0;
     return r;
 }
 
@@ -56,7 +59,8 @@ inline Buffer to_buffer(const Ref& r, tessera::DType dtype = tessera::DType::kFl
     Buffer b(dtype, r.shape);
     tessera::kernels::visit_dtype(dtype, [&](auto t) {
         using T = decltype(t);
-        for (std::int64_t i = 0; i < b.size(); ++i) b.data<T>()[i] = static_cast<T>(r.v[static_cast<std::size_t>(i)]);
+        for (std::int64_t i = 0; i < b.size(); ++i)
+            b.data<T>()[i] = static_cast<T>(r.v[static_cast<std::size_t>(i)]);
     });
     return b;
 }
@@ -80,7 +84,8 @@ inline Ref binary(const Ref& a, const Ref& b, const std::function<double(double,
             ia += (pa[d] == 1 ? 0 : idx[d]) * sa[d];
             ib += (pb[d] == 1 ? 0 : idx[d]) * sb[d];
         }
-        r.v[static_cast<std::size_t>(i)] = f(a.v[static_cast<std::size_t>(ia)], b.v[static_cast<std::size_t>(ib)]);
+        r.v[static_cast<std::size_t>(i)] =
+            f(a.v[static_cast<std::size_t>(ia)], b.v[static_cast<std::size_t>(ib)]);
     }
     return r;
 }
@@ -92,17 +97,21 @@ inline Ref unary(const Ref& a, const std::function<double(double)>& f) {
 }
 
 /// Reduction over the axes in `mask` (all when 0) with an accumulator over the values.
-inline Ref reduce(const Ref& a, std::uint64_t mask, const std::function<double(const std::vector<double>&)>& f,
+inline Ref reduce(const Ref& a, std::uint64_t mask,
+                  const std::function<double(const std::vector<double>&)>& f,
                   bool keepdims = false) {
     if (mask == 0) mask = (1ull << a.shape.size()) - 1;
     Shape kept, full;
     for (std::size_t d = 0; d < a.shape.size(); ++d) {
         const bool r = mask >> d & 1;
         full.push_back(r ? 1 : a.shape[d]);
-        if (!r) kept.push_back(a.shape[d]);
-        else if (keepdims) kept.push_back(1);
+        if (!r)
+            kept.push_back(a.shape[d]);
+        else if (keepdims)
+            kept.push_back(1);
     }
-    std::vector<std::vector<double>> groups(static_cast<std::size_t>(tessera::kernels::shape_size(full)));
+    std::vector<std::vector<double>> groups(
+        static_cast<std::size_t>(tessera::kernels::shape_size(full)));
     const auto fs = strides(full);
     for (std::int64_t i = 0; i < a.size(); ++i) {
         const auto idx = unravel(i, a.shape);
@@ -147,11 +156,14 @@ inline Ref matmul(const Ref& a, const Ref& b) {
     for (std::int64_t i = 0; i < n; ++i)
         for (std::int64_t p = 0; p < k; ++p)
             for (std::int64_t j = 0; j < m; ++j)
-                r.v[static_cast<std::size_t>(i * m + j)] += a.v[static_cast<std::size_t>(i * k + p)] * b.v[static_cast<std::size_t>(p * m + j)];
+                r.v[static_cast<std::size_t>(i * m + j)] +=
+                    a.v[static_cast<std::size_t>(i * k + p)] *
+                    b.v[static_cast<std::size_t>(p * m + j)];
     return r;
 }
 
-inline void expect_near(const Buffer& got, const Ref& want, double rtol = 1e-12, double atol = 1e-12) {
+inline void expect_near(const Buffer& got, const Ref& want, double rtol = 1e-12,
+                        double atol = 1e-12) {
     ASSERT_EQ(got.shape(), want.shape);
     const Ref g = of(got);
     for (std::size_t i = 0; i < g.v.size(); ++i) {

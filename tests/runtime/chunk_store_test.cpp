@@ -6,7 +6,9 @@
 
 namespace {
 
-tessera::SharedBytes bytes(std::size_t n, char fill) { return std::make_shared<const tessera::Bytes>(n, fill); }
+tessera::SharedBytes bytes(std::size_t n, char fill) {
+    return std::make_shared<const tessera::Bytes>(n, fill);
+}
 
 class ChunkStoreTest : public ::testing::Test {
 protected:

@@ -11,7 +11,7 @@ struct Point {
     std::string name;
     template <class A>
     void serialize(A& ar, unsigned) {
-        ar & x & y & name;
+        ar& x& y& name;
     }
     bool operator==(const Point&) const = default;
 };

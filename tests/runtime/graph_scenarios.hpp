@@ -27,7 +27,7 @@ struct Stats {
     std::string label;
     template <class Archive>
     void serialize(Archive& ar, unsigned /*version*/) {
-        ar & count & total & label;
+        ar& count& total& label;
     }
 };
 
@@ -41,15 +41,18 @@ inline std::int64_t explode_impl(std::int64_t x) {
 inline const auto inc = tessera::register_function("tests.inc", inc_impl);
 /// The worker group's checks as a collective task: every worker runs them together.
 inline const tessera::FunctionInfo& group_collectives = tessera::register_collective_function(
-    "tests.group_collectives", [](tessera::WorkerGroup& g, std::span<const tessera::ArgView>, tessera::Bytes& out) {
+    "tests.group_collectives",
+    [](tessera::WorkerGroup& g, std::span<const tessera::ArgView>, tessera::Bytes& out) {
         const std::int64_t sum = group_checks::exercise(g);
         tessera::ByteWriter w(out);
         w.pod(sum);
         w.pod<std::int64_t>(g.size());
     });
 inline const auto add = tessera::register_function("tests.add", add_impl);
-inline const auto twice = tessera::register_function("tests.twice", [](std::int64_t x) { return 2 * x; });
-inline const auto square = tessera::register_function("tests.square", [](std::int64_t x) { return x * x; });
+inline const auto twice =
+    tessera::register_function("tests.twice", [](std::int64_t x) { return 2 * x; });
+inline const auto square =
+    tessera::register_function("tests.square", [](std::int64_t x) { return x * x; });
 inline const auto explode = tessera::register_function("tests.explode", explode_impl);
 inline const auto iota = tessera::register_function("tests.iota", [](std::int64_t n) {
     std::vector<std::int64_t> v(static_cast<std::size_t>(n));
@@ -59,27 +62,32 @@ inline const auto iota = tessera::register_function("tests.iota", [](std::int64_
 inline const auto slice_sum = tessera::register_function(
     "tests.slice_sum", [](std::vector<std::int64_t> v, std::int64_t part, std::int64_t parts) {
         const auto n = static_cast<std::int64_t>(v.size());
-        return std::accumulate(v.begin() + n * part / parts, v.begin() + n * (part + 1) / parts, std::int64_t{0});
+        return std::accumulate(v.begin() + n * part / parts, v.begin() + n * (part + 1) / parts,
+                               std::int64_t{0});
     });
 inline const auto describe = tessera::register_function(
     "tests.describe", [](std::vector<std::int64_t> v, std::string label) {
         return Stats{static_cast<std::int64_t>(v.size()),
-                     static_cast<double>(std::accumulate(v.begin(), v.end(), std::int64_t{0})), label};
+                     static_cast<double>(std::accumulate(v.begin(), v.end(), std::int64_t{0})),
+                     label};
     });
-inline const auto merge_stats = tessera::register_function("tests.merge_stats", [](Stats a, Stats b) {
-    return Stats{a.count + b.count, a.total + b.total, a.label + "+" + b.label};
-});
+inline const auto merge_stats =
+    tessera::register_function("tests.merge_stats", [](Stats a, Stats b) {
+        return Stats{a.count + b.count, a.total + b.total, a.label + "+" + b.label};
+    });
 /// A chunk of `n` float64 values start, start+1, ...
-inline const auto make_chunk = tessera::register_function("tests.make_chunk", [](std::int64_t start, std::int64_t n) {
-    Buffer b(DType::kFloat64, {n});
-    for (std::int64_t i = 0; i < n; ++i) b.data<double>()[i] = static_cast<double>(start + i);
-    return b;
-});
-inline const auto add_chunks = tessera::register_function("tests.add_chunks", [](Buffer a, Buffer b) {
-    if (a.shape() != b.shape()) throw std::invalid_argument("chunk shapes differ");
-    for (std::int64_t i = 0; i < a.size(); ++i) a.data<double>()[i] += b.data<double>()[i];
-    return a;
-});
+inline const auto make_chunk =
+    tessera::register_function("tests.make_chunk", [](std::int64_t start, std::int64_t n) {
+        Buffer b(DType::kFloat64, {n});
+        for (std::int64_t i = 0; i < n; ++i) b.data<double>()[i] = static_cast<double>(start + i);
+        return b;
+    });
+inline const auto add_chunks =
+    tessera::register_function("tests.add_chunks", [](Buffer a, Buffer b) {
+        if (a.shape() != b.shape()) throw std::invalid_argument("chunk shapes differ");
+        for (std::int64_t i = 0; i < a.size(); ++i) a.data<double>()[i] += b.data<double>()[i];
+        return a;
+    });
 inline const auto chunk_sum = tessera::register_function("tests.chunk_sum", [](Buffer b) {
     double s = 0;
     for (double v : b.values<double>()) s += v;
@@ -91,7 +99,8 @@ template <class T, class F>
 T reduce_tree(std::vector<T> items, const F& combine) {
     while (items.size() > 1) {
         std::vector<T> next;
-        for (std::size_t i = 0; i + 1 < items.size(); i += 2) next.push_back(combine(items[i], items[i + 1]));
+        for (std::size_t i = 0; i + 1 < items.size(); i += 2)
+            next.push_back(combine(items[i], items[i + 1]));
         if (items.size() % 2) next.push_back(items.back());
         items = std::move(next);
     }
@@ -149,7 +158,8 @@ inline void user_types_and_strings() {
 inline void chunks(std::int64_t count, std::int64_t length) {
     std::vector<Delayed<Buffer>> parts;
     for (std::int64_t i = 0; i < count; ++i) parts.push_back(make_chunk(i * length, length));
-    auto total = chunk_sum(reduce_tree(parts, [](const auto& a, const auto& b) { return add_chunks(a, b); }));
+    auto total = chunk_sum(
+        reduce_tree(parts, [](const auto& a, const auto& b) { return add_chunks(a, b); }));
     // Serially: sum over i, j of (i * length + j).
     double expected = 0;
     for (std::int64_t i = 0; i < count; ++i)
@@ -190,7 +200,8 @@ inline void task_error_reaches_driver() {
         EXPECT_EQ(e.function(), "tests.explode");
         EXPECT_EQ(e.original_message(), "boom at 7");
         EXPECT_GE(e.rank(), 1);
-        EXPECT_NE(std::string(e.what()).find("(tests.explode) failed on rank"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("(tests.explode) failed on rank"), std::string::npos)
+            << e.what();
     }
     // The failure of a future reaches whoever waits on it; the runtime stays usable.
     auto f = explode.submit(7);
@@ -203,14 +214,16 @@ inline void build_time_errors() {
         tessera::call<std::int64_t>("tests.ad", std::int64_t{1}, std::int64_t{2});
         ADD_FAILURE() << "unknown name accepted";
     } catch (const tessera::UsageError& e) {
-        EXPECT_NE(std::string(e.what()).find("did you mean 'tests.add'"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("did you mean 'tests.add'"), std::string::npos)
+            << e.what();
     }
     EXPECT_THROW(tessera::call<std::int64_t>("tests.add", std::int64_t{1}), tessera::UsageError);
     try {
         tessera::call<std::int64_t>("tests.add", std::int64_t{1}, std::string("two"));
         ADD_FAILURE() << "wrong type accepted";
     } catch (const tessera::UsageError& e) {
-        EXPECT_NE(std::string(e.what()).find("argument 2 of tests.add"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("argument 2 of tests.add"), std::string::npos)
+            << e.what();
     }
     // The right call by name runs like any other.
     EXPECT_EQ(tessera::call<std::int64_t>("tests.add", inc(1), std::int64_t{40}).compute(), 42);

@@ -37,7 +37,9 @@ TEST_P(LocalClusterTest, NothingLeftBehind) { scenarios::nothing_left_behind(); 
 TEST_P(LocalClusterTest, HundredThousandTasks) { scenarios::tree(65536); }
 
 INSTANTIATE_TEST_SUITE_P(Workers, LocalClusterTest, ::testing::Values(1, 2, 3),
-                         [](const auto& param_info) { return std::to_string(param_info.param) + "workers"; });
+                         [](const auto& param_info) {
+                             return std::to_string(param_info.param) + "workers";
+                         });
 
 TEST(LocalCluster, SpillsWhenIntermediatesExceedTheMemoryLimit) {
     auto options = quiet();
@@ -45,10 +47,11 @@ TEST(LocalCluster, SpillsWhenIntermediatesExceedTheMemoryLimit) {
     options.local_dir = ::testing::TempDir();
     tessera::LocalCluster cluster(2, options);
     std::vector<tessera::Future<tessera::kernels::Buffer>> parts;
-    for (int i = 0; i < 32; ++i) parts.push_back(tessera::submit(scenarios::make_chunk(i * 32768, 32768)));
+    for (int i = 0; i < 32; ++i)
+        parts.push_back(tessera::submit(scenarios::make_chunk(i * 32768, 32768)));
     std::vector<tessera::Delayed<tessera::kernels::Buffer>> lazy(parts.begin(), parts.end());
-    auto total = scenarios::chunk_sum(
-        scenarios::reduce_tree(lazy, [](const auto& a, const auto& b) { return scenarios::add_chunks(a, b); }));
+    auto total = scenarios::chunk_sum(scenarios::reduce_tree(
+        lazy, [](const auto& a, const auto& b) { return scenarios::add_chunks(a, b); }));
     const double n = 32.0 * 32768;
     EXPECT_DOUBLE_EQ(total.compute(), n * (n - 1) / 2);
     const auto summary = cluster.client().summary();
@@ -78,9 +81,7 @@ TEST(LocalCluster, TraceAndGraphFiles) {
     EXPECT_NE(graph.find("tests.add"), std::string::npos);
 }
 
-TEST(LocalCluster, LazyValuesNeedARuntime) {
-    EXPECT_THROW(scenarios::inc(1), tessera::UsageError);
-}
+TEST(LocalCluster, LazyValuesNeedARuntime) { EXPECT_THROW(scenarios::inc(1), tessera::UsageError); }
 
 }  // namespace
 
@@ -104,7 +105,8 @@ TEST(Scheduling, HigherPriorityTasksRunFirst) {
         tessera::PriorityScope urgent(5);
         for (std::int64_t i = 100; i < 110; ++i) tasks.push_back(record(i));
     }
-    auto total = scenarios::reduce_tree(tasks, [](const auto& a, const auto& b) { return scenarios::add(a, b); });
+    auto total = scenarios::reduce_tree(
+        tasks, [](const auto& a, const auto& b) { return scenarios::add(a, b); });
     EXPECT_EQ(total.compute(), 190 + 1045);
     ASSERT_EQ(run_order.size(), 30u);
     for (std::size_t i = 0; i < 10; ++i) EXPECT_GE(run_order[i], 100) << "position " << i;
@@ -117,8 +119,8 @@ TEST(Scheduling, DepthFirstOrderKeepsFewLargeResultsAlive) {
     tessera::LocalCluster cluster(1, quiet());
     std::vector<tessera::Delayed<tessera::kernels::Buffer>> leaves;
     for (int i = 0; i < 64; ++i) leaves.push_back(scenarios::make_chunk(i, 1 << 17));
-    auto total = scenarios::chunk_sum(
-        scenarios::reduce_tree(leaves, [](const auto& a, const auto& b) { return scenarios::add_chunks(a, b); }));
+    auto total = scenarios::chunk_sum(scenarios::reduce_tree(
+        leaves, [](const auto& a, const auto& b) { return scenarios::add_chunks(a, b); }));
     total.compute();
     const auto summary = cluster.client().summary();
     EXPECT_LT(summary.peak_worker_memory, 24u << 20) << "peak " << summary.peak_worker_memory;

@@ -17,10 +17,14 @@ namespace group_checks {
 /// Bytes member `from` sends member `to` in exchange `round` of the check: uneven, often empty
 /// (from == to == 0 always), and a few MiB in the large exchange.
 inline std::size_t length(int from, int to, int exchange) {
-    if (exchange == 3) return from == to ? 0 : (std::size_t{3} << 20) + static_cast<std::size_t>(from * 1000 + to);
-    return static_cast<std::size_t>((from * 7 + to * 13 + exchange * 5) % 37) * static_cast<std::size_t>(from + to > 0);
+    if (exchange == 3)
+        return from == to ? 0 : (std::size_t{3} << 20) + static_cast<std::size_t>(from * 1000 + to);
+    return static_cast<std::size_t>((from * 7 + to * 13 + exchange * 5) % 37) *
+           static_cast<std::size_t>(from + to > 0);
 }
-inline char byte_at(int from, int to, std::size_t i) { return static_cast<char>((from * 31 + to * 17 + i * 7) & 0xff); }
+inline char byte_at(int from, int to, std::size_t i) {
+    return static_cast<char>((from * 31 + to * 17 + i * 7) & 0xff);
+}
 
 inline void expect(bool ok, const std::string& what, int rank) {
     if (!ok) throw std::runtime_error("worker group member " + std::to_string(rank) + ": " + what);
@@ -41,16 +45,19 @@ inline std::int64_t exercise(tessera::WorkerGroup& g) {
             for (std::size_t i = 0; i < b.size(); ++i) b[i] = byte_at(me, to, i);
         }
         const auto received = g.alltoallv(std::move(send), round_sizes[x]);
-        expect(static_cast<int>(received.size()) == n, "alltoallv returned the wrong number of buffers", me);
+        expect(static_cast<int>(received.size()) == n,
+               "alltoallv returned the wrong number of buffers", me);
         for (int from = 0; from < n; ++from) {
             const auto& b = received[static_cast<std::size_t>(from)];
-            expect(b.size() == length(from, me, x), "alltoallv " + std::to_string(x) + ": " + std::to_string(b.size()) +
-                                                        " bytes from member " + std::to_string(from),
+            expect(b.size() == length(from, me, x),
+                   "alltoallv " + std::to_string(x) + ": " + std::to_string(b.size()) +
+                       " bytes from member " + std::to_string(from),
                    me);
             for (std::size_t i = 0; i < b.size(); ++i)
                 if (b[i] != byte_at(from, me, i))
-                    expect(false, "alltoallv " + std::to_string(x) + ": byte " + std::to_string(i) + " from member " +
-                                      std::to_string(from) + " differs",
+                    expect(false,
+                           "alltoallv " + std::to_string(x) + ": byte " + std::to_string(i) +
+                               " from member " + std::to_string(from) + " differs",
                            me);
         }
     }
@@ -72,7 +79,9 @@ inline std::int64_t exercise(tessera::WorkerGroup& g) {
     expect(real_max[0] == 1.5 * (n - 1), "allreduce max of doubles", me);
     std::int64_t scan[] = {me + 1, 2, 0};
     g.exscan(scan);
-    expect(scan[0] == static_cast<std::int64_t>(me) * (me + 1) / 2 && scan[1] == 2 * me && scan[2] == 0, "exscan", me);
+    expect(scan[0] == static_cast<std::int64_t>(me) * (me + 1) / 2 && scan[1] == 2 * me &&
+               scan[2] == 0,
+           "exscan", me);
     std::vector<std::int64_t> none;
     g.allreduce(none, tessera::ReduceOp::kSum);  // nothing to reduce is still a collective
     g.barrier();

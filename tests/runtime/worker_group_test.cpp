@@ -19,15 +19,18 @@ TEST(InProcessGroup, CollectivesAgreeWithTheChecks) {
         for (int r = 0; r < n; ++r)
             members.emplace_back([&, r] {
                 try {
-                    for (int repeat = 0; repeat < 3; ++repeat) sums[static_cast<std::size_t>(r)] = group_checks::exercise(group.member(r));
+                    for (int repeat = 0; repeat < 3; ++repeat)
+                        sums[static_cast<std::size_t>(r)] = group_checks::exercise(group.member(r));
                 } catch (...) {
                     errors[static_cast<std::size_t>(r)] = std::current_exception();
                 }
             });
         for (auto& t : members) t.join();
         for (int r = 0; r < n; ++r) {
-            if (errors[static_cast<std::size_t>(r)]) std::rethrow_exception(errors[static_cast<std::size_t>(r)]);
-            EXPECT_EQ(sums[static_cast<std::size_t>(r)], sums[0]) << "size " << n << ", member " << r;
+            if (errors[static_cast<std::size_t>(r)])
+                std::rethrow_exception(errors[static_cast<std::size_t>(r)]);
+            EXPECT_EQ(sums[static_cast<std::size_t>(r)], sums[0])
+                << "size " << n << ", member " << r;
         }
     }
 }

@@ -41,9 +41,11 @@ TEST(ScriptParser, SyntaxErrorsPointAtTheSpot) {
         } catch (const ScriptError& e) {
             EXPECT_EQ(e.where().line, c.line) << c.code;
             EXPECT_EQ(e.where().column, c.column) << c.code;
-            EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << c.code << ": " << e.what();
+            EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos)
+                << c.code << ": " << e.what();
             const std::string shown = e.render(source);
-            EXPECT_NE(shown.find("t.tsr:" + std::to_string(c.line) + ":" + std::to_string(c.column) + ": error: "),
+            EXPECT_NE(shown.find("t.tsr:" + std::to_string(c.line) + ":" +
+                                 std::to_string(c.column) + ": error: "),
                       std::string::npos)
                 << shown;
             EXPECT_NE(shown.find('^'), std::string::npos) << shown;
@@ -54,15 +56,23 @@ TEST(ScriptParser, SyntaxErrorsPointAtTheSpot) {
 TEST(ScriptFormat, FloatsReadBackAsPythonPrintsThem) {
     // Python's repr() of the same values.
     const std::pair<double, const char*> cases[] = {
-        {0.1, "0.1"},       {1.0 / 3, "0.3333333333333333"}, {1e-5, "1e-05"},     {1e16, "1e+16"},
-        {1e15, "1000000000000000.0"}, {123456.0, "123456.0"}, {-0.0, "-0.0"},     {2.5e-300, "2.5e-300"},
-        {0.0001, "0.0001"}, {1.7976931348623157e308, "1.7976931348623157e+308"},
+        {0.1, "0.1"},
+        {1.0 / 3, "0.3333333333333333"},
+        {1e-5, "1e-05"},
+        {1e16, "1e+16"},
+        {1e15, "1000000000000000.0"},
+        {123456.0, "123456.0"},
+        {-0.0, "-0.0"},
+        {2.5e-300, "2.5e-300"},
+        {0.0001, "0.0001"},
+        {1.7976931348623157e308, "1.7976931348623157e+308"},
     };
     for (const auto& [v, text] : cases) EXPECT_EQ(format_float(v), text);
     EXPECT_EQ(format_float32(0.1f), "0.1");
 }
 
-std::string run(const std::string& code, bool explain = false, std::vector<std::string> argv = {"-e"}) {
+std::string run(const std::string& code, bool explain = false,
+                std::vector<std::string> argv = {"-e"}) {
     LocalCluster cluster(3);
     std::ostringstream out;
     ScriptOptions options;
@@ -74,12 +84,15 @@ std::string run(const std::string& code, bool explain = false, std::vector<std::
 }
 
 TEST(ScriptInterpreter, RunsOnAnInProcessCluster) {
-    EXPECT_EQ(run("x = arange(10, chunks=3)\nprint(x.sum(), (x * x).max(), x[::4])"), "45 81 [0 4 8]\n");
+    EXPECT_EQ(run("x = arange(10, chunks=3)\nprint(x.sum(), (x * x).max(), x[::4])"),
+              "45 81 [0 4 8]\n");
     EXPECT_EQ(run("print(argv, len(argv))", false, {"s.tsr", "a", "7"}), "['s.tsr', 'a', '7'] 3\n");
-    EXPECT_EQ(run("import numpy as np\nx = np.ones((2, 3), chunks=1)\na, b = x.shape\nprint(a * b, x.T.shape)"),
+    EXPECT_EQ(run("import numpy as np\nx = np.ones((2, 3), chunks=1)\na, b = x.shape\nprint(a * b, "
+                  "x.T.shape)"),
               "6 (3, 2)\n");
-    EXPECT_EQ(run("x = 5 if 1 > 2 else 7\nx += 1\nprint(x, float('2.5') * 2, int(2.9), round(2.5))"),
-              "8 5.0 2 2\n");
+    EXPECT_EQ(
+        run("x = 5 if 1 > 2 else 7\nx += 1\nprint(x, float('2.5') * 2, int(2.9), round(2.5))"),
+        "8 5.0 2 2\n");
 }
 
 TEST(ScriptInterpreter, ErrorsNameTheProblem) {
@@ -92,34 +105,43 @@ TEST(ScriptInterpreter, ErrorsNameTheProblem) {
         return std::string("no error");
     };
     EXPECT_EQ(message("x = onse(3)"), "name 'onse' is not defined; did you mean 'ones'?");
-    EXPECT_EQ(message("x = ones(2, 3, 4, 5)"), "ones() takes at most 3 positional arguments but 4 were given");
-    EXPECT_EQ(message("x = ones((2, 2)).resahpe(4)"), "'Array' object has no attribute 'resahpe'; did you mean 'reshape'?");
+    EXPECT_EQ(message("x = ones(2, 3, 4, 5)"),
+              "ones() takes at most 3 positional arguments but 4 were given");
+    EXPECT_EQ(message("x = ones((2, 2)).resahpe(4)"),
+              "'Array' object has no attribute 'resahpe'; did you mean 'reshape'?");
     EXPECT_EQ(message("x = ones((2, 3)) @ ones((2, 3))"),
               "matmul: shapes (2, 3) and (2, 3) not aligned: 3 (dim 1) != 2 (dim 0)");
     EXPECT_EQ(message("x = (1, 2)[5]"), "index 5 is out of range for a length of 2");
     EXPECT_EQ(message("import pandas as pd"),
-              "no module named 'pandas' (tessera scripts can import numpy, dask.array and tessera, which all name "
+              "no module named 'pandas' (tessera scripts can import numpy, dask.array and tessera, "
+              "which all name "
               "tessera's arrays)");
 }
 
 TEST(ScriptInterpreter, ExplainPlansWithoutRunning) {
-    const std::string plan = run("x = random.random((400, 400), chunks=100, seed=1)\nprint(((x + x.T) - x.mean(axis=0)).sum())",
-                                 /*explain=*/true);
+    const std::string plan =
+        run("x = random.random((400, 400), chunks=100, seed=1)\nprint(((x + x.T) - "
+            "x.mean(axis=0)).sum())",
+            /*explain=*/true);
     EXPECT_NE(plan.find("plan 1: print at -e:2"), std::string::npos) << plan;
     EXPECT_NE(plan.find("random"), std::string::npos) << plan;
-    EXPECT_NE(plan.find("fused"), std::string::npos) << plan;  // the elementwise chain runs inside the sum
+    EXPECT_NE(plan.find("fused"), std::string::npos)
+        << plan;  // the elementwise chain runs inside the sum
     EXPECT_NE(plan.find("estimated peak memory per worker"), std::string::npos) << plan;
     // A corner of a file's array reads one block: open, read, slice, close.
-    const std::string file = (std::filesystem::temp_directory_path() / "tessera_script_test.h5").string();
+    const std::string file =
+        (std::filesystem::temp_directory_path() / "tessera_script_test.h5").string();
     run("to_hdf5('" + file + "', 'x', arange(16, chunks=4).reshape((4, 4)))");
-    const std::string corner = run("print(from_hdf5('" + file + "', '/x', chunks=2)[:1, :1])", /*explain=*/true);
+    const std::string corner =
+        run("print(from_hdf5('" + file + "', '/x', chunks=2)[:1, :1])", /*explain=*/true);
     EXPECT_NE(corner.find("  4 tasks on 3 workers"), std::string::npos) << corner;
     std::filesystem::remove(file);
     try {
         run("x = ones(4)\ny = float(x.sum())", true);
         ADD_FAILURE() << "--explain must stop where a computed value is needed";
     } catch (const ScriptError& e) {
-        EXPECT_NE(std::string(e.what()).find("--explain stops here"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("--explain stops here"), std::string::npos)
+            << e.what();
     }
 }
 

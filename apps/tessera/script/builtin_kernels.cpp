@@ -38,7 +38,8 @@ Buffer stencil(const Buffer& in, Stencil element) {
 
 /// Sum over axes of x[i-1] - 2 x[i] + x[i+1] (the 5-point Laplacian in 2-D).
 struct Laplacian {
-    void operator()(const double* x, std::int64_t i, std::int64_t s, bool low, bool high, double* acc) const {
+    void operator()(const double* x, std::int64_t i, std::int64_t s, bool low, bool high,
+                    double* acc) const {
         if (low && high) acc[0] += x[i - s] - 2 * x[i] + x[i + s];
     }
     double finish(double, const double* acc) const { return acc[0]; }
@@ -46,17 +47,22 @@ struct Laplacian {
 
 /// Mean of the element and its two neighbours along each axis (a separable-free cross average).
 struct Smooth {
-    void operator()(const double* x, std::int64_t i, std::int64_t s, bool low, bool high, double* acc) const {
+    void operator()(const double* x, std::int64_t i, std::int64_t s, bool low, bool high,
+                    double* acc) const {
         if (low) acc[0] += x[i - s], acc[1] += 1;
         if (high) acc[0] += x[i + s], acc[1] += 1;
     }
-    double finish(double centre, const double* acc) const { return (centre + acc[0]) / (1 + acc[1]); }
+    double finish(double centre, const double* acc) const {
+        return (centre + acc[0]) / (1 + acc[1]);
+    }
 };
 
 const BlockFunction laplacian = register_block_function(
-    "script.laplacian", [](const std::vector<Buffer>& in, const BlockInfo&) { return stencil(in[0], Laplacian{}); });
+    "script.laplacian",
+    [](const std::vector<Buffer>& in, const BlockInfo&) { return stencil(in[0], Laplacian{}); });
 const BlockFunction smooth = register_block_function(
-    "script.smooth", [](const std::vector<Buffer>& in, const BlockInfo&) { return stencil(in[0], Smooth{}); });
+    "script.smooth",
+    [](const std::vector<Buffer>& in, const BlockInfo&) { return stencil(in[0], Smooth{}); });
 
 }  // namespace
 
@@ -68,28 +74,33 @@ const std::map<std::string, std::string>& builtin_kernels() {
     return k;
 }
 
-Array apply_builtin_kernel(const std::string& name, Span where, const Array& x, const std::vector<std::int64_t>& depth,
-                           kernels::Boundary boundary, double constant) {
+Array apply_builtin_kernel(const std::string& name, Span where, const Array& x,
+                           const std::vector<std::int64_t>& depth, kernels::Boundary boundary,
+                           double constant) {
     const auto& known = builtin_kernels();
     if (!known.count(name)) {
         std::vector<std::string> names;
         for (const auto& [n, _] : known) names.push_back(n);
-        throw ScriptError("map_overlap(): '" + name + "' is not a built-in kernel (there are: laplacian, smooth)" +
+        throw ScriptError("map_overlap(): '" + name +
+                              "' is not a built-in kernel (there are: laplacian, smooth)" +
                               did_you_mean(name, names),
                           where);
     }
     if (depth.size() != static_cast<std::size_t>(x.ndim()))
-        throw ScriptError("map_overlap(): 'depth' has " + std::to_string(depth.size()) + " entries for an array of " +
-                              std::to_string(x.ndim()) + " dimensions",
+        throw ScriptError("map_overlap(): 'depth' has " + std::to_string(depth.size()) +
+                              " entries for an array of " + std::to_string(x.ndim()) +
+                              " dimensions",
                           where);
     for (std::size_t d = 0; d < depth.size(); ++d)
         if (depth[d] < 1 && x.shape()[d] > 1)
-            throw ScriptError("map_overlap(): " + name + " reads one neighbour on each side, so 'depth' must be at least 1 "
-                              "along every axis",
-                              where);
+            throw ScriptError(
+                "map_overlap(): " + name +
+                    " reads one neighbour on each side, so 'depth' must be at least 1 "
+                    "along every axis",
+                where);
     const BlockFunction& f = name == "laplacian" ? laplacian : smooth;
-    return map_overlap(f, x.dtype() == DType::kFloat64 ? x : x.astype(DType::kFloat64), depth, boundary, constant,
-                       DType::kFloat64);
+    return map_overlap(f, x.dtype() == DType::kFloat64 ? x : x.astype(DType::kFloat64), depth,
+                       boundary, constant, DType::kFloat64);
 }
 
 }  // namespace tessera::script

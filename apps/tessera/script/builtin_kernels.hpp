@@ -15,7 +15,8 @@ const std::map<std::string, std::string>& builtin_kernels();
 
 /// map_overlap of the named kernel; a ScriptError at `where` for an unknown kernel or a depth
 /// too small for its stencil.
-Array apply_builtin_kernel(const std::string& name, Span where, const Array& x, const std::vector<std::int64_t>& depth,
-                           kernels::Boundary boundary, double constant);
+Array apply_builtin_kernel(const std::string& name, Span where, const Array& x,
+                           const std::vector<std::int64_t>& depth, kernels::Boundary boundary,
+                           double constant);
 
 }  // namespace tessera::script

@@ -16,10 +16,13 @@ using Members = std::map<std::string, Value>;
 using Body = std::function<Value(CallArgs&)>;
 
 Value function(std::string name, Body body) {
-    return FunctionPtr(std::make_shared<const Function>(Function{std::move(name), std::move(body)}));
+    return FunctionPtr(
+        std::make_shared<const Function>(Function{std::move(name), std::move(body)}));
 }
 
-void define(Members& m, const std::string& name, Body body) { m[name] = function(name, std::move(body)); }
+void define(Members& m, const std::string& name, Body body) {
+    m[name] = function(name, std::move(body));
+}
 
 /// A method: the function with `self` as its first argument.
 Value bind_method(const std::string& name, const Value& self, const FunctionPtr& f) {
@@ -39,19 +42,23 @@ Value python_number(const Buffer& b) {
     return kernels::visit_dtype(b.dtype(), [&](auto t) -> Value {
         using T = decltype(t);
         const T v = b.data<T>()[0];
-        if constexpr (std::is_same_v<T, bool>) return v;
-        else if constexpr (std::is_floating_point_v<T>) return static_cast<double>(v);
-        else return static_cast<std::int64_t>(v);
+        if constexpr (std::is_same_v<T, bool>)
+            return v;
+        else if constexpr (std::is_floating_point_v<T>)
+            return static_cast<double>(v);
+        else
+            return static_cast<std::int64_t>(v);
     });
 }
 
 /// Stops --explain where the rest of the script needs a computed value.
 void refuse_under_explain(const CallArgs& args, const std::string& what) {
     if (args.interpreter->options().explain)
-        throw ScriptError("--explain stops here: " + what +
-                              " needs computed values, and --explain computes nothing (the plans above cover "
-                              "the script up to this line)",
-                          args.span);
+        throw ScriptError(
+            "--explain stops here: " + what +
+                " needs computed values, and --explain computes nothing (the plans above cover "
+                "the script up to this line)",
+            args.span);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -61,9 +68,11 @@ void define_creation(Members& m) {
     auto shaped = [&m](const std::string& name, auto make) {
         define(m, name, [name, make](CallArgs& a) {
             a.bind({"shape", "dtype", "chunks"}, 1);
-            const Shape shape = to_shape(required(a, "shape").value, required(a, "shape").span, name + "(): 'shape'");
+            const Shape shape = to_shape(required(a, "shape").value, required(a, "shape").span,
+                                         name + "(): 'shape'");
             const DType dtype = argument(a, "dtype", to_dtype, DType::kFloat64);
-            return Value(make(shape, argument(a, "chunks", to_chunks, ChunkSpec::automatic()), dtype));
+            return Value(
+                make(shape, argument(a, "chunks", to_chunks, ChunkSpec::automatic()), dtype));
         });
     };
     shaped("ones", [](const Shape& s, const ChunkSpec& c, DType d) { return ones(s, c, d); });
@@ -74,8 +83,9 @@ void define_creation(Members& m) {
             a.bind({"a", "dtype", "chunks"}, 1);
             const Array x = array_argument(a, "a");
             const DType dtype = argument(a, "dtype", to_dtype, x.dtype());
-            const ChunkSpec chunks = a.get("chunks") ? argument(a, "chunks", to_chunks, ChunkSpec::automatic())
-                                                     : ChunkSpec(x.chunks());
+            const ChunkSpec chunks = a.get("chunks")
+                                         ? argument(a, "chunks", to_chunks, ChunkSpec::automatic())
+                                         : ChunkSpec(x.chunks());
             return Value(full(x.shape(), value, chunks, dtype));
         });
     };
@@ -85,20 +95,26 @@ void define_creation(Members& m) {
         a.bind({"shape", "fill_value", "dtype", "chunks"}, 2);
         const Argument& v = required(a, "fill_value");
         const auto value = as_scalar(v.value);
-        if (!value) throw a.error("fill_value", "'fill_value' must be a number, not '" + type_name(v.value) + "'");
+        if (!value)
+            throw a.error("fill_value",
+                          "'fill_value' must be a number, not '" + type_name(v.value) + "'");
         std::optional<DType> dtype;
         if (a.get("dtype")) dtype = argument(a, "dtype", to_dtype, DType::kFloat64);
-        return Value(full(to_shape(required(a, "shape").value, required(a, "shape").span, "full(): 'shape'"), *value,
-                          argument(a, "chunks", to_chunks, ChunkSpec::automatic()), dtype));
+        return Value(
+            full(to_shape(required(a, "shape").value, required(a, "shape").span, "full(): 'shape'"),
+                 *value, argument(a, "chunks", to_chunks, ChunkSpec::automatic()), dtype));
     });
     define(m, "arange", [](CallArgs& a) {
         a.bind({"start", "stop", "step", "dtype", "chunks"}, 1);
         double start = argument(a, "start", to_float, 0.0);
         double stop = 0;
-        if (a.get("stop")) stop = argument(a, "stop", to_float, 0.0);
-        else std::swap(start, stop);  // arange(n): 0 .. n
+        if (a.get("stop"))
+            stop = argument(a, "stop", to_float, 0.0);
+        else
+            std::swap(start, stop);  // arange(n): 0 .. n
         std::optional<DType> dtype;
-        if (a.get("dtype")) dtype = argument(a, "dtype", to_dtype, DType::kFloat64);
+        if (a.get("dtype"))
+            dtype = argument(a, "dtype", to_dtype, DType::kFloat64);
         else {
             bool all_int = true;
             for (const char* p : {"start", "stop", "step"})
@@ -110,16 +126,19 @@ void define_creation(Members& m) {
     });
     define(m, "linspace", [](CallArgs& a) {
         a.bind({"start", "stop", "num", "endpoint", "dtype", "chunks"}, 2);
-        return Value(linspace(argument(a, "start", to_float, 0.0), argument(a, "stop", to_float, 0.0),
+        return Value(linspace(argument(a, "start", to_float, 0.0),
+                              argument(a, "stop", to_float, 0.0),
                               argument(a, "num", to_int, std::int64_t{50}),
                               argument(a, "chunks", to_chunks, ChunkSpec::automatic()),
-                              argument(a, "endpoint", to_bool, true), argument(a, "dtype", to_dtype, DType::kFloat64)));
+                              argument(a, "endpoint", to_bool, true),
+                              argument(a, "dtype", to_dtype, DType::kFloat64)));
     });
     define(m, "eye", [](CallArgs& a) {
         a.bind({"N", "M", "k", "dtype", "chunks"}, 1);
         std::optional<std::int64_t> cols;
         if (a.get("M")) cols = argument(a, "M", to_int, std::int64_t{0});
-        return Value(eye(argument(a, "N", to_int, std::int64_t{0}), cols, argument(a, "k", to_int, std::int64_t{0}),
+        return Value(eye(argument(a, "N", to_int, std::int64_t{0}), cols,
+                         argument(a, "k", to_int, std::int64_t{0}),
                          argument(a, "chunks", to_chunks, ChunkSpec::automatic()),
                          argument(a, "dtype", to_dtype, DType::kFloat64)));
     });
@@ -127,7 +146,8 @@ void define_creation(Members& m) {
         a.bind({"object", "dtype", "chunks"}, 1);
         const Argument& o = required(a, "object");
         Array x = to_array(o.value, o.span, a.function + "(): 'object'");
-        if (a.get("chunks")) x = x.rechunk(argument(a, "chunks", to_chunks, ChunkSpec::automatic()));
+        if (a.get("chunks"))
+            x = x.rechunk(argument(a, "chunks", to_chunks, ChunkSpec::automatic()));
         if (a.get("dtype")) x = x.astype(argument(a, "dtype", to_dtype, DType::kFloat64));
         return Value(x);
     };
@@ -140,7 +160,10 @@ Members random_namespace() {
     // Dask's and NumPy's parameter names; `seed` picks the counter-based stream.
     auto shape_of = [](const CallArgs& a) {
         const Argument* s = a.get("size");
-        if (!s) throw ScriptError(a.function + "(): 'size' (the shape) is required by tessera's random arrays", a.span);
+        if (!s)
+            throw ScriptError(
+                a.function + "(): 'size' (the shape) is required by tessera's random arrays",
+                a.span);
         return to_shape(s->value, s->span, a.function + "(): 'size'");
     };
     auto seed_of = [](const CallArgs& a) {
@@ -148,20 +171,24 @@ Members random_namespace() {
         if (seed < 0) throw a.error("seed", "'seed' must be non-negative");
         return static_cast<std::uint64_t>(seed);
     };
-    auto chunks_of = [](const CallArgs& a) { return argument(a, "chunks", to_chunks, ChunkSpec::automatic()); };
+    auto chunks_of = [](const CallArgs& a) {
+        return argument(a, "chunks", to_chunks, ChunkSpec::automatic());
+    };
     define(r, "random", [=](CallArgs& a) {
         a.bind({"size", "chunks", "seed"}, 1);
         return Value(random::random(shape_of(a), chunks_of(a), seed_of(a)));
     });
     define(r, "uniform", [=](CallArgs& a) {
         a.bind({"low", "high", "size", "chunks", "seed"}, 0);
-        return Value(random::uniform(argument(a, "low", to_float, 0.0), argument(a, "high", to_float, 1.0), shape_of(a),
-                                     chunks_of(a), seed_of(a)));
+        return Value(random::uniform(argument(a, "low", to_float, 0.0),
+                                     argument(a, "high", to_float, 1.0), shape_of(a), chunks_of(a),
+                                     seed_of(a)));
     });
     define(r, "normal", [=](CallArgs& a) {
         a.bind({"loc", "scale", "size", "chunks", "seed"}, 0);
-        return Value(random::normal(argument(a, "loc", to_float, 0.0), argument(a, "scale", to_float, 1.0), shape_of(a),
-                                    chunks_of(a), seed_of(a)));
+        return Value(random::normal(argument(a, "loc", to_float, 0.0),
+                                    argument(a, "scale", to_float, 1.0), shape_of(a), chunks_of(a),
+                                    seed_of(a)));
     });
     define(r, "standard_normal", [=](CallArgs& a) {
         a.bind({"size", "chunks", "seed"}, 1);
@@ -171,8 +198,10 @@ Members random_namespace() {
         a.bind({"low", "high", "size", "chunks", "seed"}, 1);
         std::int64_t low = argument(a, "low", to_int, std::int64_t{0});
         std::int64_t high = 0;
-        if (a.get("high")) high = argument(a, "high", to_int, std::int64_t{0});
-        else std::swap(low, high);  // integers(n): 0 .. n-1
+        if (a.get("high"))
+            high = argument(a, "high", to_int, std::int64_t{0});
+        else
+            std::swap(low, high);  // integers(n): 0 .. n-1
         return Value(random::integers(low, high, shape_of(a), chunks_of(a), seed_of(a)));
     });
     return r;
@@ -202,14 +231,16 @@ void define_elementwise(Members& m) {
         define(m, name, [on_array = on_array, on_number = on_number](CallArgs& a) {
             a.bind({"x"}, 1);
             const Argument& x = required(a, "x");
-            if (is_number(x.value)) return Value(on_number(number_of(x.value)));  // a NumPy float scalar
+            if (is_number(x.value))
+                return Value(on_number(number_of(x.value)));  // a NumPy float scalar
             return Value(on_array(to_array(x.value, x.span, a.function + "(): 'x'")));
         });
     }
     using Binary = Array (*)(const Array&, const Array&);
     const std::vector<std::pair<const char*, Binary>> binary = {
-        {"maximum", &tessera::maximum}, {"minimum", &tessera::minimum}, {"power", &tessera::power},
-        {"floor_divide", &tessera::floor_divide}, {"matmul", &tessera::matmul},
+        {"maximum", &tessera::maximum}, {"minimum", &tessera::minimum},
+        {"power", &tessera::power},     {"floor_divide", &tessera::floor_divide},
+        {"matmul", &tessera::matmul},
     };
     for (const auto& [name, op] : binary) {
         define(m, name, [op = op](CallArgs& a) {
@@ -217,12 +248,14 @@ void define_elementwise(Members& m) {
             return Value(op(array_argument(a, "x1"), array_argument(a, "x2")));
         });
     }
-    for (const char* name : {"add", "subtract", "multiply", "divide", "true_divide", "mod", "remainder", "equal",
-                             "not_equal", "less", "less_equal", "greater", "greater_equal"}) {
+    for (const char* name :
+         {"add", "subtract", "multiply", "divide", "true_divide", "mod", "remainder", "equal",
+          "not_equal", "less", "less_equal", "greater", "greater_equal"}) {
         static const std::map<std::string, std::string> symbol = {
-            {"add", "+"}, {"subtract", "-"}, {"multiply", "*"}, {"divide", "/"}, {"true_divide", "/"},
-            {"mod", "%"}, {"remainder", "%"}, {"equal", "=="}, {"not_equal", "!="}, {"less", "<"},
-            {"less_equal", "<="}, {"greater", ">"}, {"greater_equal", ">="}};
+            {"add", "+"},           {"subtract", "-"}, {"multiply", "*"},    {"divide", "/"},
+            {"true_divide", "/"},   {"mod", "%"},      {"remainder", "%"},   {"equal", "=="},
+            {"not_equal", "!="},    {"less", "<"},     {"less_equal", "<="}, {"greater", ">"},
+            {"greater_equal", ">="}};
         define(m, name, [op = symbol.at(name)](CallArgs& a) {
             a.bind({"x1", "x2"}, 2);
             return binary_operation(op, required(a, "x1").value, required(a, "x2").value, a.span);
@@ -234,7 +267,8 @@ void define_elementwise(Members& m) {
     });
     define(m, "where", [](CallArgs& a) {
         a.bind({"condition", "x", "y"}, 3);
-        return Value(where(array_argument(a, "condition"), array_argument(a, "x"), array_argument(a, "y")));
+        return Value(
+            where(array_argument(a, "condition"), array_argument(a, "x"), array_argument(a, "y")));
     });
     define(m, "clip", [](CallArgs& a) {
         a.bind({"a", "a_min", "a_max"}, 1);
@@ -249,16 +283,17 @@ void define_elementwise(Members& m) {
     });
     define(m, "astype", [](CallArgs& a) {
         a.bind({"x", "dtype"}, 2);
-        return Value(array_argument(a, "x").astype(argument(a, "dtype", to_dtype, DType::kFloat64)));
+        return Value(
+            array_argument(a, "x").astype(argument(a, "dtype", to_dtype, DType::kFloat64)));
     });
 }
 
 void define_reductions(Members& m) {
     using kernels::Reduction;
     const std::vector<std::pair<const char*, Reduction>> ops = {
-        {"sum", Reduction::kSum}, {"prod", Reduction::kProd}, {"mean", Reduction::kMean}, {"var", Reduction::kVar},
-        {"std", Reduction::kStd}, {"min", Reduction::kMin},   {"max", Reduction::kMax},   {"any", Reduction::kAny},
-        {"all", Reduction::kAll},
+        {"sum", Reduction::kSum}, {"prod", Reduction::kProd}, {"mean", Reduction::kMean},
+        {"var", Reduction::kVar}, {"std", Reduction::kStd},   {"min", Reduction::kMin},
+        {"max", Reduction::kMax}, {"any", Reduction::kAny},   {"all", Reduction::kAll},
     };
     for (const auto& [base, op] : ops) {
         for (bool skip_nan : {false, true}) {
@@ -270,12 +305,14 @@ void define_reductions(Members& m) {
                 if (has_ddof) params.insert(params.begin() + 2, "ddof");
                 a.bind(params, 1);
                 const Argument* axis = a.get("axis");
-                const Axes axes = axis ? to_axes(axis->value, axis->span, a.function + "(): 'axis'") : Axes{};
+                const Axes axes =
+                    axis ? to_axes(axis->value, axis->span, a.function + "(): 'axis'") : Axes{};
                 const auto split_every = argument(a, "split_every", to_int, std::int64_t{8});
-                if (split_every < 2) throw a.error("split_every", "'split_every' must be at least 2");
-                return Value(array_argument(a, "a").reduce(op, axes, argument(a, "keepdims", to_bool, false), skip_nan,
-                                                           argument(a, "ddof", to_int, std::int64_t{0}),
-                                                           static_cast<int>(split_every)));
+                if (split_every < 2)
+                    throw a.error("split_every", "'split_every' must be at least 2");
+                return Value(array_argument(a, "a").reduce(
+                    op, axes, argument(a, "keepdims", to_bool, false), skip_nan,
+                    argument(a, "ddof", to_int, std::int64_t{0}), static_cast<int>(split_every)));
             });
         }
     }
@@ -283,7 +320,8 @@ void define_reductions(Members& m) {
         define(m, name, [is_max = is_max](CallArgs& a) {
             a.bind({"a", "axis"}, 1);
             std::optional<int> axis;
-            if (a.get("axis")) axis = static_cast<int>(argument(a, "axis", to_int, std::int64_t{0}));
+            if (a.get("axis"))
+                axis = static_cast<int>(argument(a, "axis", to_int, std::int64_t{0}));
             const Array x = array_argument(a, "a");
             return Value(is_max ? x.argmax(axis) : x.argmin(axis));
         });
@@ -298,9 +336,12 @@ std::vector<Array> array_list(const CallArgs& a, const std::string& name) {
     const Values* items = arg.value.is<List>()    ? arg.value.as<List>().items.get()
                           : arg.value.is<Tuple>() ? arg.value.as<Tuple>().items.get()
                                                   : nullptr;
-    if (!items) throw a.error(name, "'" + name + "' must be a list or tuple of arrays, not '" + type_name(arg.value) + "'");
+    if (!items)
+        throw a.error(name, "'" + name + "' must be a list or tuple of arrays, not '" +
+                                type_name(arg.value) + "'");
     std::vector<Array> out;
-    for (const auto& v : *items) out.push_back(to_array(v, arg.span, a.function + "(): an element of '" + name + "'"));
+    for (const auto& v : *items)
+        out.push_back(to_array(v, arg.span, a.function + "(): an element of '" + name + "'"));
     return out;
 }
 
@@ -308,36 +349,43 @@ void define_structure(Members& m) {
     define(m, "transpose", [](CallArgs& a) {
         a.bind({"a", "axes"}, 1);
         std::vector<int> axes;
-        if (const Argument* x = a.get("axes")) axes = to_axes(x->value, x->span, "transpose(): 'axes'");
+        if (const Argument* x = a.get("axes"))
+            axes = to_axes(x->value, x->span, "transpose(): 'axes'");
         return Value(array_argument(a, "a").transpose(axes));
     });
     define(m, "reshape", [](CallArgs& a) {
         a.bind({"a", "shape"}, 2);
         const Argument& s = required(a, "shape");
-        return Value(array_argument(a, "a").reshape(to_shape(s.value, s.span, "reshape(): 'shape'")));
+        return Value(
+            array_argument(a, "a").reshape(to_shape(s.value, s.span, "reshape(): 'shape'")));
     });
     define(m, "squeeze", [](CallArgs& a) {
         a.bind({"a", "axis"}, 1);
         Axes axes;
-        if (const Argument* x = a.get("axis")) axes = to_axes(x->value, x->span, "squeeze(): 'axis'");
+        if (const Argument* x = a.get("axis"))
+            axes = to_axes(x->value, x->span, "squeeze(): 'axis'");
         return Value(array_argument(a, "a").squeeze(axes));
     });
     define(m, "expand_dims", [](CallArgs& a) {
         a.bind({"a", "axis"}, 2);
-        return Value(array_argument(a, "a").expand_dims(static_cast<int>(argument(a, "axis", to_int, std::int64_t{0}))));
+        return Value(array_argument(a, "a").expand_dims(
+            static_cast<int>(argument(a, "axis", to_int, std::int64_t{0}))));
     });
     define(m, "broadcast_to", [](CallArgs& a) {
         a.bind({"array", "shape"}, 2);
         const Argument& s = required(a, "shape");
-        return Value(array_argument(a, "array").broadcast_to(to_shape(s.value, s.span, "broadcast_to(): 'shape'")));
+        return Value(array_argument(a, "array")
+                         .broadcast_to(to_shape(s.value, s.span, "broadcast_to(): 'shape'")));
     });
     define(m, "concatenate", [](CallArgs& a) {
         a.bind({"arrays", "axis"}, 1);
-        return Value(concatenate(array_list(a, "arrays"), static_cast<int>(argument(a, "axis", to_int, std::int64_t{0}))));
+        return Value(concatenate(array_list(a, "arrays"),
+                                 static_cast<int>(argument(a, "axis", to_int, std::int64_t{0}))));
     });
     define(m, "stack", [](CallArgs& a) {
         a.bind({"arrays", "axis"}, 1);
-        return Value(stack(array_list(a, "arrays"), static_cast<int>(argument(a, "axis", to_int, std::int64_t{0}))));
+        return Value(stack(array_list(a, "arrays"),
+                           static_cast<int>(argument(a, "axis", to_int, std::int64_t{0}))));
     });
     define(m, "tensordot", [](CallArgs& a) {
         a.bind({"a", "b", "axes"}, 2);
@@ -346,7 +394,8 @@ void define_structure(Members& m) {
         const Argument* axes = a.get("axes");
         if (!axes || axes->value.is<std::int64_t>()) {
             const std::int64_t n = axes ? axes->value.as<std::int64_t>() : 2;  // NumPy's default
-            if (n < 0 || n > x.ndim() || n > y.ndim()) throw a.error("axes", "'axes' is larger than the arrays' ranks");
+            if (n < 0 || n > x.ndim() || n > y.ndim())
+                throw a.error("axes", "'axes' is larger than the arrays' ranks");
             for (std::int64_t i = 0; i < n; ++i) {
                 xa.push_back(static_cast<int>(x.ndim() - n + i));
                 ya.push_back(static_cast<int>(i));
@@ -355,7 +404,8 @@ void define_structure(Members& m) {
             const Values* pair = axes->value.is<Tuple>()  ? axes->value.as<Tuple>().items.get()
                                  : axes->value.is<List>() ? axes->value.as<List>().items.get()
                                                           : nullptr;
-            if (!pair || pair->size() != 2) throw a.error("axes", "'axes' must be an int or a pair of axis lists");
+            if (!pair || pair->size() != 2)
+                throw a.error("axes", "'axes' must be an int or a pair of axis lists");
             xa = to_axes((*pair)[0], axes->span, "tensordot(): 'axes'");
             ya = to_axes((*pair)[1], axes->span, "tensordot(): 'axes'");
         }
@@ -363,19 +413,22 @@ void define_structure(Members& m) {
     });
     define(m, "rechunk", [](CallArgs& a) {
         a.bind({"x", "chunks"}, 2);
-        return Value(array_argument(a, "x").rechunk(argument(a, "chunks", to_chunks, ChunkSpec::automatic())));
+        return Value(array_argument(a, "x").rechunk(
+            argument(a, "chunks", to_chunks, ChunkSpec::automatic())));
     });
     define(m, "map_overlap", [](CallArgs& a) {
         a.bind({"func", "x", "depth", "boundary"}, 2);
         const Argument& f = required(a, "func");
-        const std::string kernel = f.value.is<FunctionPtr>() ? f.value.as<FunctionPtr>()->name
+        const std::string kernel = f.value.is<FunctionPtr>()   ? f.value.as<FunctionPtr>()->name
                                    : f.value.is<std::string>() ? f.value.as<std::string>()
                                                                : "";
         const Array x = array_argument(a, "x");
         std::vector<std::int64_t> depth(static_cast<std::size_t>(x.ndim()), 1);
         if (const Argument* d = a.get("depth")) {
-            if (d->value.is<std::int64_t>()) depth.assign(depth.size(), d->value.as<std::int64_t>());
-            else depth = to_shape(d->value, d->span, "map_overlap(): 'depth'");
+            if (d->value.is<std::int64_t>())
+                depth.assign(depth.size(), d->value.as<std::int64_t>());
+            else
+                depth = to_shape(d->value, d->span, "map_overlap(): 'depth'");
         }
         kernels::Boundary boundary = kernels::Boundary::kReflect;
         double constant = 0;
@@ -386,12 +439,16 @@ void define_structure(Members& m) {
             } else {
                 const std::string s = to_string(b->value, b->span, "map_overlap(): 'boundary'");
                 static const std::map<std::string, kernels::Boundary> names = {
-                    {"reflect", kernels::Boundary::kReflect}, {"periodic", kernels::Boundary::kPeriodic},
-                    {"nearest", kernels::Boundary::kNearest}, {"none", kernels::Boundary::kNone}};
+                    {"reflect", kernels::Boundary::kReflect},
+                    {"periodic", kernels::Boundary::kPeriodic},
+                    {"nearest", kernels::Boundary::kNearest},
+                    {"none", kernels::Boundary::kNone}};
                 auto it = names.find(s);
                 if (it == names.end())
-                    throw a.error("boundary", "'boundary' must be 'reflect', 'periodic', 'nearest', 'none' or a number, not " +
-                                                  repr(s));
+                    throw a.error("boundary",
+                                  "'boundary' must be 'reflect', 'periodic', 'nearest', 'none' or "
+                                  "a number, not " +
+                                      repr(s));
                 boundary = it->second;
             }
         }
@@ -418,28 +475,40 @@ void define_io(Members& m) {
         Hdf5WriteOptions options;
         options.gzip = static_cast<int>(argument(a, "gzip", to_int, std::int64_t{0}));
         auto attributes_of = [&](const Value& v, Span where) {
-            if (!v.is<Dict>()) throw ScriptError("to_hdf5(): attributes must be a dictionary", where);
+            if (!v.is<Dict>())
+                throw ScriptError("to_hdf5(): attributes must be a dictionary", where);
             std::map<std::string, Hdf5Attribute> out;
             for (const auto& [k, x] : *v.as<Dict>().items) {
-                if (x.is<std::string>()) out[k] = x.as<std::string>();
-                else if (x.is<double>()) out[k] = x.as<double>();
-                else if (x.is<std::int64_t>() || x.is<bool>()) out[k] = to_int(x, where, "an attribute");
-                else throw ScriptError("to_hdf5(): attribute '" + k + "' must be a number or a string", where);
+                if (x.is<std::string>())
+                    out[k] = x.as<std::string>();
+                else if (x.is<double>())
+                    out[k] = x.as<double>();
+                else if (x.is<std::int64_t>() || x.is<bool>())
+                    out[k] = to_int(x, where, "an attribute");
+                else
+                    throw ScriptError(
+                        "to_hdf5(): attribute '" + k + "' must be a number or a string", where);
             }
             return out;
         };
         const Argument* attrs = a.get("attrs");
         if (d.value.is<Dict>()) {
-            if (a.get("array")) throw a.error("array", "give either a dictionary of arrays or a dataset name and an array");
+            if (a.get("array"))
+                throw a.error("array",
+                              "give either a dictionary of arrays or a dataset name and an array");
             for (const auto& [name, v] : *d.value.as<Dict>().items)
-                datasets.emplace_back(name, to_array(v, d.span, "to_hdf5(): dataset '" + name + "'"));
+                datasets.emplace_back(name,
+                                      to_array(v, d.span, "to_hdf5(): dataset '" + name + "'"));
             if (attrs) {
-                if (!attrs->value.is<Dict>()) throw a.error("attrs", "'attrs' must be a dictionary per dataset");
-                for (const auto& [name, v] : *attrs->value.as<Dict>().items) options.attributes[name] = attributes_of(v, attrs->span);
+                if (!attrs->value.is<Dict>())
+                    throw a.error("attrs", "'attrs' must be a dictionary per dataset");
+                for (const auto& [name, v] : *attrs->value.as<Dict>().items)
+                    options.attributes[name] = attributes_of(v, attrs->span);
             }
         } else {
             const std::string name = to_string(d.value, d.span, "to_hdf5(): 'datasets'");
-            if (!a.get("array")) throw ScriptError("to_hdf5() missing required argument 'array'", a.span);
+            if (!a.get("array"))
+                throw ScriptError("to_hdf5() missing required argument 'array'", a.span);
             datasets.emplace_back(name, array_argument(a, "array"));
             if (attrs) options.attributes[name] = attributes_of(attrs->value, attrs->span);
         }
@@ -469,16 +538,20 @@ void define_io(Members& m) {
         for (const auto& v : values) out.push_back(v.value);
         for (std::size_t k = 0; k < which.size(); ++k) {
             const Buffer& b = results[k];
-            out[which[k]] = b.shape().empty() ? python_number(b) : Value(from_buffer(b, ChunkSpec(arrays[k].chunks())));
+            out[which[k]] = b.shape().empty()
+                                ? python_number(b)
+                                : Value(from_buffer(b, ChunkSpec(arrays[k].chunks())));
         }
         return out;
     };
     define(m, "compute", [computed](CallArgs& a) {
-        if (!a.keywords.empty()) throw ScriptError("compute() takes no keyword arguments", a.keywords[0].second.span);
+        if (!a.keywords.empty())
+            throw ScriptError("compute() takes no keyword arguments", a.keywords[0].second.span);
         return make_tuple(computed(a, a.positional));
     });
     define(m, "persist", [](CallArgs& a) {
-        if (!a.keywords.empty()) throw ScriptError("persist() takes no keyword arguments", a.keywords[0].second.span);
+        if (!a.keywords.empty())
+            throw ScriptError("persist() takes no keyword arguments", a.keywords[0].second.span);
         Values out;
         for (const auto& p : a.positional) {
             const bool run = p.value.is<Array>() && !a.interpreter->options().explain;
@@ -486,7 +559,8 @@ void define_io(Members& m) {
         }
         return out.size() == 1 ? out[0] : make_tuple(std::move(out));
     });
-    m["__computed"] = function("compute", [computed](CallArgs& a) { return computed(a, a.positional)[0]; });
+    m["__computed"] =
+        function("compute", [computed](CallArgs& a) { return computed(a, a.positional)[0]; });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -496,9 +570,12 @@ void define_python(Members& g, const Members& arrays) {
     define(g, "print", [](CallArgs& a) {
         std::string sep = " ", end = "\n";
         for (const auto& [k, v] : a.keywords) {
-            if (k == "sep") sep = to_string(v.value, v.span, "print(): 'sep'");
-            else if (k == "end") end = to_string(v.value, v.span, "print(): 'end'");
-            else throw ScriptError("print() got an unexpected keyword argument '" + k + "'", v.span);
+            if (k == "sep")
+                sep = to_string(v.value, v.span, "print(): 'sep'");
+            else if (k == "end")
+                end = to_string(v.value, v.span, "print(): 'end'");
+            else
+                throw ScriptError("print() got an unexpected keyword argument '" + k + "'", v.span);
         }
         Interpreter& in = *a.interpreter;
         // All the arrays of one print are computed together, sharing their common work.
@@ -515,7 +592,8 @@ void define_python(Members& g, const Members& arrays) {
         for (std::size_t i = 0; i < a.positional.size(); ++i) {
             if (i) line += sep;
             const Value& v = a.positional[i].value;
-            line += v.is<Array>() ? format_array_edges(results[k++], v.as<Array>().shape()) : str(v);
+            line +=
+                v.is<Array>() ? format_array_edges(results[k++], v.as<Array>().shape()) : str(v);
         }
         in.out() << line << end << std::flush;
         return Value();
@@ -526,7 +604,8 @@ void define_python(Members& g, const Members& arrays) {
         if (v.is<Tuple>()) return Value(static_cast<std::int64_t>(v.as<Tuple>().items->size()));
         if (v.is<List>()) return Value(static_cast<std::int64_t>(v.as<List>().items->size()));
         if (v.is<Dict>()) return Value(static_cast<std::int64_t>(v.as<Dict>().items->size()));
-        if (v.is<std::string>()) return Value(static_cast<std::int64_t>(v.as<std::string>().size()));
+        if (v.is<std::string>())
+            return Value(static_cast<std::int64_t>(v.as<std::string>().size()));
         if (v.is<Array>()) {
             if (v.as<Array>().ndim() == 0) throw a.error("obj", "len() of a 0-d array");
             return Value(v.as<Array>().shape()[0]);
@@ -542,8 +621,10 @@ void define_python(Members& g, const Members& arrays) {
                 refuse_under_explain(a, name + "() of an array");
                 const Array& arr = v.as<Array>();
                 if (arr.size() != 1)
-                    throw a.error("x", "only arrays of one element can be converted to Python scalars (this one has " +
-                                           std::to_string(arr.size()) + ")");
+                    throw a.error("x",
+                                  "only arrays of one element can be converted to Python scalars "
+                                  "(this one has " +
+                                      std::to_string(arr.size()) + ")");
                 v = python_number(a.interpreter->compute({arr.reshape({})})[0]);
             }
             if (v.is<std::string>()) {
@@ -561,7 +642,9 @@ void define_python(Members& g, const Members& arrays) {
                 }
                 throw a.error("x", "invalid literal for " + name + "(): " + repr(s));
             }
-            if (!is_number(v)) throw a.error("x", name + "() argument must be a string or a number, not '" + type_name(v) + "'");
+            if (!is_number(v))
+                throw a.error("x", name + "() argument must be a string or a number, not '" +
+                                       type_name(v) + "'");
             if (name == "int") return Value(static_cast<std::int64_t>(number_of(v)));
             if (name == "float") return Value(number_of(v));
             return Value(number_of(v) != 0);
@@ -589,8 +672,10 @@ void define_python(Members& g, const Members& arrays) {
     define(g, "range", [](CallArgs& a) {
         a.bind({"start", "stop", "step"}, 1);
         std::int64_t start = argument(a, "start", to_int, std::int64_t{0}), stop = 0;
-        if (a.get("stop")) stop = argument(a, "stop", to_int, std::int64_t{0});
-        else std::swap(start, stop);
+        if (a.get("stop"))
+            stop = argument(a, "stop", to_int, std::int64_t{0});
+        else
+            std::swap(start, stop);
         const std::int64_t step = argument(a, "step", to_int, std::int64_t{1});
         if (step == 0) throw a.error("step", "range() step must not be zero");
         Values out;
@@ -601,16 +686,21 @@ void define_python(Members& g, const Members& arrays) {
     for (const char* name : {"min", "max", "sum", "abs", "round"}) {
         const FunctionPtr on_arrays = arrays.at(name).as<FunctionPtr>();
         define(g, name, [name = std::string(name), on_arrays](CallArgs& a) {
-            if (!a.positional.empty() && a.positional[0].value.is<Array>()) return on_arrays->call(a);
+            if (!a.positional.empty() && a.positional[0].value.is<Array>())
+                return on_arrays->call(a);
             if (name == "abs" || name == "round") {
                 a.bind({"x", "ndigits"}, 1);
                 const Argument& x = required(a, "x");
-                if (!is_number(x.value)) throw a.error("x", "bad operand type for " + name + "(): '" + type_name(x.value) + "'");
+                if (!is_number(x.value))
+                    throw a.error(
+                        "x", "bad operand type for " + name + "(): '" + type_name(x.value) + "'");
                 if (name == "abs")
-                    return x.value.is<double>() ? Value(std::fabs(x.value.as<double>()))
-                                                : Value(std::llabs(to_int(x.value, x.span, "abs()")));
+                    return x.value.is<double>()
+                               ? Value(std::fabs(x.value.as<double>()))
+                               : Value(std::llabs(to_int(x.value, x.span, "abs()")));
                 if (const Argument* n = a.get("ndigits")) {
-                    const double scale = std::pow(10.0, static_cast<double>(to_int(n->value, n->span, "round(): 'ndigits'")));
+                    const double scale = std::pow(
+                        10.0, static_cast<double>(to_int(n->value, n->span, "round(): 'ndigits'")));
                     return Value(std::nearbyint(number_of(x.value) * scale) / scale);
                 }
                 return Value(static_cast<std::int64_t>(std::nearbyint(number_of(x.value))));
@@ -618,9 +708,13 @@ void define_python(Members& g, const Members& arrays) {
             Values items;
             if (a.positional.size() == 1) {
                 const Value& v = a.positional[0].value;
-                if (v.is<Tuple>()) items = *v.as<Tuple>().items;
-                else if (v.is<List>()) items = *v.as<List>().items;
-                else throw ScriptError("'" + type_name(v) + "' object is not iterable", a.positional[0].span);
+                if (v.is<Tuple>())
+                    items = *v.as<Tuple>().items;
+                else if (v.is<List>())
+                    items = *v.as<List>().items;
+                else
+                    throw ScriptError("'" + type_name(v) + "' object is not iterable",
+                                      a.positional[0].span);
             } else {
                 for (const auto& p : a.positional) items.push_back(p.value);
             }
@@ -632,7 +726,8 @@ void define_python(Members& g, const Members& arrays) {
             if (items.empty()) throw ScriptError(name + "() of an empty sequence", a.span);
             Value best = items[0];
             for (const auto& v : items) {
-                const bool better = truth(binary_operation(name == "min" ? "<" : ">", v, best, a.span), a.span);
+                const bool better =
+                    truth(binary_operation(name == "min" ? "<" : ">", v, best, a.span), a.span);
                 if (better) best = v;
             }
             return best;
@@ -643,10 +738,11 @@ void define_python(Members& g, const Members& arrays) {
 /// The attribute names of arrays, for "did you mean".
 const std::vector<std::string>& array_attribute_names() {
     static const std::vector<std::string> names = {
-        "T", "shape", "dtype", "ndim", "size", "nbytes", "chunks", "numblocks", "chunksize", "npartitions",
-        "sum", "prod", "mean", "var", "std", "min", "max", "argmin", "argmax", "any", "all", "astype",
-        "rechunk", "transpose", "reshape", "squeeze", "dot", "clip", "round", "persist", "compute", "item",
-        "map_overlap", "flatten", "ravel"};
+        "T",         "shape",     "dtype",       "ndim",    "size",        "nbytes",  "chunks",
+        "numblocks", "chunksize", "npartitions", "sum",     "prod",        "mean",    "var",
+        "std",       "min",       "max",         "argmin",  "argmax",      "any",     "all",
+        "astype",    "rechunk",   "transpose",   "reshape", "squeeze",     "dot",     "clip",
+        "round",     "persist",   "compute",     "item",    "map_overlap", "flatten", "ravel"};
     return names;
 }
 
@@ -658,7 +754,8 @@ Members& array_namespace() {
         define_reductions(n);
         define_structure(n);
         define_io(n);
-        for (DType d : {DType::kFloat64, DType::kFloat32, DType::kInt64, DType::kInt32, DType::kBool}) {
+        for (DType d :
+             {DType::kFloat64, DType::kFloat32, DType::kInt64, DType::kInt32, DType::kBool}) {
             const std::string name(kernels::dtype_name(d));
             n[name == "bool" ? "bool_" : name] = DTypeValue{d};
         }
@@ -668,9 +765,12 @@ Members& array_namespace() {
         n["nan"] = std::nan("");
         n["newaxis"] = NoneValue{};
         n["random"] = Module{"random", std::make_shared<const Members>(random_namespace())};
-        for (const auto& [name, kernel] : builtin_kernels()) n[name] = function(name, [name = name](CallArgs& a) -> Value {
-            throw ScriptError(name + " is a block kernel: pass it to map_overlap(" + name + ", x, depth=1)", a.span);
-        });
+        for (const auto& [name, kernel] : builtin_kernels())
+            n[name] = function(name, [name = name](CallArgs& a) -> Value {
+                throw ScriptError(
+                    name + " is a block kernel: pass it to map_overlap(" + name + ", x, depth=1)",
+                    a.span);
+            });
         return n;
     }();
     return m;
@@ -678,7 +778,8 @@ Members& array_namespace() {
 
 }  // namespace
 
-void install_builtins(std::map<std::string, Value>& builtins, std::map<std::string, Value>& modules) {
+void install_builtins(std::map<std::string, Value>& builtins,
+                      std::map<std::string, Value>& modules) {
     const Members& arrays = array_namespace();
     Members visible;
     for (const auto& [k, v] : arrays)
@@ -691,7 +792,8 @@ void install_builtins(std::map<std::string, Value>& builtins, std::map<std::stri
     modules["numpy"] = ns;
     modules["dask.array"] = ns;
     modules["tessera"] = ns;
-    Members dask = {{"array", ns}, {"compute", arrays.at("compute")}, {"persist", arrays.at("persist")}};
+    Members dask = {
+        {"array", ns}, {"compute", arrays.at("compute")}, {"persist", arrays.at("persist")}};
     modules["dask"] = Module{"dask", std::make_shared<const Members>(dask)};
 }
 
@@ -701,7 +803,9 @@ Value attribute(const Value& object, const std::string& name, Span where) {
         if (auto it = m.members->find(name); it != m.members->end()) return it->second;
         std::vector<std::string> names;
         for (const auto& [n, _] : *m.members) names.push_back(n);
-        throw ScriptError("module '" + m.name + "' has no attribute '" + name + "'" + did_you_mean(name, names), where);
+        throw ScriptError(
+            "module '" + m.name + "' has no attribute '" + name + "'" + did_you_mean(name, names),
+            where);
     }
     if (object.is<Array>()) {
         const Array& x = object.as<Array>();
@@ -729,7 +833,8 @@ Value attribute(const Value& object, const std::string& name, Span where) {
         }
         if (name == "chunksize") {
             std::vector<std::int64_t> largest;
-            for (const auto& d : x.chunks()) largest.push_back(d.empty() ? 0 : *std::max_element(d.begin(), d.end()));
+            for (const auto& d : x.chunks())
+                largest.push_back(d.empty() ? 0 : *std::max_element(d.begin(), d.end()));
             return ints(largest);
         }
         const Members& ns = array_namespace();
@@ -738,7 +843,8 @@ Value attribute(const Value& object, const std::string& name, Span where) {
             return function("Array.item", [x](CallArgs& a) {
                 a.bind({}, 0);
                 refuse_under_explain(a, "item()");
-                if (x.size() != 1) throw ScriptError("item() needs an array of one element", a.span);
+                if (x.size() != 1)
+                    throw ScriptError("item() needs an array of one element", a.span);
                 return python_number(a.interpreter->compute({x.reshape({})})[0]);
             });
         }
@@ -763,7 +869,9 @@ Value attribute(const Value& object, const std::string& name, Span where) {
         if (name == "map_overlap") {
             // x.map_overlap(func, depth, boundary): the array goes second.
             return function("Array.map_overlap", [x](CallArgs& a) {
-                if (a.positional.empty()) throw ScriptError("Array.map_overlap() missing required argument 'func'", a.span);
+                if (a.positional.empty())
+                    throw ScriptError("Array.map_overlap() missing required argument 'func'",
+                                      a.span);
                 a.positional.insert(a.positional.begin() + 1, Argument{x, a.span});
                 return array_namespace().at("map_overlap").as<FunctionPtr>()->call(a);
             });
@@ -771,11 +879,14 @@ Value attribute(const Value& object, const std::string& name, Span where) {
         const auto& names = array_attribute_names();
         if (std::find(names.begin(), names.end(), name) != names.end()) {
             auto it = renamed.find(name);
-            return bind_method(name, object, ns.at(it == renamed.end() ? name : it->second).as<FunctionPtr>());
+            return bind_method(name, object,
+                               ns.at(it == renamed.end() ? name : it->second).as<FunctionPtr>());
         }
-        throw ScriptError("'Array' object has no attribute '" + name + "'" + did_you_mean(name, names), where);
+        throw ScriptError(
+            "'Array' object has no attribute '" + name + "'" + did_you_mean(name, names), where);
     }
-    if (object.is<DTypeValue>() && name == "name") return std::string(kernels::dtype_name(object.as<DTypeValue>().dtype));
+    if (object.is<DTypeValue>() && name == "name")
+        return std::string(kernels::dtype_name(object.as<DTypeValue>().dtype));
     if (object.is<DTypeValue>() && name == "itemsize")
         return static_cast<std::int64_t>(kernels::dtype_size(object.as<DTypeValue>().dtype));
     throw ScriptError("'" + type_name(object) + "' object has no attribute '" + name + "'", where);

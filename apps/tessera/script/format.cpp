@@ -42,8 +42,11 @@ std::string positional(const std::string& digits, int exponent, std::string& fra
     frac.clear();
     if (exponent >= 0) {
         for (int i = 0; i <= exponent; ++i)
-            integer += static_cast<std::size_t>(i) < digits.size() ? digits[static_cast<std::size_t>(i)] : '0';
-        if (digits.size() > static_cast<std::size_t>(exponent) + 1) frac = digits.substr(static_cast<std::size_t>(exponent) + 1);
+            integer += static_cast<std::size_t>(i) < digits.size()
+                           ? digits[static_cast<std::size_t>(i)]
+                           : '0';
+        if (digits.size() > static_cast<std::size_t>(exponent) + 1)
+            frac = digits.substr(static_cast<std::size_t>(exponent) + 1);
     } else {
         integer = "0";
         frac = std::string(static_cast<std::size_t>(-exponent - 1), '0') + digits;
@@ -113,7 +116,8 @@ public:
         std::vector<T> finite;
         bool has_nonfinite = false, negative_inf = false;
         for (T v : shown) {
-            if (std::isfinite(v)) finite.push_back(v);
+            if (std::isfinite(v))
+                finite.push_back(v);
             else {
                 has_nonfinite = true;
                 if (std::isinf(v) && v < 0) negative_inf = true;
@@ -129,14 +133,16 @@ public:
             min_abs = std::min(min_abs, a);
             any_nonzero = true;
         }
-        scientific_ = any_nonzero && (max_abs >= T(1e8) || min_abs < T(0.0001) || max_abs / min_abs > T(1000));
+        scientific_ = any_nonzero &&
+                      (max_abs >= T(1e8) || min_abs < T(0.0001) || max_abs / min_abs > T(1000));
         for (T v : finite) {
             std::string frac;
             int exponent = 0;
             const std::string integer = dragon4(v, scientific_, frac, exponent);
             pad_left_ = std::max(pad_left_, integer.size());
             precision_ = std::max(precision_, frac.size());
-            if (scientific_) exp_digits_ = std::max(exp_digits_, std::to_string(std::abs(exponent)).size());
+            if (scientific_)
+                exp_digits_ = std::max(exp_digits_, std::to_string(std::abs(exponent)).size());
         }
         exp_digits_ = std::max<std::size_t>(exp_digits_, 2);
         pad_right_ = scientific_ ? exp_digits_ + 2 + precision_ : precision_;
@@ -144,7 +150,8 @@ public:
         if (has_nonfinite) {
             const std::size_t offset = pad_right_ + 1;
             const std::size_t inf_len = 3 + (negative_inf ? 1 : 0);
-            pad_left_ = std::max({pad_left_, 3 > offset ? 3 - offset : 0, inf_len > offset ? inf_len - offset : 0});
+            pad_left_ = std::max(
+                {pad_left_, 3 > offset ? 3 - offset : 0, inf_len > offset ? inf_len - offset : 0});
         }
     }
 
@@ -165,7 +172,8 @@ public:
             if (e.size() < exp_digits_) e.insert(0, exp_digits_ - e.size(), '0');
             return out + frac + "e" + (exponent < 0 ? "-" : "+") + e;
         }
-        return out + frac + std::string(pad_right_ > frac.size() ? pad_right_ - frac.size() : 0, ' ');
+        return out + frac +
+               std::string(pad_right_ > frac.size() ? pad_right_ - frac.size() : 0, ' ');
     }
 
 private:
@@ -203,14 +211,19 @@ void extend_line(std::string& s, std::string& line, const std::string& word, std
 /// numpy's _formatArray, over `held`: the elements shown of an array of shape `shape` (all of
 /// them, or the edge items of each long dimension when summarising).
 template <class Element>
-std::string format_nested(const Shape& shape, const Shape& held, const Element& element, bool summarise) {
+std::string format_nested(const Shape& shape, const Shape& held, const Element& element,
+                          bool summarise) {
     const int ndim = static_cast<int>(shape.size());
     std::vector<std::int64_t> strides(held.size(), 1);
-    for (int d = ndim - 2; d >= 0; --d) strides[static_cast<std::size_t>(d)] = strides[static_cast<std::size_t>(d) + 1] * held[static_cast<std::size_t>(d) + 1];
-    auto recurse = [&](auto&& self, int axis, std::int64_t offset, const std::string& hanging, std::size_t width) -> std::string {
+    for (int d = ndim - 2; d >= 0; --d)
+        strides[static_cast<std::size_t>(d)] =
+            strides[static_cast<std::size_t>(d) + 1] * held[static_cast<std::size_t>(d) + 1];
+    auto recurse = [&](auto&& self, int axis, std::int64_t offset, const std::string& hanging,
+                       std::size_t width) -> std::string {
         const std::string next_hanging = hanging + " ";
         const std::size_t next_width = width - 1;
-        const std::int64_t n = held[static_cast<std::size_t>(axis)];  // the trailing items are held last
+        const std::int64_t n =
+            held[static_cast<std::size_t>(axis)];  // the trailing items are held last
         const bool summary = summarise && 2 * kEdgeItems < shape[static_cast<std::size_t>(axis)];
         const std::int64_t leading = summary ? kEdgeItems : 0;
         const std::int64_t trailing = summary ? kEdgeItems : n;
@@ -237,11 +250,15 @@ std::string format_nested(const Shape& shape, const Shape& held, const Element& 
         } else {
             const std::string separator = std::string(static_cast<std::size_t>(left - 1), '\n');
             for (std::int64_t i = 0; i < leading; ++i)
-                s += hanging + self(self, axis + 1, offset + i * stride, next_hanging, next_width) + separator;
+                s += hanging + self(self, axis + 1, offset + i * stride, next_hanging, next_width) +
+                     separator;
             if (summary) s += hanging + "..." + separator;
             for (std::int64_t i = trailing; i > 1; --i)
-                s += hanging + self(self, axis + 1, offset + (n - i) * stride, next_hanging, next_width) + separator;
-            s += hanging + self(self, axis + 1, offset + (n - 1) * stride, next_hanging, next_width);
+                s += hanging +
+                     self(self, axis + 1, offset + (n - i) * stride, next_hanging, next_width) +
+                     separator;
+            s +=
+                hanging + self(self, axis + 1, offset + (n - 1) * stride, next_hanging, next_width);
         }
         return "[" + s.substr(hanging.size()) + "]";
     };
@@ -294,7 +311,8 @@ std::vector<std::int64_t> shown_indices(std::int64_t n) {
 bool is_summarised(const Shape& shape) { return kernels::shape_size(shape) > kThreshold; }
 
 std::string format_array(const Buffer& b) {
-    return is_summarised(b.shape()) ? format_array_edges(edges_of(b), b.shape()) : format_array_edges(b, b.shape());
+    return is_summarised(b.shape()) ? format_array_edges(edges_of(b), b.shape())
+                                    : format_array_edges(b, b.shape());
 }
 
 std::string format_array_edges(const Buffer& b, const Shape& shape) {
@@ -302,10 +320,14 @@ std::string format_array_edges(const Buffer& b, const Shape& shape) {
         return kernels::visit_dtype(b.dtype(), [&](auto t) -> std::string {
             using T = decltype(t);
             const T v = b.data<T>()[0];
-            if constexpr (std::is_same_v<T, bool>) return v ? "True" : "False";
-            else if constexpr (std::is_same_v<T, double>) return format_float(v);
-            else if constexpr (std::is_same_v<T, float>) return format_float32(v);
-            else return std::to_string(v);
+            if constexpr (std::is_same_v<T, bool>)
+                return v ? "True" : "False";
+            else if constexpr (std::is_same_v<T, double>)
+                return format_float(v);
+            else if constexpr (std::is_same_v<T, float>)
+                return format_float32(v);
+            else
+                return std::to_string(v);
         });
     }
     if (kernels::shape_size(shape) == 0) return "[]";
@@ -315,14 +337,18 @@ std::string format_array_edges(const Buffer& b, const Shape& shape) {
         const T* data = b.data<T>();
         const std::vector<T> shown(data, data + b.size());
         if constexpr (std::is_same_v<T, bool>) {
-            return format_nested(shape, b.shape(), [&](std::int64_t i) { return std::string(data[i] ? " True" : "False"); },
-                                 summarise);
+            return format_nested(
+                shape, b.shape(),
+                [&](std::int64_t i) { return std::string(data[i] ? " True" : "False"); },
+                summarise);
         } else if constexpr (std::is_floating_point_v<T>) {
             const FloatFormat<T> f(shown);
-            return format_nested(shape, b.shape(), [&](std::int64_t i) { return f(data[i]); }, summarise);
+            return format_nested(
+                shape, b.shape(), [&](std::int64_t i) { return f(data[i]); }, summarise);
         } else {
             const IntFormat f(std::vector<std::int64_t>(shown.begin(), shown.end()));
-            return format_nested(shape, b.shape(), [&](std::int64_t i) { return f(data[i]); }, summarise);
+            return format_nested(
+                shape, b.shape(), [&](std::int64_t i) { return f(data[i]); }, summarise);
         }
     });
 }

@@ -25,8 +25,8 @@ void CallArgs::bind(const std::vector<std::string>& params, std::size_t required
     if (positional.size() > params.size()) {
         throw ScriptError(function + "() takes " + (required == params.size() ? "" : "at most ") +
                               std::to_string(params.size()) + " positional argument" +
-                              (params.size() == 1 ? "" : "s") + " but " + std::to_string(positional.size()) +
-                              " were given",
+                              (params.size() == 1 ? "" : "s") + " but " +
+                              std::to_string(positional.size()) + " were given",
                           positional[params.size()].span);
     }
     for (std::size_t i = 0; i < positional.size(); ++i) bound_[params[i]] = &positional[i];
@@ -36,7 +36,8 @@ void CallArgs::bind(const std::vector<std::string>& params, std::size_t required
                                   did_you_mean(name, params),
                               arg.span);
         if (bound_.count(name))
-            throw ScriptError(function + "() got multiple values for argument '" + name + "'", arg.span);
+            throw ScriptError(function + "() got multiple values for argument '" + name + "'",
+                              arg.span);
         bound_[name] = &arg;
     }
     for (std::size_t i = 0; i < required; ++i)
@@ -74,16 +75,19 @@ void Interpreter::run() {
 
 void Interpreter::execute(const Statement& s) {
     switch (s.kind) {
-        case Statement::Kind::kExpression: evaluate(*s.value); return;
+        case Statement::Kind::kExpression:
+            evaluate(*s.value);
+            return;
         case Statement::Kind::kImport: {
             auto it = modules_.find(s.module);
             if (it == modules_.end()) {
                 std::vector<std::string> names;
                 for (const auto& [n, _] : modules_) names.push_back(n);
-                throw ScriptError("no module named '" + s.module + "' (tessera scripts can import " +
-                                      "numpy, dask.array and tessera, which all name tessera's arrays)" +
-                                      did_you_mean(s.module, names),
-                                  s.value->span);
+                throw ScriptError(
+                    "no module named '" + s.module + "' (tessera scripts can import " +
+                        "numpy, dask.array and tessera, which all name tessera's arrays)" +
+                        did_you_mean(s.module, names),
+                    s.value->span);
             }
             // 'import dask.array' binds 'dask', as in Python.
             const std::string top = s.module.substr(0, s.module.find('.'));
@@ -97,7 +101,7 @@ void Interpreter::execute(const Statement& s) {
                 variables_[s.targets[0].first] = std::move(v);
                 return;
             }
-            const Values* items = v.is<Tuple>() ? v.as<Tuple>().items.get()
+            const Values* items = v.is<Tuple>()  ? v.as<Tuple>().items.get()
                                   : v.is<List>() ? v.as<List>().items.get()
                                                  : nullptr;
             if (!items)
@@ -105,10 +109,11 @@ void Interpreter::execute(const Statement& s) {
                                       std::to_string(s.targets.size()) + " names",
                                   s.value->span);
             if (items->size() != s.targets.size())
-                throw ScriptError("cannot unpack " + std::to_string(items->size()) + " values into " +
-                                      std::to_string(s.targets.size()) + " names",
+                throw ScriptError("cannot unpack " + std::to_string(items->size()) +
+                                      " values into " + std::to_string(s.targets.size()) + " names",
                                   s.value->span);
-            for (std::size_t i = 0; i < items->size(); ++i) variables_[s.targets[i].first] = (*items)[i];
+            for (std::size_t i = 0; i < items->size(); ++i)
+                variables_[s.targets[i].first] = (*items)[i];
             return;
         }
         case Statement::Kind::kAugAssign: {
@@ -132,48 +137,68 @@ Value Interpreter::lookup(const std::string& name, Span where) const {
 
 Value Interpreter::evaluate(const Expr& e) {
     switch (e.kind) {
-        case Expr::Kind::kName: return lookup(e.text, e.span);
-        case Expr::Kind::kInt: return e.int_value;
-        case Expr::Kind::kFloat: return e.float_value;
-        case Expr::Kind::kString: return e.text;
-        case Expr::Kind::kTrue: return true;
-        case Expr::Kind::kFalse: return false;
-        case Expr::Kind::kNone: return NoneValue{};
-        case Expr::Kind::kEllipsis: return EllipsisValue{};
+        case Expr::Kind::kName:
+            return lookup(e.text, e.span);
+        case Expr::Kind::kInt:
+            return e.int_value;
+        case Expr::Kind::kFloat:
+            return e.float_value;
+        case Expr::Kind::kString:
+            return e.text;
+        case Expr::Kind::kTrue:
+            return true;
+        case Expr::Kind::kFalse:
+            return false;
+        case Expr::Kind::kNone:
+            return NoneValue{};
+        case Expr::Kind::kEllipsis:
+            return EllipsisValue{};
         case Expr::Kind::kTuple:
         case Expr::Kind::kList: {
             Values items;
             for (const auto& i : e.items) items.push_back(evaluate(*i));
-            return e.kind == Expr::Kind::kTuple ? make_tuple(std::move(items)) : make_list(std::move(items));
+            return e.kind == Expr::Kind::kTuple ? make_tuple(std::move(items))
+                                                : make_list(std::move(items));
         }
         case Expr::Kind::kDict: {
             Dict d{std::make_shared<std::vector<std::pair<std::string, Value>>>()};
             for (std::size_t i = 0; i < e.items.size(); i += 2) {
                 Value key = evaluate(*e.items[i]);
                 if (!key.is<std::string>())
-                    throw ScriptError("dictionary keys must be strings, not '" + type_name(key) + "'", e.items[i]->span);
+                    throw ScriptError(
+                        "dictionary keys must be strings, not '" + type_name(key) + "'",
+                        e.items[i]->span);
                 Value value = evaluate(*e.items[i + 1]);
                 auto& items = *d.items;
-                auto it = std::find_if(items.begin(), items.end(), [&](const auto& kv) { return kv.first == key.as<std::string>(); });
-                if (it != items.end()) it->second = std::move(value);
-                else items.emplace_back(key.as<std::string>(), std::move(value));
+                auto it = std::find_if(items.begin(), items.end(), [&](const auto& kv) {
+                    return kv.first == key.as<std::string>();
+                });
+                if (it != items.end())
+                    it->second = std::move(value);
+                else
+                    items.emplace_back(key.as<std::string>(), std::move(value));
             }
             return d;
         }
-        case Expr::Kind::kUnary: return unary_operation(e.text, evaluate(*e.items[0]), e.span);
+        case Expr::Kind::kUnary:
+            return unary_operation(e.text, evaluate(*e.items[0]), e.span);
         case Expr::Kind::kBinary: {
             Value a = evaluate(*e.items[0]);
             Value b = evaluate(*e.items[1]);
             return binary_operation(e.text, a, b, e.span);
         }
-        case Expr::Kind::kCall: return call(e);
+        case Expr::Kind::kCall:
+            return call(e);
         case Expr::Kind::kConditional:
-            return truth(evaluate(*e.items[1]), e.items[1]->span) ? evaluate(*e.items[0]) : evaluate(*e.items[2]);
-        case Expr::Kind::kAttribute: return attribute(evaluate(*e.items[0]), e.text, e.span);
+            return truth(evaluate(*e.items[1]), e.items[1]->span) ? evaluate(*e.items[0])
+                                                                  : evaluate(*e.items[2]);
+        case Expr::Kind::kAttribute:
+            return attribute(evaluate(*e.items[0]), e.text, e.span);
         case Expr::Kind::kSubscript: {
             Value object = evaluate(*e.items[0]);
             std::vector<Argument> index;
-            for (std::size_t i = 1; i < e.items.size(); ++i) index.push_back({evaluate(*e.items[i]), e.items[i]->span});
+            for (std::size_t i = 1; i < e.items.size(); ++i)
+                index.push_back({evaluate(*e.items[i]), e.items[i]->span});
             return subscript(object, index, e.span);
         }
         case Expr::Kind::kSlice: {
@@ -184,11 +209,13 @@ Value Interpreter::evaluate(const Expr& e) {
                 Value v = evaluate(*e.items[i]);
                 if (v.is<NoneValue>()) continue;
                 if (!v.is<std::int64_t>() && !v.is<bool>())
-                    throw ScriptError("slice indices must be integers or None, not '" + type_name(v) + "'",
-                                      e.items[i]->span);
+                    throw ScriptError(
+                        "slice indices must be integers or None, not '" + type_name(v) + "'",
+                        e.items[i]->span);
                 *parts[i] = v.is<bool>() ? std::int64_t{v.as<bool>()} : v.as<std::int64_t>();
             }
-            if (s.step && *s.step == 0) throw ScriptError("slice step cannot be zero", e.items[2]->span);
+            if (s.step && *s.step == 0)
+                throw ScriptError("slice step cannot be zero", e.items[2]->span);
             return s;
         }
     }
@@ -204,10 +231,12 @@ Value Interpreter::call(const Expr& e) {
     args.function = f.name;
     args.span = e.span;
     args.interpreter = this;
-    for (std::size_t i = 1; i < e.items.size(); ++i) args.positional.push_back({evaluate(*e.items[i]), e.items[i]->span});
+    for (std::size_t i = 1; i < e.items.size(); ++i)
+        args.positional.push_back({evaluate(*e.items[i]), e.items[i]->span});
     for (const auto& k : e.keywords) {
         const Span whole{k.name_span.line, k.name_span.column,
-                         k.value->span.line == k.name_span.line ? k.value->span.end_column : k.name_span.end_column};
+                         k.value->span.line == k.name_span.line ? k.value->span.end_column
+                                                                : k.name_span.end_column};
         args.keywords.push_back({k.name, {evaluate(*k.value), whole}});
     }
     try {
@@ -229,7 +258,8 @@ std::vector<Buffer> Interpreter::compute(const std::vector<Array>& arrays) {
 void Interpreter::explain(const std::string& action, const std::vector<Array>& arrays, Span where) {
     record(arrays);
     const Plan plan = tessera::explain(arrays, options_.workers);
-    out_ << "plan " << ++plans_ << ": " << action << " at " << source_.name << ':' << where.line << '\n'
+    out_ << "plan " << ++plans_ << ": " << action << " at " << source_.name << ':' << where.line
+         << '\n'
          << plan.to_string() << '\n';
 }
 

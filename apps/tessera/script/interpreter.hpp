@@ -65,7 +65,9 @@ public:
     /// for --graph.
     std::vector<Buffer> compute(const std::vector<Array>& arrays);
     /// Records arrays computed some other way (to_hdf5, explained plans).
-    void record(const std::vector<Array>& arrays) { computed_.insert(computed_.end(), arrays.begin(), arrays.end()); }
+    void record(const std::vector<Array>& arrays) {
+        computed_.insert(computed_.end(), arrays.begin(), arrays.end());
+    }
     /// Every array the script computed or explained so far.
     const std::vector<Array>& computed() const { return computed_; }
 
@@ -86,7 +88,8 @@ private:
 };
 
 /// The built-in names (functions, namespaces, constants) and the importable modules.
-void install_builtins(std::map<std::string, Value>& builtins, std::map<std::string, Value>& modules);
+void install_builtins(std::map<std::string, Value>& builtins,
+                      std::map<std::string, Value>& modules);
 /// An attribute of a value (`x.T`, `x.mean`, `np.ones`); throws ScriptError naming the closest.
 Value attribute(const Value& object, const std::string& name, Span where);
 /// Python's operators on values, NumPy's when an array is involved.

@@ -28,13 +28,15 @@ double number_of(const Value& v) {
 
 const Argument& required(const CallArgs& args, const std::string& name) {
     const Argument* a = args.get(name);
-    if (!a) throw ScriptError(args.function + "() missing required argument '" + name + "'", args.span);
+    if (!a)
+        throw ScriptError(args.function + "() missing required argument '" + name + "'", args.span);
     return *a;
 }
 
 namespace {
 
-[[noreturn]] void wrong_type(const Value& v, Span where, const std::string& what, const std::string& expected) {
+[[noreturn]] void wrong_type(const Value& v, Span where, const std::string& what,
+                             const std::string& expected) {
     throw ScriptError(what + " must be " + expected + ", not '" + type_name(v) + "'", where);
 }
 
@@ -45,24 +47,31 @@ const Values* sequence(const Value& v) {
 }
 
 /// Nested sequences of numbers: their shape and values (row-major), NumPy's result dtype.
-void flatten(const Value& v, std::size_t depth, Shape& shape, std::vector<double>& values, DType& dtype,
-             bool& first, Span where) {
+void flatten(const Value& v, std::size_t depth, Shape& shape, std::vector<double>& values,
+             DType& dtype, bool& first, Span where) {
     const Values* items = sequence(v);
     if (!items) {
-        if (!is_number(v)) throw ScriptError("array elements must be numbers, not '" + type_name(v) + "'", where);
+        if (!is_number(v))
+            throw ScriptError("array elements must be numbers, not '" + type_name(v) + "'", where);
         if (first) {
-            dtype = v.is<bool>() ? DType::kBool : v.is<std::int64_t>() ? DType::kInt64 : DType::kFloat64;
+            dtype = v.is<bool>()           ? DType::kBool
+                    : v.is<std::int64_t>() ? DType::kInt64
+                                           : DType::kFloat64;
             first = false;
         } else {
-            const DType d = v.is<bool>() ? DType::kBool : v.is<std::int64_t>() ? DType::kInt64 : DType::kFloat64;
+            const DType d = v.is<bool>()           ? DType::kBool
+                            : v.is<std::int64_t>() ? DType::kInt64
+                                                   : DType::kFloat64;
             dtype = kernels::promote(dtype, d);
         }
-        if (depth != shape.size()) throw ScriptError("the nested lists are ragged (not a rectangular array)", where);
+        if (depth != shape.size())
+            throw ScriptError("the nested lists are ragged (not a rectangular array)", where);
         values.push_back(number_of(v));
         return;
     }
     if (depth == shape.size()) {
-        if (!values.empty()) throw ScriptError("the nested lists are ragged (not a rectangular array)", where);
+        if (!values.empty())
+            throw ScriptError("the nested lists are ragged (not a rectangular array)", where);
         shape.push_back(static_cast<std::int64_t>(items->size()));
     } else if (depth > shape.size() || shape[depth] != static_cast<std::int64_t>(items->size())) {
         throw ScriptError("the nested lists are ragged (not a rectangular array)", where);
@@ -139,18 +148,23 @@ ChunkSpec to_chunks(const Value& v, Span where, const std::string& what) {
     }
     if (v.is<std::int64_t>()) return ChunkSpec(v.as<std::int64_t>());
     const Values* items = sequence(v);
-    if (!items) wrong_type(v, where, what, "an int, a tuple, \"auto\" or a byte size like \"64MiB\"");
+    if (!items)
+        wrong_type(v, where, what, "an int, a tuple, \"auto\" or a byte size like \"64MiB\"");
     const bool explicit_blocks = !items->empty() && sequence(items->front());
     if (explicit_blocks) {
         Chunks blocks;
-        for (const auto& dim : *items) blocks.push_back(to_shape(dim, where, what + "'s block sizes"));
+        for (const auto& dim : *items)
+            blocks.push_back(to_shape(dim, where, what + "'s block sizes"));
         return ChunkSpec(blocks);
     }
     std::vector<std::int64_t> per_dim;
     for (const auto& i : *items) {
-        if (i.is<NoneValue>()) per_dim.push_back(-1);
-        else if (i.is<std::string>() && i.as<std::string>() == "auto") per_dim.push_back(0);
-        else per_dim.push_back(to_int(i, where, what + "'s entries"));
+        if (i.is<NoneValue>())
+            per_dim.push_back(-1);
+        else if (i.is<std::string>() && i.as<std::string>() == "auto")
+            per_dim.push_back(0);
+        else
+            per_dim.push_back(to_int(i, where, what + "'s entries"));
     }
     return ChunkSpec(per_dim);
 }
@@ -179,7 +193,8 @@ Axes to_axes(const Value& v, Span where, const std::string& what) {
     const Values* items = sequence(v);
     if (!items) wrong_type(v, where, what, "None, an int or a tuple of ints");
     Axes out;
-    for (const auto& i : *items) out.push_back(static_cast<int>(to_int(i, where, what + "'s entries")));
+    for (const auto& i : *items)
+        out.push_back(static_cast<int>(to_int(i, where, what + "'s entries")));
     return out;
 }
 
@@ -198,27 +213,40 @@ Value python_arithmetic(const std::string& op, const Value& a, const Value& b, S
     const bool ints = !a.is<double>() && !b.is<double>();
     const bool bools = a.is<bool>() && b.is<bool>();
     if (op == "&" || op == "|" || op == "^") {
-        if (!ints) throw ScriptError("unsupported operand types for " + op + ": '" + type_name(a) + "' and '" +
-                                         type_name(b) + "'",
-                                     where);
-        const std::int64_t x = static_cast<std::int64_t>(number_of(a)), y = static_cast<std::int64_t>(number_of(b));
+        if (!ints)
+            throw ScriptError("unsupported operand types for " + op + ": '" + type_name(a) +
+                                  "' and '" + type_name(b) + "'",
+                              where);
+        const std::int64_t x = static_cast<std::int64_t>(number_of(a)),
+                           y = static_cast<std::int64_t>(number_of(b));
         const std::int64_t r = op == "&" ? (x & y) : op == "|" ? (x | y) : (x ^ y);
         return bools ? Value(r != 0) : Value(r);
     }
     if (op == "<" || op == ">" || op == "<=" || op == ">=" || op == "==" || op == "!=") {
         if (ints) {  // exact for large integers
-            const auto p = static_cast<std::int64_t>(a.is<bool>() ? a.as<bool>() : a.as<std::int64_t>());
-            const auto q = static_cast<std::int64_t>(b.is<bool>() ? b.as<bool>() : b.as<std::int64_t>());
-            return op == "<" ? p < q : op == ">" ? p > q : op == "<=" ? p <= q : op == ">=" ? p >= q
-                   : op == "==" ? p == q : p != q;
+            const auto p =
+                static_cast<std::int64_t>(a.is<bool>() ? a.as<bool>() : a.as<std::int64_t>());
+            const auto q =
+                static_cast<std::int64_t>(b.is<bool>() ? b.as<bool>() : b.as<std::int64_t>());
+            return op == "<"    ? p < q
+                   : op == ">"  ? p > q
+                   : op == "<=" ? p <= q
+                   : op == ">=" ? p >= q
+                   : op == "==" ? p == q
+                                : p != q;
         }
         const double x = number_of(a), y = number_of(b);
-        return op == "<" ? x < y : op == ">" ? x > y : op == "<=" ? x <= y : op == ">=" ? x >= y
-               : op == "==" ? x == y : x != y;
+        return op == "<"    ? x < y
+               : op == ">"  ? x > y
+               : op == "<=" ? x <= y
+               : op == ">=" ? x >= y
+               : op == "==" ? x == y
+                            : x != y;
     }
     const bool zero = number_of(b) == 0;
     if (zero && (op == "/" || op == "//" || op == "%"))
-        throw ScriptError(std::string(ints && op != "/" ? "integer " : "") + "division by zero", where);
+        throw ScriptError(std::string(ints && op != "/" ? "integer " : "") + "division by zero",
+                          where);
     if (ints && op != "/") {
         const std::int64_t x = a.is<bool>() ? a.as<bool>() : a.as<std::int64_t>();
         const std::int64_t y = b.is<bool>() ? b.as<bool>() : b.as<std::int64_t>();
@@ -245,7 +273,8 @@ Value python_arithmetic(const std::string& op, const Value& a, const Value& b, S
         return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r;
     }
     if (op == "**") return std::pow(x, y);
-    throw ScriptError("unsupported operand types for " + op + ": '" + type_name(a) + "' and '" + type_name(b) + "'",
+    throw ScriptError("unsupported operand types for " + op + ": '" + type_name(a) + "' and '" +
+                          type_name(b) + "'",
                       where);
 }
 
@@ -275,7 +304,8 @@ Array array_operation(const std::string& op, const Array& a, const Array& b) {
 Value binary_operation(const std::string& op, const Value& a, const Value& b, Span where) {
     if (a.is<Array>() || b.is<Array>()) {
         if (op == "@" && (!a.is<Array>() || !b.is<Array>()))
-            throw ScriptError("matmul (@) needs two arrays, not '" + type_name(a) + "' and '" + type_name(b) + "'",
+            throw ScriptError("matmul (@) needs two arrays, not '" + type_name(a) + "' and '" +
+                                  type_name(b) + "'",
                               where);
         const Array x = to_array(a, where, "the left operand of " + op);
         const Array y = to_array(b, where, "the right operand of " + op);
@@ -293,7 +323,8 @@ Value binary_operation(const std::string& op, const Value& a, const Value& b, Sp
         const bool same = repr(a) == repr(b) && type_name(a) == type_name(b);
         return op == "==" ? same : !same;
     }
-    if (op == "+" && a.is<std::string>() && b.is<std::string>()) return a.as<std::string>() + b.as<std::string>();
+    if (op == "+" && a.is<std::string>() && b.is<std::string>())
+        return a.as<std::string>() + b.as<std::string>();
     if (op == "+" && a.is<Tuple>() && b.is<Tuple>()) {
         Values items = *a.as<Tuple>().items;
         items.insert(items.end(), b.as<Tuple>().items->begin(), b.as<Tuple>().items->end());
@@ -304,7 +335,8 @@ Value binary_operation(const std::string& op, const Value& a, const Value& b, Sp
         items.insert(items.end(), b.as<List>().items->begin(), b.as<List>().items->end());
         return make_list(std::move(items));
     }
-    throw ScriptError("unsupported operand types for " + op + ": '" + type_name(a) + "' and '" + type_name(b) + "'",
+    throw ScriptError("unsupported operand types for " + op + ": '" + type_name(a) + "' and '" +
+                          type_name(b) + "'",
                       where);
 }
 
@@ -334,7 +366,9 @@ namespace {
 std::int64_t normalise_index(std::int64_t i, std::size_t n, Span where) {
     const auto size = static_cast<std::int64_t>(n);
     if (i < -size || i >= size)
-        throw ScriptError("index " + std::to_string(i) + " is out of range for a length of " + std::to_string(n), where);
+        throw ScriptError(
+            "index " + std::to_string(i) + " is out of range for a length of " + std::to_string(n),
+            where);
     return i < 0 ? i + size : i;
 }
 
@@ -353,15 +387,18 @@ Value index_sequence(const Seq& items, const std::vector<Argument>& index, Span 
         auto clamp = [&](std::optional<std::int64_t> p, std::int64_t fallback) {
             if (!p) return fallback;
             std::int64_t v = *p < 0 ? *p + n : *p;
-            return step > 0 ? std::clamp<std::int64_t>(v, 0, n) : std::clamp<std::int64_t>(v, -1, n - 1);
+            return step > 0 ? std::clamp<std::int64_t>(v, 0, n)
+                            : std::clamp<std::int64_t>(v, -1, n - 1);
         };
         const std::int64_t start = clamp(s.start, step > 0 ? 0 : n - 1);
         const std::int64_t stop = clamp(s.stop, step > 0 ? n : -1);
         Seq out{};
-        for (std::int64_t k = start; step > 0 ? k < stop : k > stop; k += step) out.push_back(items[static_cast<std::size_t>(k)]);
+        for (std::int64_t k = start; step > 0 ? k < stop : k > stop; k += step)
+            out.push_back(items[static_cast<std::size_t>(k)]);
         return make(std::move(out));
     }
-    throw ScriptError("indices must be integers or slices, not '" + type_name(i) + "'", index[0].span);
+    throw ScriptError("indices must be integers or slices, not '" + type_name(i) + "'",
+                      index[0].span);
 }
 
 }  // namespace
@@ -377,16 +414,23 @@ Value subscript(const Value& object, const std::vector<Argument>& index, Span wh
         std::vector<Index> idx;
         for (const auto& p : parts) {
             const Value& v = p.value;
-            if (v.is<std::int64_t>()) idx.emplace_back(v.as<std::int64_t>());
-            else if (v.is<SliceValue>()) idx.emplace_back(Slice{v.as<SliceValue>().start, v.as<SliceValue>().stop, v.as<SliceValue>().step});
-            else if (v.is<NoneValue>()) idx.emplace_back(NewAxis{});
-            else if (v.is<EllipsisValue>()) idx.emplace_back(Ellipsis{});
+            if (v.is<std::int64_t>())
+                idx.emplace_back(v.as<std::int64_t>());
+            else if (v.is<SliceValue>())
+                idx.emplace_back(Slice{v.as<SliceValue>().start, v.as<SliceValue>().stop,
+                                       v.as<SliceValue>().step});
+            else if (v.is<NoneValue>())
+                idx.emplace_back(NewAxis{});
+            else if (v.is<EllipsisValue>())
+                idx.emplace_back(Ellipsis{});
             else if (v.is<Array>() || v.is<List>())
-                throw ScriptError("indexing with arrays or lists (advanced indexing) is not supported: use "
-                                  "integers, slices, None and ...",
-                                  p.span);
+                throw ScriptError(
+                    "indexing with arrays or lists (advanced indexing) is not supported: use "
+                    "integers, slices, None and ...",
+                    p.span);
             else
-                throw ScriptError("array indices must be integers, slices, None or ..., not '" + type_name(v) + "'",
+                throw ScriptError("array indices must be integers, slices, None or ..., not '" +
+                                      type_name(v) + "'",
                                   p.span);
         }
         try {
@@ -396,9 +440,11 @@ Value subscript(const Value& object, const std::vector<Argument>& index, Span wh
         }
     }
     if (object.is<Tuple>())
-        return index_sequence(*object.as<Tuple>().items, index, where, [](Values v) { return make_tuple(std::move(v)); });
+        return index_sequence(*object.as<Tuple>().items, index, where,
+                              [](Values v) { return make_tuple(std::move(v)); });
     if (object.is<List>())
-        return index_sequence(*object.as<List>().items, index, where, [](Values v) { return make_list(std::move(v)); });
+        return index_sequence(*object.as<List>().items, index, where,
+                              [](Values v) { return make_list(std::move(v)); });
     if (object.is<std::string>()) {
         const std::string& s = object.as<std::string>();
         std::vector<std::string> chars;

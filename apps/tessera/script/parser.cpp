@@ -17,10 +17,10 @@ namespace tessera::script {
 namespace {
 
 const std::set<std::string>& unsupported_statements() {
-    static const std::set<std::string> k = {"if", "elif", "else", "for", "while", "def", "class", "return",
-                                            "lambda", "with", "try", "except", "finally", "raise", "yield",
-                                            "global", "nonlocal", "del", "pass", "break", "continue", "assert",
-                                            "async", "await"};
+    static const std::set<std::string> k = {
+        "if",       "elif", "else", "for",    "while",    "def",    "class", "return",
+        "lambda",   "with", "try",  "except", "finally",  "raise",  "yield", "global",
+        "nonlocal", "del",  "pass", "break",  "continue", "assert", "async", "await"};
     return k;
 }
 
@@ -36,9 +36,10 @@ public:
                 continue;
             }
             if (peek().kind == Token::Kind::kIndent)
-                throw ScriptError("unexpected indent (tessera scripts have no blocks: every statement starts at "
-                                  "column 1)",
-                                  peek().span);
+                throw ScriptError(
+                    "unexpected indent (tessera scripts have no blocks: every statement starts at "
+                    "column 1)",
+                    peek().span);
             out.push_back(statement());
             if (is_op(";")) {
                 next();
@@ -51,14 +52,19 @@ public:
     }
 
 private:
-    const Token& peek(std::size_t ahead = 0) const { return t_[std::min(i_ + ahead, t_.size() - 1)]; }
+    const Token& peek(std::size_t ahead = 0) const {
+        return t_[std::min(i_ + ahead, t_.size() - 1)];
+    }
     const Token& next() { return t_[std::min(i_++, t_.size() - 1)]; }
     bool is_op(const char* op, std::size_t ahead = 0) const {
         return peek(ahead).kind == Token::Kind::kOp && peek(ahead).text == op;
     }
-    bool is_name(const char* name) const { return peek().kind == Token::Kind::kName && peek().text == name; }
+    bool is_name(const char* name) const {
+        return peek().kind == Token::Kind::kName && peek().text == name;
+    }
     const Token& expect_op(const char* op, const char* context) {
-        if (!is_op(op)) throw ScriptError(std::string("expected '") + op + "' " + context, peek().span);
+        if (!is_op(op))
+            throw ScriptError(std::string("expected '") + op + "' " + context, peek().span);
         return next();
     }
     [[noreturn]] void unexpected() const {
@@ -70,21 +76,25 @@ private:
     void check_keyword(const Token& t) const {
         if (t.kind != Token::Kind::kName) return;
         if (unsupported_statements().count(t.text))
-            throw ScriptError("'" + t.text + "' is not supported in tessera scripts (they have expressions, "
-                              "assignments and imports only)",
+            throw ScriptError("'" + t.text +
+                                  "' is not supported in tessera scripts (they have expressions, "
+                                  "assignments and imports only)",
                               t.span);
-        if (t.text == "and" || t.text == "or" || t.text == "not" || t.text == "in" || t.text == "is")
-            throw ScriptError("'" + t.text + "' is not supported: use & | ~ and == (elementwise, as in NumPy)",
-                              t.span);
+        if (t.text == "and" || t.text == "or" || t.text == "not" || t.text == "in" ||
+            t.text == "is")
+            throw ScriptError(
+                "'" + t.text + "' is not supported: use & | ~ and == (elementwise, as in NumPy)",
+                t.span);
     }
 
     Statement statement() {
         check_keyword(peek());
         if (is_name("import")) return import_statement();
         if (is_name("from"))
-            throw ScriptError("'from ... import' is not supported: write 'import numpy as np' or "
-                              "'import dask.array as da'",
-                              peek().span);
+            throw ScriptError(
+                "'from ... import' is not supported: write 'import numpy as np' or "
+                "'import dask.array as da'",
+                peek().span);
         const Span start = peek().span;
         std::vector<ExprPtr> exprs;
         exprs.push_back(expression());
@@ -92,7 +102,9 @@ private:
         while (is_op(",")) {
             next();
             trailing_comma = true;
-            if (is_op("=") || peek().kind == Token::Kind::kNewline || peek().kind == Token::Kind::kEnd) break;
+            if (is_op("=") || peek().kind == Token::Kind::kNewline ||
+                peek().kind == Token::Kind::kEnd)
+                break;
             exprs.push_back(expression());
             trailing_comma = false;
         }
@@ -102,16 +114,20 @@ private:
             s.kind = Statement::Kind::kAssign;
             for (auto& e : exprs) {
                 if (e->kind != Expr::Kind::kName)
-                    throw ScriptError("cannot assign to this expression: only names can be assigned", e->span);
+                    throw ScriptError(
+                        "cannot assign to this expression: only names can be assigned", e->span);
                 s.targets.emplace_back(e->text, e->span);
             }
             s.value = tuple_or_single(expression_list(), false);
-            if (is_op("=")) throw ScriptError("chained assignment (a = b = ...) is not supported", peek().span);
-        } else if (peek().kind == Token::Kind::kOp && peek().text.size() >= 2 && peek().text.back() == '=' &&
-                   peek().text != "==" && peek().text != "!=" && peek().text != "<=" && peek().text != ">=") {
+            if (is_op("="))
+                throw ScriptError("chained assignment (a = b = ...) is not supported", peek().span);
+        } else if (peek().kind == Token::Kind::kOp && peek().text.size() >= 2 &&
+                   peek().text.back() == '=' && peek().text != "==" && peek().text != "!=" &&
+                   peek().text != "<=" && peek().text != ">=") {
             const Token op = next();
             if (exprs.size() != 1 || exprs[0]->kind != Expr::Kind::kName)
-                throw ScriptError("only a single name can be the target of '" + op.text + "'", exprs[0]->span);
+                throw ScriptError("only a single name can be the target of '" + op.text + "'",
+                                  exprs[0]->span);
             s.kind = Statement::Kind::kAugAssign;
             s.op = op.text.substr(0, op.text.size() - 1);
             s.targets.emplace_back(exprs[0]->text, exprs[0]->span);
@@ -126,14 +142,16 @@ private:
 
     Statement import_statement() {
         const Token& kw = next();
-        if (peek().kind != Token::Kind::kName) throw ScriptError("expected a module name after 'import'", peek().span);
+        if (peek().kind != Token::Kind::kName)
+            throw ScriptError("expected a module name after 'import'", peek().span);
         Statement s;
         s.kind = Statement::Kind::kImport;
         Span where = peek().span;
         s.module = next().text;
         while (is_op(".")) {
             next();
-            if (peek().kind != Token::Kind::kName) throw ScriptError("expected a module name after '.'", peek().span);
+            if (peek().kind != Token::Kind::kName)
+                throw ScriptError("expected a module name after '.'", peek().span);
             s.module += "." + peek().text;
             where = join(where, next().span);
         }
@@ -141,7 +159,8 @@ private:
         Span alias_span = where;
         if (is_name("as")) {
             next();
-            if (peek().kind != Token::Kind::kName) throw ScriptError("expected a name after 'as'", peek().span);
+            if (peek().kind != Token::Kind::kName)
+                throw ScriptError("expected a name after 'as'", peek().span);
             alias = peek().text;
             alias_span = next().span;
         }
@@ -156,7 +175,9 @@ private:
         out.push_back(expression());
         while (is_op(",")) {
             next();
-            if (peek().kind == Token::Kind::kNewline || peek().kind == Token::Kind::kEnd || is_op(";")) break;
+            if (peek().kind == Token::Kind::kNewline || peek().kind == Token::Kind::kEnd ||
+                is_op(";"))
+                break;
             out.push_back(expression());
         }
         return out;
@@ -189,7 +210,8 @@ private:
         if (!is_name("if")) return body;
         next();
         auto condition = comparison();
-        if (!is_name("else")) throw ScriptError("expected 'else' in the conditional expression", peek().span);
+        if (!is_name("else"))
+            throw ScriptError("expected 'else' in the conditional expression", peek().span);
         next();
         auto orelse = expression();
         auto e = make(Expr::Kind::kConditional, join(body->span, orelse->span));
@@ -206,8 +228,9 @@ private:
             const std::string op = next().text;
             auto right = bit_or();
             if (peek().kind == Token::Kind::kOp && ops.count(peek().text))
-                throw ScriptError("chained comparisons (a < b < c) are not supported: write (a < b) & (b < c)",
-                                  peek().span);
+                throw ScriptError(
+                    "chained comparisons (a < b < c) are not supported: write (a < b) & (b < c)",
+                    peek().span);
             left = binary(op, std::move(left), std::move(right));
         }
         if (!is_name("if") && !is_name("else")) check_keyword(peek());
@@ -215,7 +238,9 @@ private:
     }
     /// One left-associative level of binary operators: operand (op operand)*.
     ExprPtr binary_level(std::initializer_list<const char*> ops, ExprPtr (Parser::*operand)()) {
-        auto is_level_op = [&] { return std::any_of(ops.begin(), ops.end(), [&](const char* o) { return is_op(o); }); };
+        auto is_level_op = [&] {
+            return std::any_of(ops.begin(), ops.end(), [&](const char* o) { return is_op(o); });
+        };
         auto left = (this->*operand)();
         while (is_level_op()) {
             const std::string op = next().text;
@@ -229,7 +254,8 @@ private:
     ExprPtr arith() {
         if (is_op("<<") || is_op(">>")) unexpected();
         auto left = binary_level({"+", "-"}, &Parser::term);
-        if (is_op("<<") || is_op(">>")) throw ScriptError("shift operators are not supported", peek().span);
+        if (is_op("<<") || is_op(">>"))
+            throw ScriptError("shift operators are not supported", peek().span);
         return left;
     }
     ExprPtr term() { return binary_level({"*", "/", "//", "%", "@"}, &Parser::factor); }
@@ -261,7 +287,8 @@ private:
                 const Token open = next();
                 auto s = make(Expr::Kind::kSubscript, e->span);
                 s->items.push_back(std::move(e));
-                if (is_op("]")) throw ScriptError("an index is missing between '[' and ']'", open.span);
+                if (is_op("]"))
+                    throw ScriptError("an index is missing between '[' and ']'", open.span);
                 while (true) {
                     s->items.push_back(subscript());
                     if (!is_op(",")) break;
@@ -272,7 +299,8 @@ private:
                 e = std::move(s);
             } else if (is_op(".")) {
                 next();
-                if (peek().kind != Token::Kind::kName) throw ScriptError("expected an attribute name after '.'", peek().span);
+                if (peek().kind != Token::Kind::kName)
+                    throw ScriptError("expected an attribute name after '.'", peek().span);
                 const Token name = next();
                 auto a = make(Expr::Kind::kAttribute, join(e->span, name.span), name.text);
                 a->items.push_back(std::move(e));
@@ -294,11 +322,14 @@ private:
                 const Token name = next();
                 next();  // =
                 for (const auto& k : c->keywords)
-                    if (k.name == name.text) throw ScriptError("keyword argument '" + name.text + "' repeated", name.span);
+                    if (k.name == name.text)
+                        throw ScriptError("keyword argument '" + name.text + "' repeated",
+                                          name.span);
                 c->keywords.push_back({name.text, name.span, expression()});
             } else {
                 auto arg = expression();
-                if (!c->keywords.empty()) throw ScriptError("positional argument follows keyword argument", arg->span);
+                if (!c->keywords.empty())
+                    throw ScriptError("positional argument follows keyword argument", arg->span);
                 c->items.push_back(std::move(arg));
             }
             if (!is_op(",")) break;
@@ -364,7 +395,8 @@ private:
             case Token::Kind::kString: {
                 next();
                 if (peek().kind == Token::Kind::kString)
-                    throw ScriptError("adjacent strings are not joined in tessera scripts: use +", peek().span);
+                    throw ScriptError("adjacent strings are not joined in tessera scripts: use +",
+                                      peek().span);
                 return make(Expr::Kind::kString, t.span, t.text);
             }
             case Token::Kind::kOp:
@@ -376,7 +408,8 @@ private:
                 if (t.text == "[") return list();
                 if (t.text == "{") return dict();
                 unexpected();
-            default: unexpected();
+            default:
+                unexpected();
         }
     }
 
@@ -386,7 +419,8 @@ private:
         auto first = expression();
         if (is_op(")")) {
             next();
-            return first;  // keeps its own span: errors point at the expression, not the parentheses
+            return first;  // keeps its own span: errors point at the expression, not the
+                           // parentheses
         }
         auto t = make(Expr::Kind::kTuple, open.span);
         t->items.push_back(std::move(first));
@@ -404,7 +438,8 @@ private:
         auto l = make(Expr::Kind::kList, open.span);
         while (!is_op("]")) {
             l->items.push_back(expression());
-            if (is_name("for")) throw ScriptError("list comprehensions are not supported", peek().span);
+            if (is_name("for"))
+                throw ScriptError("list comprehensions are not supported", peek().span);
             if (!is_op(",")) break;
             next();
         }

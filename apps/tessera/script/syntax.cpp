@@ -1,9 +1,9 @@
 // The parts of the syntax tree's header that are code: source lines and error rendering.
+#include "syntax.hpp"
+
 #include <algorithm>
 #include <climits>
 #include <sstream>
-
-#include "syntax.hpp"
 
 namespace tessera::script {
 
@@ -20,16 +20,19 @@ std::string Source::line(int number) const {
 
 std::string ScriptError::render(const Source& source) const {
     std::ostringstream os;
-    os << source.name << ':' << where_.line << ':' << where_.column << ": error: " << what() << '\n';
+    os << source.name << ':' << where_.line << ':' << where_.column << ": error: " << what()
+       << '\n';
     if (where_.line <= 0) return os.str();
     std::string text = source.line(where_.line);
     std::replace(text.begin(), text.end(), '\t', ' ');
     const std::string number = std::to_string(where_.line);
     os << ' ' << number << " | " << text << '\n';
     const int first = std::max(where_.column, 1);
-    const int last = std::max(first + 1, std::min(where_.end_column, static_cast<int>(text.size()) + 1));
-    os << ' ' << std::string(number.size(), ' ') << " | " << std::string(static_cast<std::size_t>(first - 1), ' ')
-       << '^' << std::string(static_cast<std::size_t>(last - first - 1), '~') << '\n';
+    const int last =
+        std::max(first + 1, std::min(where_.end_column, static_cast<int>(text.size()) + 1));
+    os << ' ' << std::string(number.size(), ' ') << " | "
+       << std::string(static_cast<std::size_t>(first - 1), ' ') << '^'
+       << std::string(static_cast<std::size_t>(last - first - 1), '~') << '\n';
     return os.str();
 }
 

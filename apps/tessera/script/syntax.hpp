@@ -27,7 +27,8 @@ struct Source {
     std::string line(int number) const;
 };
 
-/// The span from the start of `a` to the end of `b` (to the end of a's line when b is on a later one).
+/// The span from the start of `a` to the end of `b` (to the end of a's line when b is on a later
+/// one).
 Span join(Span a, Span b);
 
 /// An error a script author can act on: what went wrong and where.
@@ -53,15 +54,24 @@ struct Keyword {
 
 struct Expr {
     enum class Kind {
-        kName, kInt, kFloat, kString, kTrue, kFalse, kNone, kEllipsis,
-        kTuple, kList, kDict,  // items; a dict's items alternate key, value
-        kUnary,                // op, items[0]
-        kBinary,               // op, items[0], items[1] (comparisons included)
-        kCall,                 // items[0] the callee, items[1..] positional arguments, keywords
-        kAttribute,            // items[0].text
-        kSubscript,            // items[0][items[1..]]
-        kSlice,                // items: start, stop, step (null when omitted)
-        kConditional,          // items[0] if items[1] else items[2]
+        kName,
+        kInt,
+        kFloat,
+        kString,
+        kTrue,
+        kFalse,
+        kNone,
+        kEllipsis,
+        kTuple,
+        kList,
+        kDict,         // items; a dict's items alternate key, value
+        kUnary,        // op, items[0]
+        kBinary,       // op, items[0], items[1] (comparisons included)
+        kCall,         // items[0] the callee, items[1..] positional arguments, keywords
+        kAttribute,    // items[0].text
+        kSubscript,    // items[0][items[1..]]
+        kSlice,        // items: start, stop, step (null when omitted)
+        kConditional,  // items[0] if items[1] else items[2]
     } kind;
     Span span;
     std::string text;  // name, attribute, string value or operator

@@ -30,13 +30,17 @@ std::string type_name(const Value& v) {
 namespace {
 
 std::string quote(const std::string& s) {
-    const char q = s.find('\'') != std::string::npos && s.find('"') == std::string::npos ? '"' : '\'';
+    const char q =
+        s.find('\'') != std::string::npos && s.find('"') == std::string::npos ? '"' : '\'';
     std::string out(1, q);
     for (char c : s) {
         if (c == q || c == '\\') out += '\\';
-        if (c == '\n') out += "\\n";
-        else if (c == '\t') out += "\\t";
-        else out += c;
+        if (c == '\n')
+            out += "\\n";
+        else if (c == '\t')
+            out += "\\t";
+        else
+            out += c;
     }
     return out + q;
 }
@@ -51,22 +55,27 @@ std::string text(const Value& v, bool as_repr) {
         std::string operator()(const std::string& s) const { return as_repr ? quote(s) : s; }
         std::string operator()(const Tuple& t) const {
             std::string out = "(";
-            for (std::size_t i = 0; i < t.items->size(); ++i) out += (i ? ", " : "") + repr((*t.items)[i]);
+            for (std::size_t i = 0; i < t.items->size(); ++i)
+                out += (i ? ", " : "") + repr((*t.items)[i]);
             return out + (t.items->size() == 1 ? ",)" : ")");
         }
         std::string operator()(const List& l) const {
             std::string out = "[";
-            for (std::size_t i = 0; i < l.items->size(); ++i) out += (i ? ", " : "") + repr((*l.items)[i]);
+            for (std::size_t i = 0; i < l.items->size(); ++i)
+                out += (i ? ", " : "") + repr((*l.items)[i]);
             return out + "]";
         }
         std::string operator()(const Dict& d) const {
             std::string out = "{";
             for (std::size_t i = 0; i < d.items->size(); ++i)
-                out += (i ? ", " : "") + quote((*d.items)[i].first) + ": " + repr((*d.items)[i].second);
+                out += (i ? ", " : "") + quote((*d.items)[i].first) + ": " +
+                       repr((*d.items)[i].second);
             return out + "}";
         }
         std::string operator()(const SliceValue& s) const {
-            auto part = [](const std::optional<std::int64_t>& p) { return p ? std::to_string(*p) : "None"; };
+            auto part = [](const std::optional<std::int64_t>& p) {
+                return p ? std::to_string(*p) : "None";
+            };
             return "slice(" + part(s.start) + ", " + part(s.stop) + ", " + part(s.step) + ")";
         }
         std::string operator()(const EllipsisValue&) const { return "Ellipsis"; }
@@ -74,7 +83,9 @@ std::string text(const Value& v, bool as_repr) {
             const std::string name(kernels::dtype_name(d.dtype));
             return as_repr ? "dtype('" + name + "')" : name;
         }
-        std::string operator()(const FunctionPtr& f) const { return "<built-in function " + f->name + ">"; }
+        std::string operator()(const FunctionPtr& f) const {
+            return "<built-in function " + f->name + ">";
+        }
         std::string operator()(const Module& m) const { return "<module '" + m.name + "'>"; }
         std::string operator()(const Array& a) const {
             return format_array_edges(printed_part(a).compute(), a.shape());

@@ -49,19 +49,23 @@ struct Module {
 };
 
 struct Value {
-    std::variant<NoneValue, bool, std::int64_t, double, std::string, Tuple, List, Dict, SliceValue, EllipsisValue,
-                 DTypeValue, FunctionPtr, Module, Array>
+    std::variant<NoneValue, bool, std::int64_t, double, std::string, Tuple, List, Dict, SliceValue,
+                 EllipsisValue, DTypeValue, FunctionPtr, Module, Array>
         v;
 
     Value() : v(NoneValue{}) {}
     template <class T>
-    Value(T x) : v(std::move(x)) {}  // NOLINT: values convert freely, as in Python
+    Value(T x) : v(std::move(x)) {}       // NOLINT: values convert freely, as in Python
     Value(int x) : v(std::int64_t{x}) {}  // NOLINT
 
     template <class T>
-    bool is() const { return std::holds_alternative<T>(v); }
+    bool is() const {
+        return std::holds_alternative<T>(v);
+    }
     template <class T>
-    const T& as() const { return std::get<T>(v); }
+    const T& as() const {
+        return std::get<T>(v);
+    }
 };
 
 Value make_tuple(Values items);

@@ -34,8 +34,9 @@ Array make(Kind kind, DType dtype, Shape shape, Chunks chunks, std::vector<NodeP
 
 int normalize_axis(int axis, int ndim, const char* what) {
     if (axis < -ndim || axis >= std::max(ndim, 1))
-        throw UsageError(std::string(what) + ": axis " + std::to_string(axis) + " is out of bounds for an array of " +
-                         std::to_string(ndim) + " dimension(s)");
+        throw UsageError(std::string(what) + ": axis " + std::to_string(axis) +
+                         " is out of bounds for an array of " + std::to_string(ndim) +
+                         " dimension(s)");
     return axis < 0 ? axis + ndim : axis;
 }
 
@@ -44,7 +45,8 @@ std::uint64_t axes_mask(const Axes& axes, int ndim, const char* what) {
     std::uint64_t mask = 0;
     for (int a : axes) {
         const int d = normalize_axis(a, ndim, what);
-        if (mask >> d & 1) throw UsageError(std::string(what) + ": axis " + std::to_string(a) + " given twice");
+        if (mask >> d & 1)
+            throw UsageError(std::string(what) + ": axis " + std::to_string(a) + " given twice");
         mask |= 1ull << d;
     }
     return mask;
@@ -64,7 +66,8 @@ struct Operand {
 DType promote_operands(const std::vector<Operand>& ops) {
     std::optional<DType> arrays;
     for (const auto& o : ops)
-        if (!o.scalar_kind) arrays = arrays ? kernels::promote(*arrays, o.array.dtype()) : o.array.dtype();
+        if (!o.scalar_kind)
+            arrays = arrays ? kernels::promote(*arrays, o.array.dtype()) : o.array.dtype();
     if (!arrays) {  // only scalars: their own dtypes
         DType d = ops[0].array.dtype();
         for (const auto& o : ops) d = kernels::promote(d, o.array.dtype());
@@ -143,11 +146,21 @@ Array elementwise(Op op, std::vector<Array> inputs) {
             if (!kernels::is_float(operand_dtype)) operand_dtype = DType::kFloat64;
             result = operand_dtype;
             break;
-        case Op::kSqrt: case Op::kExp: case Op::kLog: case Op::kLog1p: case Op::kSin: case Op::kCos: case Op::kTanh:
-            operand_dtype = kernels::is_float(inputs[0].dtype()) ? inputs[0].dtype() : DType::kFloat64;
+        case Op::kSqrt:
+        case Op::kExp:
+        case Op::kLog:
+        case Op::kLog1p:
+        case Op::kSin:
+        case Op::kCos:
+        case Op::kTanh:
+            operand_dtype =
+                kernels::is_float(inputs[0].dtype()) ? inputs[0].dtype() : DType::kFloat64;
             result = operand_dtype;
             break;
-        case Op::kAnd: case Op::kOr: case Op::kXor: case Op::kInvert:
+        case Op::kAnd:
+        case Op::kOr:
+        case Op::kXor:
+        case Op::kInvert:
             operand_dtype = promote_operands(ops);
             if (kernels::is_float(operand_dtype))
                 throw UsageError(std::string("operation '") + kernels::op_name(op) +
@@ -157,7 +170,8 @@ Array elementwise(Op op, std::vector<Array> inputs) {
         case Op::kNeg:
             operand_dtype = inputs[0].dtype();
             if (operand_dtype == DType::kBool)
-                throw UsageError("the unary minus is not supported for bool arrays; use ~ for logical not");
+                throw UsageError(
+                    "the unary minus is not supported for bool arrays; use ~ for logical not");
             result = operand_dtype;
             break;
         default:
@@ -167,7 +181,8 @@ Array elementwise(Op op, std::vector<Array> inputs) {
     auto [shape, chunks] = detail::broadcast(inputs);
     std::vector<NodePtr> nodes;
     for (const auto& a : inputs) nodes.push_back(a.node());
-    return make(Kind::kElementwise, result, shape, chunks, nodes, detail::ElementwiseParams{op, operand_dtype});
+    return make(Kind::kElementwise, result, shape, chunks, nodes,
+                detail::ElementwiseParams{op, operand_dtype});
 }
 
 Array create(const Shape& shape, const ChunkSpec& chunks, DType dtype, detail::CreateParams p) {
@@ -185,7 +200,9 @@ DType Array::dtype() const { return node_->dtype; }
 const Shape& Array::shape() const { return node_->shape; }
 const Chunks& Array::chunks() const { return node_->chunks; }
 std::int64_t Array::size() const { return kernels::shape_size(node_->shape); }
-std::int64_t Array::nbytes() const { return size() * static_cast<std::int64_t>(kernels::dtype_size(dtype())); }
+std::int64_t Array::nbytes() const {
+    return size() * static_cast<std::int64_t>(kernels::dtype_size(dtype()));
+}
 std::vector<std::int64_t> Array::numblocks() const {
     std::vector<std::int64_t> n;
     for (const auto& c : node_->chunks) n.push_back(static_cast<std::int64_t>(c.size()));
@@ -196,7 +213,7 @@ std::vector<std::int64_t> Array::numblocks() const {
 // Creation
 
 Array full(const Shape& shape, Scalar value, const ChunkSpec& chunks, std::optional<DType> dtype) {
-    const DType d = dtype ? *dtype
+    const DType d = dtype                                       ? *dtype
                     : value.kind == kernels::ScalarKind::kFloat ? DType::kFloat64
                     : value.kind == kernels::ScalarKind::kBool  ? DType::kBool
                                                                 : DType::kInt64;
@@ -204,15 +221,24 @@ Array full(const Shape& shape, Scalar value, const ChunkSpec& chunks, std::optio
     p.a = kernels::is_float(d) ? value.f : static_cast<double>(value.i);
     return create(shape, chunks, d, p);
 }
-Array ones(const Shape& shape, const ChunkSpec& chunks, DType dtype) { return full(shape, 1, chunks, dtype); }
-Array zeros(const Shape& shape, const ChunkSpec& chunks, DType dtype) { return full(shape, 0, chunks, dtype); }
-Array empty(const Shape& shape, const ChunkSpec& chunks, DType dtype) { return full(shape, 0, chunks, dtype); }
+Array ones(const Shape& shape, const ChunkSpec& chunks, DType dtype) {
+    return full(shape, 1, chunks, dtype);
+}
+Array zeros(const Shape& shape, const ChunkSpec& chunks, DType dtype) {
+    return full(shape, 0, chunks, dtype);
+}
+Array empty(const Shape& shape, const ChunkSpec& chunks, DType dtype) {
+    return full(shape, 0, chunks, dtype);
+}
 Array scalar(Scalar value) { return full({}, value, ChunkSpec(1)); }
 
-Array arange(double start, double stop, double step, const ChunkSpec& chunks, std::optional<DType> dtype) {
+Array arange(double start, double stop, double step, const ChunkSpec& chunks,
+             std::optional<DType> dtype) {
     if (step == 0) throw UsageError("arange: step must not be zero");
-    const auto n = std::max<std::int64_t>(0, static_cast<std::int64_t>(std::ceil((stop - start) / step)));
-    const bool integral = start == std::floor(start) && step == std::floor(step) && stop == std::floor(stop);
+    const auto n =
+        std::max<std::int64_t>(0, static_cast<std::int64_t>(std::ceil((stop - start) / step)));
+    const bool integral =
+        start == std::floor(start) && step == std::floor(step) && stop == std::floor(stop);
     detail::CreateParams p;
     p.kind = detail::CreateParams::Kind::kArange;
     p.a = start;
@@ -220,7 +246,8 @@ Array arange(double start, double stop, double step, const ChunkSpec& chunks, st
     return create(Shape{n}, chunks, dtype.value_or(integral ? DType::kInt64 : DType::kFloat64), p);
 }
 
-Array linspace(double start, double stop, std::int64_t num, const ChunkSpec& chunks, bool endpoint, DType dtype) {
+Array linspace(double start, double stop, std::int64_t num, const ChunkSpec& chunks, bool endpoint,
+               DType dtype) {
     if (num < 0) throw UsageError("linspace: num must be non-negative");
     detail::CreateParams p;
     p.kind = detail::CreateParams::Kind::kLinspace;
@@ -231,7 +258,8 @@ Array linspace(double start, double stop, std::int64_t num, const ChunkSpec& chu
     return create(Shape{num}, chunks, dtype, p);
 }
 
-Array eye(std::int64_t n, std::optional<std::int64_t> m, std::int64_t k, const ChunkSpec& chunks, DType dtype) {
+Array eye(std::int64_t n, std::optional<std::int64_t> m, std::int64_t k, const ChunkSpec& chunks,
+          DType dtype) {
     detail::CreateParams p;
     p.kind = detail::CreateParams::Kind::kEye;
     p.n = k;
@@ -239,14 +267,15 @@ Array eye(std::int64_t n, std::optional<std::int64_t> m, std::int64_t k, const C
 }
 
 Array from_buffer(const Buffer& data, const ChunkSpec& chunks) {
-    return make(Kind::kFromBuffer, data.dtype(), data.shape(), chunks.normalize(data.shape(), data.dtype()), {},
+    return make(Kind::kFromBuffer, data.dtype(), data.shape(),
+                chunks.normalize(data.shape(), data.dtype()), {},
                 detail::FromBufferParams{std::make_shared<const Buffer>(data)});
 }
 
 namespace random {
 namespace {
-Array draw(kernels::Distribution dist, double a, double b, const Shape& shape, const ChunkSpec& chunks,
-           std::uint64_t seed, DType dtype) {
+Array draw(kernels::Distribution dist, double a, double b, const Shape& shape,
+           const ChunkSpec& chunks, std::uint64_t seed, DType dtype) {
     detail::CreateParams p;
     p.kind = detail::CreateParams::Kind::kRandom;
     p.distribution = dist;
@@ -259,17 +288,20 @@ Array draw(kernels::Distribution dist, double a, double b, const Shape& shape, c
 Array random(const Shape& shape, const ChunkSpec& chunks, std::uint64_t seed) {
     return draw(kernels::Distribution::kUniform, 0.0, 1.0, shape, chunks, seed, DType::kFloat64);
 }
-Array uniform(double low, double high, const Shape& shape, const ChunkSpec& chunks, std::uint64_t seed) {
+Array uniform(double low, double high, const Shape& shape, const ChunkSpec& chunks,
+              std::uint64_t seed) {
     return draw(kernels::Distribution::kUniform, low, high, shape, chunks, seed, DType::kFloat64);
 }
-Array normal(double mean, double stddev, const Shape& shape, const ChunkSpec& chunks, std::uint64_t seed) {
+Array normal(double mean, double stddev, const Shape& shape, const ChunkSpec& chunks,
+             std::uint64_t seed) {
     if (stddev < 0) throw UsageError("normal: the standard deviation must be non-negative");
     return draw(kernels::Distribution::kNormal, mean, stddev, shape, chunks, seed, DType::kFloat64);
 }
-Array integers(std::int64_t low, std::int64_t high, const Shape& shape, const ChunkSpec& chunks, std::uint64_t seed) {
+Array integers(std::int64_t low, std::int64_t high, const Shape& shape, const ChunkSpec& chunks,
+               std::uint64_t seed) {
     if (high <= low) throw UsageError("integers: high must be greater than low");
-    return draw(kernels::Distribution::kIntegers, static_cast<double>(low), static_cast<double>(high), shape, chunks,
-                seed, DType::kInt64);
+    return draw(kernels::Distribution::kIntegers, static_cast<double>(low),
+                static_cast<double>(high), shape, chunks, seed, DType::kInt64);
 }
 }  // namespace random
 
@@ -296,7 +328,9 @@ Array floor_divide(const Array& a, const Array& b) { return elementwise(Op::kFlo
 Array power(const Array& a, const Array& b) { return elementwise(Op::kPow, {a, b}); }
 Array maximum(const Array& a, const Array& b) { return elementwise(Op::kMaximum, {a, b}); }
 Array minimum(const Array& a, const Array& b) { return elementwise(Op::kMinimum, {a, b}); }
-Array where(const Array& c, const Array& a, const Array& b) { return elementwise(Op::kWhere, {c, a, b}); }
+Array where(const Array& c, const Array& a, const Array& b) {
+    return elementwise(Op::kWhere, {c, a, b});
+}
 Array abs(const Array& a) { return elementwise(Op::kAbs, {a}); }
 Array sqrt(const Array& a) { return elementwise(Op::kSqrt, {a}); }
 Array exp(const Array& a) { return elementwise(Op::kExp, {a}); }
@@ -318,14 +352,15 @@ Array clip(const Array& a, std::optional<Scalar> low, std::optional<Scalar> high
 
 Array Array::astype(DType dtype) const {
     if (dtype == this->dtype()) return *this;
-    return make(Kind::kElementwise, dtype, shape(), chunks(), {node_}, detail::ElementwiseParams{Op::kCast, dtype});
+    return make(Kind::kElementwise, dtype, shape(), chunks(), {node_},
+                detail::ElementwiseParams{Op::kCast, dtype});
 }
 
 // ---------------------------------------------------------------------------------------------
 // Reductions
 
-Array Array::reduce(kernels::Reduction op, Axes axes, bool keepdims, bool skip_nan, std::int64_t ddof,
-                    int split_every) const {
+Array Array::reduce(kernels::Reduction op, Axes axes, bool keepdims, bool skip_nan,
+                    std::int64_t ddof, int split_every) const {
     if (split_every < 2) throw UsageError("split_every must be at least 2");
     kernels::ReduceSpec spec;
     spec.op = op;
@@ -350,19 +385,33 @@ Array Array::reduce(kernels::Reduction op, Axes axes, bool keepdims, bool skip_n
                 detail::ReduceParams{spec, keepdims, split_every});
 }
 
-Array Array::sum(Axes axes, bool keepdims) const { return reduce(kernels::Reduction::kSum, axes, keepdims); }
-Array Array::prod(Axes axes, bool keepdims) const { return reduce(kernels::Reduction::kProd, axes, keepdims); }
-Array Array::mean(Axes axes, bool keepdims) const { return reduce(kernels::Reduction::kMean, axes, keepdims); }
+Array Array::sum(Axes axes, bool keepdims) const {
+    return reduce(kernels::Reduction::kSum, axes, keepdims);
+}
+Array Array::prod(Axes axes, bool keepdims) const {
+    return reduce(kernels::Reduction::kProd, axes, keepdims);
+}
+Array Array::mean(Axes axes, bool keepdims) const {
+    return reduce(kernels::Reduction::kMean, axes, keepdims);
+}
 Array Array::var(Axes axes, std::int64_t ddof, bool keepdims) const {
     return reduce(kernels::Reduction::kVar, axes, keepdims, false, ddof);
 }
 Array Array::std(Axes axes, std::int64_t ddof, bool keepdims) const {
     return reduce(kernels::Reduction::kStd, axes, keepdims, false, ddof);
 }
-Array Array::min(Axes axes, bool keepdims) const { return reduce(kernels::Reduction::kMin, axes, keepdims); }
-Array Array::max(Axes axes, bool keepdims) const { return reduce(kernels::Reduction::kMax, axes, keepdims); }
-Array Array::any(Axes axes, bool keepdims) const { return reduce(kernels::Reduction::kAny, axes, keepdims); }
-Array Array::all(Axes axes, bool keepdims) const { return reduce(kernels::Reduction::kAll, axes, keepdims); }
+Array Array::min(Axes axes, bool keepdims) const {
+    return reduce(kernels::Reduction::kMin, axes, keepdims);
+}
+Array Array::max(Axes axes, bool keepdims) const {
+    return reduce(kernels::Reduction::kMax, axes, keepdims);
+}
+Array Array::any(Axes axes, bool keepdims) const {
+    return reduce(kernels::Reduction::kAny, axes, keepdims);
+}
+Array Array::all(Axes axes, bool keepdims) const {
+    return reduce(kernels::Reduction::kAll, axes, keepdims);
+}
 Array Array::argmin(std::optional<int> axis) const {
     return reduce(kernels::Reduction::kArgmin, axis ? Axes{*axis} : Axes{}, false);
 }
@@ -377,11 +426,13 @@ Array Array::transpose(std::vector<int> axes) const {
     const int nd = ndim();
     if (axes.empty())
         for (int d = nd - 1; d >= 0; --d) axes.push_back(d);
-    if (static_cast<int>(axes.size()) != nd) throw UsageError("transpose: axes do not match the array's dimensions");
+    if (static_cast<int>(axes.size()) != nd)
+        throw UsageError("transpose: axes do not match the array's dimensions");
     std::vector<bool> seen(static_cast<std::size_t>(nd), false);
     for (auto& a : axes) {
         a = normalize_axis(a, nd, "transpose");
-        if (seen[static_cast<std::size_t>(a)]) throw UsageError("transpose: repeated axis in the permutation");
+        if (seen[static_cast<std::size_t>(a)])
+            throw UsageError("transpose: repeated axis in the permutation");
         seen[static_cast<std::size_t>(a)] = true;
     }
     Shape s;
@@ -403,8 +454,10 @@ Array Array::operator[](const std::vector<Index>& index) const {
     // Expand the ellipsis, then give each input dimension its entry.
     std::size_t consuming = 0, ellipses = 0;
     for (const auto& i : index) {
-        if (std::holds_alternative<Ellipsis>(i)) ++ellipses;
-        else if (!std::holds_alternative<NewAxis>(i)) ++consuming;
+        if (std::holds_alternative<Ellipsis>(i))
+            ++ellipses;
+        else if (!std::holds_alternative<NewAxis>(i))
+            ++consuming;
     }
     if (ellipses > 1) throw UsageError("an index can only have a single ellipsis ('...')");
     if (consuming > shape().size())
@@ -417,8 +470,9 @@ Array Array::operator[](const std::vector<Index>& index) const {
         else
             full.push_back(i);
     }
-    while (std::count_if(full.begin(), full.end(), [](const Index& i) { return !std::holds_alternative<NewAxis>(i); }) <
-           static_cast<std::ptrdiff_t>(shape().size()))
+    while (std::count_if(full.begin(), full.end(), [](const Index& i) {
+               return !std::holds_alternative<NewAxis>(i);
+           }) < static_cast<std::ptrdiff_t>(shape().size()))
         full.push_back(Slice{});
 
     detail::SliceParams p;
@@ -436,8 +490,8 @@ Array Array::operator[](const std::vector<Index>& index) const {
         if (const auto* i = std::get_if<std::int64_t>(&entry)) {
             const std::int64_t k = *i < 0 ? *i + n : *i;
             if (k < 0 || k >= n)
-                throw UsageError("index " + std::to_string(*i) + " is out of bounds for axis " + std::to_string(in_dim) +
-                                 " with size " + std::to_string(n));
+                throw UsageError("index " + std::to_string(*i) + " is out of bounds for axis " +
+                                 std::to_string(in_dim) + " with size " + std::to_string(n));
             sd.start = k;
             sd.step = 1;
             sd.count = 1;
@@ -455,8 +509,9 @@ Array Array::operator[](const std::vector<Index>& index) const {
             };
             const std::int64_t start = clampi(s.start, step > 0 ? 0 : n - 1);
             const std::int64_t stop = clampi(s.stop, step > 0 ? n : -1);
-            const std::int64_t count = step > 0 ? std::max<std::int64_t>(0, (stop - start + step - 1) / step)
-                                                : std::max<std::int64_t>(0, (start - stop - step - 1) / (-step));
+            const std::int64_t count =
+                step > 0 ? std::max<std::int64_t>(0, (stop - start + step - 1) / step)
+                         : std::max<std::int64_t>(0, (start - stop - step - 1) / (-step));
             sd.start = start;
             sd.step = step;
             sd.count = count;
@@ -467,12 +522,16 @@ Array Array::operator[](const std::vector<Index>& index) const {
         std::int64_t i = 0;
         while (i < sd.count) {
             const std::int64_t g = sd.start + sd.step * i;
-            const auto b = static_cast<std::int64_t>(std::upper_bound(offs.begin(), offs.end(), g) - offs.begin()) - 1;
+            const auto b = static_cast<std::int64_t>(std::upper_bound(offs.begin(), offs.end(), g) -
+                                                     offs.begin()) -
+                           1;
             // How many consecutive selections stay inside block b.
             std::int64_t m = 1;
             while (i + m < sd.count) {
                 const std::int64_t h = sd.start + sd.step * (i + m);
-                if (h < offs[static_cast<std::size_t>(b)] || h >= offs[static_cast<std::size_t>(b) + 1]) break;
+                if (h < offs[static_cast<std::size_t>(b)] ||
+                    h >= offs[static_cast<std::size_t>(b) + 1])
+                    break;
                 ++m;
             }
             sd.blocks.emplace_back(b, g - offs[static_cast<std::size_t>(b)]);
@@ -500,7 +559,8 @@ Array Array::operator[](const std::vector<Index>& index) const {
     Chunks c;
     for (int src : relabel) {
         s.push_back(src < 0 ? 1 : sliced_shape[static_cast<std::size_t>(src)]);
-        c.push_back(src < 0 ? std::vector<std::int64_t>{1} : sliced_chunks[static_cast<std::size_t>(src)]);
+        c.push_back(src < 0 ? std::vector<std::int64_t>{1}
+                            : sliced_chunks[static_cast<std::size_t>(src)]);
     }
     return make(Kind::kRelabel, dtype(), s, c, {sliced.node()}, detail::RelabelParams{relabel});
 }
@@ -519,7 +579,8 @@ Array Array::squeeze(Axes axes) const {
     Shape s;
     Chunks c;
     for (int d = 0; d < ndim(); ++d) {
-        const bool selected = axes.empty() ? shape()[static_cast<std::size_t>(d)] == 1 : (mask >> d & 1);
+        const bool selected =
+            axes.empty() ? shape()[static_cast<std::size_t>(d)] == 1 : (mask >> d & 1);
         if (selected) {
             if (shape()[static_cast<std::size_t>(d)] != 1)
                 throw UsageError("cannot squeeze axis " + std::to_string(d) + " of size " +
@@ -535,7 +596,8 @@ Array Array::squeeze(Axes axes) const {
 
 Array Array::broadcast_to(const Shape& target) const {
     if (target.size() < shape().size())
-        throw UsageError("cannot broadcast an array of shape " + shape_text(shape()) + " to " + shape_text(target));
+        throw UsageError("cannot broadcast an array of shape " + shape_text(shape()) + " to " +
+                         shape_text(target));
     const std::size_t pad = target.size() - shape().size();
     Chunks c;
     for (std::size_t d = 0; d < target.size(); ++d) {
@@ -544,7 +606,8 @@ Array Array::broadcast_to(const Shape& target) const {
             continue;
         }
         if (shape()[d - pad] != target[d])
-            throw UsageError("cannot broadcast an array of shape " + shape_text(shape()) + " to " + shape_text(target));
+            throw UsageError("cannot broadcast an array of shape " + shape_text(shape()) + " to " +
+                             shape_text(target));
         c.push_back(chunks()[d - pad]);
     }
     return make(Kind::kBroadcast, dtype(), target, c, {node_}, detail::BroadcastParams{});
@@ -564,22 +627,25 @@ Array Array::reshape(const Shape& target_in) const {
     }
     if (unknown >= 0 && known > 0) target[static_cast<std::size_t>(unknown)] = size() / known;
     if (kernels::shape_size(target) != size())
-        throw UsageError("cannot reshape an array of size " + std::to_string(size()) + " (shape " + shape_text(shape()) +
-                         ") into shape " + shape_text(target_in));
+        throw UsageError("cannot reshape an array of size " + std::to_string(size()) + " (shape " +
+                         shape_text(shape()) + ") into shape " + shape_text(target_in));
     if (target == shape()) return *this;
     // Blocks that are whole along every dimension but the first are contiguous runs of the
     // C-ordered elements, on both sides; the output's first-dimension blocks follow the input's.
     Chunks whole = chunks();
     for (std::size_t d = 1; d < whole.size(); ++d) whole[d] = {shape()[d]};
     const Array in = rechunk(ChunkSpec(whole));
-    const std::int64_t in_row = shape().empty() ? 1 : size() / std::max<std::int64_t>(shape()[0], 1);
-    const std::int64_t out_row = target.empty() ? 1 : kernels::shape_size(Shape(target.begin() + 1, target.end()));
+    const std::int64_t in_row =
+        shape().empty() ? 1 : size() / std::max<std::int64_t>(shape()[0], 1);
+    const std::int64_t out_row =
+        target.empty() ? 1 : kernels::shape_size(Shape(target.begin() + 1, target.end()));
     Chunks out_chunks(target.size());
     for (std::size_t d = 1; d < target.size(); ++d) out_chunks[d] = {target[d]};
     if (!target.empty()) {
         // Cut the output's first dimension at element boundaries close to the input's blocks.
         std::int64_t prev = 0;
-        const auto offs = detail::chunk_offsets(in.chunks().empty() ? std::vector<std::int64_t>{1} : in.chunks()[0]);
+        const auto offs = detail::chunk_offsets(in.chunks().empty() ? std::vector<std::int64_t>{1}
+                                                                    : in.chunks()[0]);
         for (std::size_t b = 1; b < offs.size(); ++b) {
             const std::int64_t elements = offs[b] * in_row;
             const std::int64_t row = out_row ? elements / out_row : 0;
@@ -608,17 +674,21 @@ Array concatenate(const std::vector<Array>& arrays, int axis) {
     for (const auto& a : arrays) dtype = kernels::promote(dtype, a.dtype());
     for (const auto& a0 : arrays) {
         if (a0.ndim() != nd)
-            throw UsageError("all the input arrays must have the same number of dimensions; got " + shape_text(arrays[0].shape()) +
-                             " and " + shape_text(a0.shape()));
+            throw UsageError("all the input arrays must have the same number of dimensions; got " +
+                             shape_text(arrays[0].shape()) + " and " + shape_text(a0.shape()));
         for (int d = 0; d < nd; ++d)
-            if (d != axis && a0.shape()[static_cast<std::size_t>(d)] != arrays[0].shape()[static_cast<std::size_t>(d)])
-                throw UsageError("all the input array dimensions except for the concatenation axis must match; got " +
-                                 shape_text(arrays[0].shape()) + " and " + shape_text(a0.shape()));
+            if (d != axis && a0.shape()[static_cast<std::size_t>(d)] !=
+                                 arrays[0].shape()[static_cast<std::size_t>(d)])
+                throw UsageError(
+                    "all the input array dimensions except for the concatenation axis must match; "
+                    "got " +
+                    shape_text(arrays[0].shape()) + " and " + shape_text(a0.shape()));
         Chunks want = chunks;
         want[static_cast<std::size_t>(axis)] = a0.chunks()[static_cast<std::size_t>(axis)];
         const Array a = a0.astype(dtype).rechunk(ChunkSpec(want));
         shape[static_cast<std::size_t>(axis)] += a.shape()[static_cast<std::size_t>(axis)];
-        for (auto c : a.chunks()[static_cast<std::size_t>(axis)]) chunks[static_cast<std::size_t>(axis)].push_back(c);
+        for (auto c : a.chunks()[static_cast<std::size_t>(axis)])
+            chunks[static_cast<std::size_t>(axis)].push_back(c);
         nodes.push_back(a.node());
     }
     return make(Kind::kConcatenate, dtype, shape, chunks, nodes, detail::ConcatenateParams{axis});
@@ -629,7 +699,8 @@ Array stack(const std::vector<Array>& arrays, int axis) {
     axis = normalize_axis(axis, arrays[0].ndim() + 1, "stack");
     std::vector<Array> expanded;
     for (const auto& a : arrays) {
-        if (a.shape() != arrays[0].shape()) throw UsageError("all input arrays must have the same shape to stack");
+        if (a.shape() != arrays[0].shape())
+            throw UsageError("all input arrays must have the same shape to stack");
         expanded.push_back(a.expand_dims(axis));
     }
     return concatenate(expanded, axis);
@@ -669,12 +740,12 @@ std::optional<ScalarShift> scalar_shift(const Array& x) {
 
 Array matmul(const Array& a0, const Array& b0) {
     if (a0.ndim() != 2 || b0.ndim() != 2)
-        throw UsageError("matmul: tessera multiplies 2-d arrays; got shapes " + shape_text(a0.shape()) + " and " +
-                         shape_text(b0.shape()));
+        throw UsageError("matmul: tessera multiplies 2-d arrays; got shapes " +
+                         shape_text(a0.shape()) + " and " + shape_text(b0.shape()));
     if (a0.shape()[1] != b0.shape()[0])
-        throw UsageError("matmul: shapes " + shape_text(a0.shape()) + " and " + shape_text(b0.shape()) +
-                         " not aligned: " + std::to_string(a0.shape()[1]) + " (dim 1) != " +
-                         std::to_string(b0.shape()[0]) + " (dim 0)");
+        throw UsageError("matmul: shapes " + shape_text(a0.shape()) + " and " +
+                         shape_text(b0.shape()) + " not aligned: " + std::to_string(a0.shape()[1]) +
+                         " (dim 1) != " + std::to_string(b0.shape()[0]) + " (dim 0)");
     // A Gram product with a scalar shift, a @ (a.T + s) (the seed's x.dot(x.T + 1)), is a Gram
     // product plus a rank-one correction: a @ a.T + s * a.sum(axis=1, keepdims=True). Half the
     // flops, and the shifted operand is never made. The two terms are rounded apart: when the
@@ -683,15 +754,17 @@ Array matmul(const Array& a0, const Array& b0) {
     // (a shifted operand that is kept, e.g. persisted, is multiplied as it is).
     if (a0.dtype() == b0.dtype()) {
         if (const auto shift = scalar_shift(b0); shift && transposes(a0, shift->shifted))
-            return elementwise(shift->op, {matmul(a0, shift->shifted), shift->scalar * a0.sum({1}, true)});
+            return elementwise(shift->op,
+                               {matmul(a0, shift->shifted), shift->scalar * a0.sum({1}, true)});
         if (const auto shift = scalar_shift(a0); shift && transposes(shift->shifted, b0))
-            return elementwise(shift->op, {matmul(shift->shifted, b0), shift->scalar * b0.sum({0}, true)});
+            return elementwise(shift->op,
+                               {matmul(shift->shifted, b0), shift->scalar * b0.sum({0}, true)});
     }
     // NumPy's SYRK path: the blocks on and above the diagonal are multiplied, those below are
     // their transposes. a.T @ a is the Gram product of a.T.
     if (transposes(a0, b0))
-        return make(Kind::kMatmul, a0.dtype(), {a0.shape()[0], a0.shape()[0]}, {a0.chunks()[0], a0.chunks()[0]},
-                    {a0.node()}, detail::MatmulParams{true});
+        return make(Kind::kMatmul, a0.dtype(), {a0.shape()[0], a0.shape()[0]},
+                    {a0.chunks()[0], a0.chunks()[0]}, {a0.node()}, detail::MatmulParams{true});
     const DType dtype = kernels::promote(a0.dtype(), b0.dtype());
     const Array a = a0.astype(dtype);
     const Array b = b0.astype(dtype).rechunk(ChunkSpec(Chunks{a0.chunks()[1], b0.chunks()[1]}));
@@ -701,14 +774,18 @@ Array matmul(const Array& a0, const Array& b0) {
 
 Array Array::dot(const Array& other) const { return matmul(*this, other); }
 
-Array tensordot(const Array& a, const Array& b, const std::vector<int>& a_axes, const std::vector<int>& b_axes) {
-    if (a_axes.size() != b_axes.size()) throw UsageError("tensordot: axes lists must have the same length");
+Array tensordot(const Array& a, const Array& b, const std::vector<int>& a_axes,
+                const std::vector<int>& b_axes) {
+    if (a_axes.size() != b_axes.size())
+        throw UsageError("tensordot: axes lists must have the same length");
     std::vector<int> af, bf;  // free axes
     std::set<int> ac, bc;
     for (std::size_t i = 0; i < a_axes.size(); ++i) {
-        const int x = normalize_axis(a_axes[i], a.ndim(), "tensordot"), y = normalize_axis(b_axes[i], b.ndim(), "tensordot");
+        const int x = normalize_axis(a_axes[i], a.ndim(), "tensordot"),
+                  y = normalize_axis(b_axes[i], b.ndim(), "tensordot");
         if (a.shape()[static_cast<std::size_t>(x)] != b.shape()[static_cast<std::size_t>(y)])
-            throw UsageError("tensordot: shape mismatch for sum over axes " + std::to_string(x) + " and " + std::to_string(y));
+            throw UsageError("tensordot: shape mismatch for sum over axes " + std::to_string(x) +
+                             " and " + std::to_string(y));
         ac.insert(x);
         bc.insert(y);
     }

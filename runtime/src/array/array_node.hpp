@@ -61,8 +61,9 @@ struct TransposeParams {
 /// Per input dimension: which elements it keeps and how they fall into output chunks.
 struct SliceDim {
     std::int64_t start = 0, step = 1, count = 0;
-    bool drop = false;                                     // an integer index
-    std::vector<std::pair<std::int64_t, std::int64_t>> blocks;  // per output chunk: (input block, local start)
+    bool drop = false;  // an integer index
+    std::vector<std::pair<std::int64_t, std::int64_t>>
+        blocks;  // per output chunk: (input block, local start)
 };
 struct SliceParams {
     std::vector<SliceDim> dims;  // one per input dimension
@@ -85,16 +86,31 @@ struct MatmulParams {
 
 struct ArrayNode {
     enum class Kind {
-        kCreate, kFromBuffer, kElementwise, kReduce, kTranspose, kSlice, kConcatenate, kRelabel,
-        kBroadcast, kReshape, kRechunk, kMatmul, kFromHdf5, kMapBlocks, kOverlap, kPersisted,
+        kCreate,
+        kFromBuffer,
+        kElementwise,
+        kReduce,
+        kTranspose,
+        kSlice,
+        kConcatenate,
+        kRelabel,
+        kBroadcast,
+        kReshape,
+        kRechunk,
+        kMatmul,
+        kFromHdf5,
+        kMapBlocks,
+        kOverlap,
+        kPersisted,
     } kind;
     DType dtype;
     Shape shape;
     Chunks chunks;
     std::vector<NodePtr> inputs;
-    std::variant<CreateParams, FromBufferParams, ElementwiseParams, ReduceParams, TransposeParams, SliceParams,
-                 ConcatenateParams, RelabelParams, BroadcastParams, ReshapeParams, RechunkParams, MatmulParams,
-                 FromHdf5Params, MapBlocksParams, OverlapParams, PersistedParams>
+    std::variant<CreateParams, FromBufferParams, ElementwiseParams, ReduceParams, TransposeParams,
+                 SliceParams, ConcatenateParams, RelabelParams, BroadcastParams, ReshapeParams,
+                 RechunkParams, MatmulParams, FromHdf5Params, MapBlocksParams, OverlapParams,
+                 PersistedParams>
         params;
 };
 
@@ -107,7 +123,8 @@ std::pair<Shape, Chunks> broadcast(std::vector<Array>& arrays);
 std::vector<std::int64_t> chunk_offsets(const std::vector<std::int64_t>& sizes);
 /// Shape of the block at `coords`, and the global position of its first element.
 Shape block_shape(const Chunks& chunks, const std::vector<std::int64_t>& coords);
-std::vector<std::int64_t> block_offset(const Chunks& chunks, const std::vector<std::int64_t>& coords);
+std::vector<std::int64_t> block_offset(const Chunks& chunks,
+                                       const std::vector<std::int64_t>& coords);
 /// Number of blocks of a chunk grid.
 std::int64_t grid_size(const Chunks& chunks);
 /// Row-major block index <-> multi-index.

@@ -47,15 +47,31 @@ struct CreateSpec {
     std::uint64_t seed;
     std::vector<std::int64_t> global_shape, offset, shape;
     void write(ByteWriter& w) const {
-        w.pod(kind); w.pod(dtype); w.pod(a); w.pod(b); w.pod(n); w.pod(endpoint); w.pod(distribution); w.pod(seed);
-        write_vec(w, global_shape); write_vec(w, offset); write_vec(w, shape);
+        w.pod(kind);
+        w.pod(dtype);
+        w.pod(a);
+        w.pod(b);
+        w.pod(n);
+        w.pod(endpoint);
+        w.pod(distribution);
+        w.pod(seed);
+        write_vec(w, global_shape);
+        write_vec(w, offset);
+        write_vec(w, shape);
     }
     static CreateSpec read(ByteReader& r) {
         CreateSpec s;
-        s.kind = r.pod<std::uint8_t>(); s.dtype = r.pod<kernels::DType>(); s.a = r.pod<double>(); s.b = r.pod<double>();
-        s.n = r.pod<std::int64_t>(); s.endpoint = r.pod<std::uint8_t>(); s.distribution = r.pod<kernels::Distribution>();
+        s.kind = r.pod<std::uint8_t>();
+        s.dtype = r.pod<kernels::DType>();
+        s.a = r.pod<double>();
+        s.b = r.pod<double>();
+        s.n = r.pod<std::int64_t>();
+        s.endpoint = r.pod<std::uint8_t>();
+        s.distribution = r.pod<kernels::Distribution>();
         s.seed = r.pod<std::uint64_t>();
-        s.global_shape = read_vec(r); s.offset = read_vec(r); s.shape = read_vec(r);
+        s.global_shape = read_vec(r);
+        s.offset = read_vec(r);
+        s.shape = read_vec(r);
         return s;
     }
 };
@@ -68,7 +84,8 @@ struct ElementwiseSpec {
     kernels::Program program;
     std::vector<std::int64_t> shape;
     std::vector<std::vector<std::int64_t>> axes;  // per input; empty: as stored
-    std::vector<std::pair<std::uint16_t, CreateSpec>> generated;  // (input, its block) made in the task
+    std::vector<std::pair<std::uint16_t, CreateSpec>>
+        generated;  // (input, its block) made in the task
     void write(ByteWriter& w) const {
         write_program(w, program);
         write_vec(w, shape);
@@ -98,15 +115,20 @@ struct ElementwiseSpec {
 struct ReduceBlockSpec {
     kernels::ReduceSpec spec;
     std::vector<std::int64_t> offset, global_shape;
-    std::uint8_t fused = 0;      // inputs are a program's leaves, not the block itself
+    std::uint8_t fused = 0;       // inputs are a program's leaves, not the block itself
     ElementwiseSpec elementwise;  // when fused
     void write(ByteWriter& w) const {
-        w.pod(spec); write_vec(w, offset); write_vec(w, global_shape); w.pod(fused);
+        w.pod(spec);
+        write_vec(w, offset);
+        write_vec(w, global_shape);
+        w.pod(fused);
         if (fused) elementwise.write(w);
     }
     static ReduceBlockSpec read(ByteReader& r) {
         ReduceBlockSpec s;
-        s.spec = r.pod<kernels::ReduceSpec>(); s.offset = read_vec(r); s.global_shape = read_vec(r);
+        s.spec = r.pod<kernels::ReduceSpec>();
+        s.offset = read_vec(r);
+        s.global_shape = read_vec(r);
         s.fused = r.pod<std::uint8_t>();
         if (s.fused) s.elementwise = ElementwiseSpec::read(r);
         return s;
@@ -116,7 +138,10 @@ struct ReduceBlockSpec {
 struct FinalizeSpec {
     kernels::ReduceSpec spec;
     std::vector<std::int64_t> shape;  // of the result block
-    void write(ByteWriter& w) const { w.pod(spec); write_vec(w, shape); }
+    void write(ByteWriter& w) const {
+        w.pod(spec);
+        write_vec(w, shape);
+    }
     static FinalizeSpec read(ByteReader& r) {
         FinalizeSpec s;
         s.spec = r.pod<kernels::ReduceSpec>();
@@ -127,10 +152,18 @@ struct FinalizeSpec {
 
 struct SliceSpec {
     std::vector<std::int64_t> start, step, shape, final_shape;
-    void write(ByteWriter& w) const { write_vec(w, start); write_vec(w, step); write_vec(w, shape); write_vec(w, final_shape); }
+    void write(ByteWriter& w) const {
+        write_vec(w, start);
+        write_vec(w, step);
+        write_vec(w, shape);
+        write_vec(w, final_shape);
+    }
     static SliceSpec read(ByteReader& r) {
         SliceSpec s;
-        s.start = read_vec(r); s.step = read_vec(r); s.shape = read_vec(r); s.final_shape = read_vec(r);
+        s.start = read_vec(r);
+        s.step = read_vec(r);
+        s.shape = read_vec(r);
+        s.final_shape = read_vec(r);
         return s;
     }
 };
@@ -140,10 +173,19 @@ struct FlatAssembleSpec {
     kernels::DType dtype;
     std::vector<std::int64_t> shape;
     std::vector<std::int64_t> src_start, dst_start, count;  // one run per input
-    void write(ByteWriter& w) const { w.pod(dtype); write_vec(w, shape); write_vec(w, src_start); write_vec(w, dst_start); write_vec(w, count); }
+    void write(ByteWriter& w) const {
+        w.pod(dtype);
+        write_vec(w, shape);
+        write_vec(w, src_start);
+        write_vec(w, dst_start);
+        write_vec(w, count);
+    }
     static FlatAssembleSpec read(ByteReader& r) {
         FlatAssembleSpec s;
-        s.dtype = r.pod<kernels::DType>(); s.shape = read_vec(r); s.src_start = read_vec(r); s.dst_start = read_vec(r);
+        s.dtype = r.pod<kernels::DType>();
+        s.shape = read_vec(r);
+        s.src_start = read_vec(r);
+        s.dst_start = read_vec(r);
         s.count = read_vec(r);
         return s;
     }
@@ -158,10 +200,18 @@ struct MatmulSpec {
     std::vector<std::int64_t> shape;
     std::int64_t terms;
     Form form = Form::kProduct;
-    void write(ByteWriter& w) const { w.pod(dtype); write_vec(w, shape); w.pod(terms); w.pod(form); }
+    void write(ByteWriter& w) const {
+        w.pod(dtype);
+        write_vec(w, shape);
+        w.pod(terms);
+        w.pod(form);
+    }
     static MatmulSpec read(ByteReader& r) {
         MatmulSpec s;
-        s.dtype = r.pod<kernels::DType>(); s.shape = read_vec(r); s.terms = r.pod<std::int64_t>(); s.form = r.pod<Form>();
+        s.dtype = r.pod<kernels::DType>();
+        s.shape = read_vec(r);
+        s.terms = r.pod<std::int64_t>();
+        s.form = r.pod<Form>();
         return s;
     }
 };
@@ -185,30 +235,60 @@ struct Hdf5FileSpec {
     };
     std::vector<Dataset> datasets;
     void write(ByteWriter& w) const {
-        w.pod(token); write_string(w, path); w.pod(create); w.pod<std::uint64_t>(datasets.size());
+        w.pod(token);
+        write_string(w, path);
+        w.pod(create);
+        w.pod<std::uint64_t>(datasets.size());
         for (const auto& d : datasets) {
-            write_string(w, d.name); write_vec(w, d.shape); write_vec(w, d.chunks); w.pod(d.dtype); w.pod(d.gzip);
+            write_string(w, d.name);
+            write_vec(w, d.shape);
+            write_vec(w, d.chunks);
+            w.pod(d.dtype);
+            w.pod(d.gzip);
             w.pod<std::uint64_t>(d.text_attributes.size());
-            for (const auto& [k, v] : d.text_attributes) { write_string(w, k); write_string(w, v); }
+            for (const auto& [k, v] : d.text_attributes) {
+                write_string(w, k);
+                write_string(w, v);
+            }
             w.pod<std::uint64_t>(d.float_attributes.size());
-            for (const auto& [k, v] : d.float_attributes) { write_string(w, k); w.pod(v); }
+            for (const auto& [k, v] : d.float_attributes) {
+                write_string(w, k);
+                w.pod(v);
+            }
             w.pod<std::uint64_t>(d.int_attributes.size());
-            for (const auto& [k, v] : d.int_attributes) { write_string(w, k); w.pod(v); }
+            for (const auto& [k, v] : d.int_attributes) {
+                write_string(w, k);
+                w.pod(v);
+            }
         }
     }
     static Hdf5FileSpec read(ByteReader& r) {
         Hdf5FileSpec s;
-        s.token = r.pod<std::uint64_t>(); s.path = read_string(r); s.create = r.pod<std::uint8_t>();
+        s.token = r.pod<std::uint64_t>();
+        s.path = read_string(r);
+        s.create = r.pod<std::uint8_t>();
         s.datasets.resize(r.pod<std::uint64_t>());
         for (auto& d : s.datasets) {
-            d.name = read_string(r); d.shape = read_vec(r); d.chunks = read_vec(r); d.dtype = r.pod<kernels::DType>();
+            d.name = read_string(r);
+            d.shape = read_vec(r);
+            d.chunks = read_vec(r);
+            d.dtype = r.pod<kernels::DType>();
             d.gzip = r.pod<std::int32_t>();
             d.text_attributes.resize(r.pod<std::uint64_t>());
-            for (auto& [k, v] : d.text_attributes) { k = read_string(r); v = read_string(r); }
+            for (auto& [k, v] : d.text_attributes) {
+                k = read_string(r);
+                v = read_string(r);
+            }
             d.float_attributes.resize(r.pod<std::uint64_t>());
-            for (auto& [k, v] : d.float_attributes) { k = read_string(r); v = r.pod<double>(); }
+            for (auto& [k, v] : d.float_attributes) {
+                k = read_string(r);
+                v = r.pod<double>();
+            }
             d.int_attributes.resize(r.pod<std::uint64_t>());
-            for (auto& [k, v] : d.int_attributes) { k = read_string(r); v = r.pod<std::int64_t>(); }
+            for (auto& [k, v] : d.int_attributes) {
+                k = read_string(r);
+                v = r.pod<std::int64_t>();
+            }
         }
         return s;
     }
@@ -220,10 +300,19 @@ struct Hdf5BlockSpec {
     std::string dataset;
     std::vector<std::int64_t> offset, shape;
     kernels::DType dtype;
-    void write(ByteWriter& w) const { w.pod(token); write_string(w, dataset); write_vec(w, offset); write_vec(w, shape); w.pod(dtype); }
+    void write(ByteWriter& w) const {
+        w.pod(token);
+        write_string(w, dataset);
+        write_vec(w, offset);
+        write_vec(w, shape);
+        w.pod(dtype);
+    }
     static Hdf5BlockSpec read(ByteReader& r) {
         Hdf5BlockSpec s;
-        s.token = r.pod<std::uint64_t>(); s.dataset = read_string(r); s.offset = read_vec(r); s.shape = read_vec(r);
+        s.token = r.pod<std::uint64_t>();
+        s.dataset = read_string(r);
+        s.offset = read_vec(r);
+        s.shape = read_vec(r);
         s.dtype = r.pod<kernels::DType>();
         return s;
     }
@@ -233,7 +322,10 @@ struct Hdf5BlockSpec {
 struct Hdf5ReduceSpec {
     ReduceBlockSpec reduce;
     Hdf5BlockSpec block;
-    void write(ByteWriter& w) const { reduce.write(w); block.write(w); }
+    void write(ByteWriter& w) const {
+        reduce.write(w);
+        block.write(w);
+    }
     static Hdf5ReduceSpec read(ByteReader& r) {
         Hdf5ReduceSpec s;
         s.reduce = ReduceBlockSpec::read(r);
@@ -244,7 +336,8 @@ struct Hdf5ReduceSpec {
 
 /// An input block of a chunk task: read where it lies when it is a stored result.
 inline kernels::Buffer read_block(const ArgView& a) {
-    return a.owner ? kernels::Buffer::view_of_encoded(*a.owner) : kernels::Buffer::decode(a.data, a.size);
+    return a.owner ? kernels::Buffer::view_of_encoded(*a.owner)
+                   : kernels::Buffer::decode(a.data, a.size);
 }
 /// A chunk task's result block, handed over without a copy.
 inline void emit_block(kernels::Buffer&& b, Bytes& out) { out = std::move(b).encoded_in_place(); }

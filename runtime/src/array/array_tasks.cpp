@@ -26,11 +26,18 @@ struct Operands {
 Buffer make_block(const CreateSpec& s) {
     using K = CreateParams::Kind;
     switch (static_cast<K>(s.kind)) {
-        case K::kFill: return kernels::fill_block(s.dtype, s.shape, s.a);
-        case K::kArange: return kernels::arange_block(s.dtype, s.offset[0], s.shape[0], s.a, s.b);
-        case K::kLinspace: return kernels::linspace_block(s.dtype, s.offset[0], s.shape[0], s.a, s.b, s.n, s.endpoint != 0);
-        case K::kEye: return kernels::eye_block(s.dtype, s.shape, s.offset, s.n);
-        case K::kRandom: return kernels::random_block(s.distribution, s.seed, s.dtype, s.global_shape, s.offset, s.shape, s.a, s.b);
+        case K::kFill:
+            return kernels::fill_block(s.dtype, s.shape, s.a);
+        case K::kArange:
+            return kernels::arange_block(s.dtype, s.offset[0], s.shape[0], s.a, s.b);
+        case K::kLinspace:
+            return kernels::linspace_block(s.dtype, s.offset[0], s.shape[0], s.a, s.b, s.n,
+                                           s.endpoint != 0);
+        case K::kEye:
+            return kernels::eye_block(s.dtype, s.shape, s.offset, s.n);
+        case K::kRandom:
+            return kernels::random_block(s.distribution, s.seed, s.dtype, s.global_shape, s.offset,
+                                         s.shape, s.a, s.b);
     }
     throw Error("internal: unknown creation kind " + std::to_string(s.kind));
 }
@@ -48,15 +55,18 @@ Operands operands_of(const ElementwiseSpec& spec, std::span<const ArgView> args)
         // Random numbers read one for one with the output's elements, as made or as the
         // transpose of a 2-d block, are drawn range by range inside the program; other made
         // inputs (broadcast random numbers, constants, ranges) are made whole.
-        const bool random = create && static_cast<CreateParams::Kind>(create->kind) == CreateParams::Kind::kRandom;
+        const bool random =
+            create && static_cast<CreateParams::Kind>(create->kind) == CreateParams::Kind::kRandom;
         const bool as_made = axes.empty() && random && create->shape == spec.shape;
-        const bool transposed = axes == std::vector<std::int64_t>{1, 0} && random && spec.shape.size() == 2 &&
+        const bool transposed = axes == std::vector<std::int64_t>{1, 0} && random &&
+                                spec.shape.size() == 2 &&
                                 create->shape == kernels::Shape{spec.shape[1], spec.shape[0]};
         if (as_made || transposed) {
             const auto draw = as_made ? kernels::random_range : kernels::random_range_transposed;
-            o.generators[i] = [create, draw](std::int64_t start, std::int64_t count, std::byte* out) {
-                draw(create->distribution, create->seed, create->dtype, create->global_shape, create->offset, create->shape,
-                     create->a, create->b, start, count, out);
+            o.generators[i] = [create, draw](std::int64_t start, std::int64_t count,
+                                             std::byte* out) {
+                draw(create->distribution, create->seed, create->dtype, create->global_shape,
+                     create->offset, create->shape, create->a, create->b, start, count, out);
             };
             o.operands.push_back({nullptr, {}, &o.generators[i], create->dtype});
             continue;
@@ -77,101 +87,117 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
     return kernels::evaluate(spec.program, o.operands, spec.shape);
 }
 
-[[maybe_unused]] const auto& create = register_raw_function("array.create", [](std::span<const ArgView> args, Bytes& out) {
-    ByteReader r(args[0].data, args[0].size);
-    emit_block(make_block(CreateSpec::read(r)), out);
-});
+[[maybe_unused]] const auto& create =
+    register_raw_function("array.create", [](std::span<const ArgView> args, Bytes& out) {
+        ByteReader r(args[0].data, args[0].size);
+        emit_block(make_block(CreateSpec::read(r)), out);
+    });
 
-[[maybe_unused]] const auto& literal = register_raw_function("array.literal", [](std::span<const ArgView> args, Bytes& out) {
-    out.assign(args[0].data, args[0].data + args[0].size);
-});
+[[maybe_unused]] const auto& literal =
+    register_raw_function("array.literal", [](std::span<const ArgView> args, Bytes& out) {
+        out.assign(args[0].data, args[0].data + args[0].size);
+    });
 
-[[maybe_unused]] const auto& elementwise = register_raw_function("array.elementwise", [](std::span<const ArgView> args, Bytes& out) {
-    ByteReader r(args[0].data, args[0].size);
-    emit_block(run_elementwise(ElementwiseSpec::read(r), args), out);
-});
+[[maybe_unused]] const auto& elementwise =
+    register_raw_function("array.elementwise", [](std::span<const ArgView> args, Bytes& out) {
+        ByteReader r(args[0].data, args[0].size);
+        emit_block(run_elementwise(ElementwiseSpec::read(r), args), out);
+    });
 
-[[maybe_unused]] const auto& reduce = register_raw_function("array.reduce", [](std::span<const ArgView> args, Bytes& out) {
-    ByteReader r(args[0].data, args[0].size);
-    const auto s = ReduceBlockSpec::read(r);
-    if (!s.fused) {
-        emit_block(kernels::reduce_block(s.spec, read_block(args[1]), s.offset, s.global_shape), out);
-        return;
-    }
-    // The elementwise chain is evaluated group by group inside the reduction.
-    const Operands o = operands_of(s.elementwise, args);
-    emit_block(kernels::reduce_block_fused(s.spec, s.elementwise.program, o.operands, s.elementwise.shape, s.offset, s.global_shape), out);
-});
+[[maybe_unused]] const auto& reduce =
+    register_raw_function("array.reduce", [](std::span<const ArgView> args, Bytes& out) {
+        ByteReader r(args[0].data, args[0].size);
+        const auto s = ReduceBlockSpec::read(r);
+        if (!s.fused) {
+            emit_block(kernels::reduce_block(s.spec, read_block(args[1]), s.offset, s.global_shape),
+                       out);
+            return;
+        }
+        // The elementwise chain is evaluated group by group inside the reduction.
+        const Operands o = operands_of(s.elementwise, args);
+        emit_block(kernels::reduce_block_fused(s.spec, s.elementwise.program, o.operands,
+                                               s.elementwise.shape, s.offset, s.global_shape),
+                   out);
+    });
 
-[[maybe_unused]] const auto& combine = register_raw_function("array.combine", [](std::span<const ArgView> args, Bytes& out) {
-    ByteReader r(args[0].data, args[0].size);
-    const auto spec = r.pod<kernels::ReduceSpec>();
-    std::vector<Buffer> states;
-    for (std::size_t i = 1; i < args.size(); ++i) states.push_back(read_block(args[i]));
-    std::vector<const Buffer*> ptrs;
-    for (const auto& s : states) ptrs.push_back(&s);
-    emit_block(kernels::combine_states(spec, ptrs), out);
-});
+[[maybe_unused]] const auto& combine =
+    register_raw_function("array.combine", [](std::span<const ArgView> args, Bytes& out) {
+        ByteReader r(args[0].data, args[0].size);
+        const auto spec = r.pod<kernels::ReduceSpec>();
+        std::vector<Buffer> states;
+        for (std::size_t i = 1; i < args.size(); ++i) states.push_back(read_block(args[i]));
+        std::vector<const Buffer*> ptrs;
+        for (const auto& s : states) ptrs.push_back(&s);
+        emit_block(kernels::combine_states(spec, ptrs), out);
+    });
 
-[[maybe_unused]] const auto& finalize = register_raw_function("array.finalize", [](std::span<const ArgView> args, Bytes& out) {
-    ByteReader r(args[0].data, args[0].size);
-    const auto s = FinalizeSpec::read(r);
-    Buffer result = kernels::finalize(s.spec, read_block(args[1]));
-    result.reshape(s.shape);
-    emit_block(std::move(result), out);
-});
+[[maybe_unused]] const auto& finalize =
+    register_raw_function("array.finalize", [](std::span<const ArgView> args, Bytes& out) {
+        ByteReader r(args[0].data, args[0].size);
+        const auto s = FinalizeSpec::read(r);
+        Buffer result = kernels::finalize(s.spec, read_block(args[1]));
+        result.reshape(s.shape);
+        emit_block(std::move(result), out);
+    });
 
-[[maybe_unused]] const auto& transpose = register_raw_function("array.transpose", [](std::span<const ArgView> args, Bytes& out) {
-    ByteReader r(args[0].data, args[0].size);
-    const auto perm64 = read_vec(r);
-    const std::vector<int> perm(perm64.begin(), perm64.end());
-    emit_block(kernels::transpose_block(read_block(args[1]), perm), out);
-});
+[[maybe_unused]] const auto& transpose =
+    register_raw_function("array.transpose", [](std::span<const ArgView> args, Bytes& out) {
+        ByteReader r(args[0].data, args[0].size);
+        const auto perm64 = read_vec(r);
+        const std::vector<int> perm(perm64.begin(), perm64.end());
+        emit_block(kernels::transpose_block(read_block(args[1]), perm), out);
+    });
 
-[[maybe_unused]] const auto& slice = register_raw_function("array.slice", [](std::span<const ArgView> args, Bytes& out) {
-    ByteReader r(args[0].data, args[0].size);
-    const auto s = SliceSpec::read(r);
-    Buffer b = kernels::slice_block(read_block(args[1]), s.start, s.step, s.shape);
-    b.reshape(s.final_shape);
-    emit_block(std::move(b), out);
-});
+[[maybe_unused]] const auto& slice =
+    register_raw_function("array.slice", [](std::span<const ArgView> args, Bytes& out) {
+        ByteReader r(args[0].data, args[0].size);
+        const auto s = SliceSpec::read(r);
+        Buffer b = kernels::slice_block(read_block(args[1]), s.start, s.step, s.shape);
+        b.reshape(s.final_shape);
+        emit_block(std::move(b), out);
+    });
 
-[[maybe_unused]] const auto& relabel = register_raw_function("array.relabel", [](std::span<const ArgView> args, Bytes& out) {
-    ByteReader r(args[0].data, args[0].size);
-    Buffer b = read_block(args[1]);
-    b.reshape(read_vec(r));
-    emit_block(std::move(b), out);
-});
+[[maybe_unused]] const auto& relabel =
+    register_raw_function("array.relabel", [](std::span<const ArgView> args, Bytes& out) {
+        ByteReader r(args[0].data, args[0].size);
+        Buffer b = read_block(args[1]);
+        b.reshape(read_vec(r));
+        emit_block(std::move(b), out);
+    });
 
-[[maybe_unused]] const auto& flat_assemble = register_raw_function("array.reshape", [](std::span<const ArgView> args, Bytes& out) {
-    ByteReader r(args[0].data, args[0].size);
-    const auto s = FlatAssembleSpec::read(r);
-    Buffer result(s.dtype, s.shape);
-    const std::size_t e = kernels::dtype_size(s.dtype);
-    for (std::size_t i = 0; i < s.count.size(); ++i) {
-        const Buffer in = read_block(args[i + 1]);
-        std::memcpy(result.bytes() + static_cast<std::size_t>(s.dst_start[i]) * e,
-                    in.bytes() + static_cast<std::size_t>(s.src_start[i]) * e, static_cast<std::size_t>(s.count[i]) * e);
-    }
-    emit_block(std::move(result), out);
-});
+[[maybe_unused]] const auto& flat_assemble =
+    register_raw_function("array.reshape", [](std::span<const ArgView> args, Bytes& out) {
+        ByteReader r(args[0].data, args[0].size);
+        const auto s = FlatAssembleSpec::read(r);
+        Buffer result(s.dtype, s.shape);
+        const std::size_t e = kernels::dtype_size(s.dtype);
+        for (std::size_t i = 0; i < s.count.size(); ++i) {
+            const Buffer in = read_block(args[i + 1]);
+            std::memcpy(result.bytes() + static_cast<std::size_t>(s.dst_start[i]) * e,
+                        in.bytes() + static_cast<std::size_t>(s.src_start[i]) * e,
+                        static_cast<std::size_t>(s.count[i]) * e);
+        }
+        emit_block(std::move(result), out);
+    });
 
-[[maybe_unused]] const auto& matmul = register_raw_function("array.matmul", [](std::span<const ArgView> args, Bytes& out) {
-    ByteReader r(args[0].data, args[0].size);
-    const auto s = MatmulSpec::read(r);
-    Buffer c = kernels::fill_block(s.dtype, s.shape, 0.0);
-    // The contraction is summed in a fixed order, so results do not depend on placement.
-    using Form = MatmulSpec::Form;
-    for (std::int64_t p = 0; p < s.terms; ++p) {
-        if (s.form == Form::kGram)
-            kernels::gram_accumulate(read_block(args[1 + p]), c);
-        else
-            kernels::matmul_accumulate(read_block(args[1 + p]), read_block(args[1 + s.terms + p]), c,
-                                       s.form == Form::kTransposed);
-    }
-    if (s.form == Form::kGram) kernels::mirror_upper_triangle(c);
-    emit_block(std::move(c), out);
-});
+[[maybe_unused]] const auto& matmul =
+    register_raw_function("array.matmul", [](std::span<const ArgView> args, Bytes& out) {
+        ByteReader r(args[0].data, args[0].size);
+        const auto s = MatmulSpec::read(r);
+        Buffer c = kernels::fill_block(s.dtype, s.shape, 0.0);
+        // The contraction is summed in a fixed order, so results do not depend on placement.
+        using Form = MatmulSpec::Form;
+        for (std::int64_t p = 0; p < s.terms; ++p) {
+            if (s.form == Form::kGram)
+                kernels::gram_accumulate(read_block(args[1 + p]), c);
+            else
+                kernels::matmul_accumulate(read_block(args[1 + p]),
+                                           read_block(args[1 + s.terms + p]), c,
+                                           s.form == Form::kTransposed);
+        }
+        if (s.form == Form::kGram) kernels::mirror_upper_triangle(c);
+        emit_block(std::move(c), out);
+    });
 
 }  // namespace
 

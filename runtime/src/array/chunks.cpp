@@ -26,8 +26,10 @@ Chunks ChunkSpec::normalize(const Shape& shape, DType dtype) const {
     if (auto_bytes_ > 0) {
         // Dask's "auto": equal block sides whose product fits the byte target, never past
         // the extent of a dimension.
-        const double target = static_cast<double>(auto_bytes_) / static_cast<double>(kernels::dtype_size(dtype));
-        std::int64_t side = nd ? static_cast<std::int64_t>(std::pow(target, 1.0 / static_cast<double>(nd))) : 1;
+        const double target =
+            static_cast<double>(auto_bytes_) / static_cast<double>(kernels::dtype_size(dtype));
+        std::int64_t side =
+            nd ? static_cast<std::int64_t>(std::pow(target, 1.0 / static_cast<double>(nd))) : 1;
         side = std::max<std::int64_t>(side, 1);
         // Dimensions shorter than the side give their slack to the others.
         double budget = target;
@@ -38,18 +40,21 @@ Chunks ChunkSpec::normalize(const Shape& shape, DType dtype) const {
                 --free_dims;
             }
         if (free_dims > 0)
-            side = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::pow(budget, 1.0 / static_cast<double>(free_dims))));
-        for (std::size_t d = 0; d < nd; ++d) out[d] = regular(shape[d], std::max<std::int64_t>(1, std::min(side, shape[d])));
+            side = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::pow(
+                                                 budget, 1.0 / static_cast<double>(free_dims))));
+        for (std::size_t d = 0; d < nd; ++d)
+            out[d] = regular(shape[d], std::max<std::int64_t>(1, std::min(side, shape[d])));
         return out;
     }
     if (auto* sizes = std::get_if<std::vector<std::int64_t>>(&spec_)) {
         if (!uniform_ && sizes->size() != nd)
-            throw UsageError("chunks have " + std::to_string(sizes->size()) + " entries for an array of shape " +
-                             shape_text(shape));
+            throw UsageError("chunks have " + std::to_string(sizes->size()) +
+                             " entries for an array of shape " + shape_text(shape));
         for (std::size_t d = 0; d < nd; ++d) {
             std::int64_t size = uniform_ ? (*sizes)[0] : (*sizes)[d];
             if (size == -1) size = std::max<std::int64_t>(shape[d], 1);
-            if (size <= 0) throw UsageError("chunk size " + std::to_string(size) + " is not positive");
+            if (size <= 0)
+                throw UsageError("chunk size " + std::to_string(size) + " is not positive");
             out[d] = regular(shape[d], size);
         }
         return out;
@@ -65,8 +70,9 @@ Chunks ChunkSpec::normalize(const Shape& shape, DType dtype) const {
             total += c;
         }
         if (total != shape[d] || given[d].empty())
-            throw UsageError("chunks along dimension " + std::to_string(d) + " add up to " + std::to_string(total) +
-                             ", not to the extent " + std::to_string(shape[d]));
+            throw UsageError("chunks along dimension " + std::to_string(d) + " add up to " +
+                             std::to_string(total) + ", not to the extent " +
+                             std::to_string(shape[d]));
     }
     return given;
 }
@@ -81,11 +87,13 @@ std::vector<std::int64_t> chunk_offsets(const std::vector<std::int64_t>& sizes) 
 
 Shape block_shape(const Chunks& chunks, const std::vector<std::int64_t>& coords) {
     Shape s(chunks.size());
-    for (std::size_t d = 0; d < chunks.size(); ++d) s[d] = chunks[d][static_cast<std::size_t>(coords[d])];
+    for (std::size_t d = 0; d < chunks.size(); ++d)
+        s[d] = chunks[d][static_cast<std::size_t>(coords[d])];
     return s;
 }
 
-std::vector<std::int64_t> block_offset(const Chunks& chunks, const std::vector<std::int64_t>& coords) {
+std::vector<std::int64_t> block_offset(const Chunks& chunks,
+                                       const std::vector<std::int64_t>& coords) {
     std::vector<std::int64_t> o(chunks.size(), 0);
     for (std::size_t d = 0; d < chunks.size(); ++d)
         for (std::int64_t b = 0; b < coords[d]; ++b) o[d] += chunks[d][static_cast<std::size_t>(b)];
@@ -110,7 +118,8 @@ std::vector<std::int64_t> block_coords(const Chunks& chunks, std::int64_t flat) 
 
 std::int64_t block_flat(const Chunks& chunks, const std::vector<std::int64_t>& coords) {
     std::int64_t f = 0;
-    for (std::size_t d = 0; d < chunks.size(); ++d) f = f * static_cast<std::int64_t>(chunks[d].size()) + coords[d];
+    for (std::size_t d = 0; d < chunks.size(); ++d)
+        f = f * static_cast<std::int64_t>(chunks[d].size()) + coords[d];
     return f;
 }
 

@@ -23,35 +23,53 @@ std::string operation_name(const ArrayNode& n) {
         case Kind::kCreate: {
             const auto& p = std::get<detail::CreateParams>(n.params);
             switch (p.kind) {
-                case detail::CreateParams::Kind::kFill: return n.shape.empty() ? "scalar" : "full";
-                case detail::CreateParams::Kind::kArange: return "arange";
-                case detail::CreateParams::Kind::kLinspace: return "linspace";
-                case detail::CreateParams::Kind::kEye: return "eye";
-                case detail::CreateParams::Kind::kRandom: return "random";
+                case detail::CreateParams::Kind::kFill:
+                    return n.shape.empty() ? "scalar" : "full";
+                case detail::CreateParams::Kind::kArange:
+                    return "arange";
+                case detail::CreateParams::Kind::kLinspace:
+                    return "linspace";
+                case detail::CreateParams::Kind::kEye:
+                    return "eye";
+                case detail::CreateParams::Kind::kRandom:
+                    return "random";
             }
             return "create";
         }
-        case Kind::kFromBuffer: return "from_buffer";
-        case Kind::kElementwise: return kernels::op_name(std::get<detail::ElementwiseParams>(n.params).op);
+        case Kind::kFromBuffer:
+            return "from_buffer";
+        case Kind::kElementwise:
+            return kernels::op_name(std::get<detail::ElementwiseParams>(n.params).op);
         case Kind::kReduce: {
             const auto& spec = std::get<detail::ReduceParams>(n.params).spec;
             return std::string(spec.skip_nan ? "nan" : "") + kernels::reduction_name(spec.op);
         }
-        case Kind::kTranspose: return "transpose";
-        case Kind::kSlice: return "getitem";
-        case Kind::kConcatenate: return "concatenate";
-        case Kind::kRelabel: return "expand/squeeze";
-        case Kind::kBroadcast: return "broadcast_to";
-        case Kind::kReshape: return "reshape";
-        case Kind::kRechunk: return "rechunk";
-        case Kind::kMatmul: return std::get<detail::MatmulParams>(n.params).gram ? "matmul a @ a.T" : "matmul";
+        case Kind::kTranspose:
+            return "transpose";
+        case Kind::kSlice:
+            return "getitem";
+        case Kind::kConcatenate:
+            return "concatenate";
+        case Kind::kRelabel:
+            return "expand/squeeze";
+        case Kind::kBroadcast:
+            return "broadcast_to";
+        case Kind::kReshape:
+            return "reshape";
+        case Kind::kRechunk:
+            return "rechunk";
+        case Kind::kMatmul:
+            return std::get<detail::MatmulParams>(n.params).gram ? "matmul a @ a.T" : "matmul";
         case Kind::kFromHdf5: {
             const auto& p = std::get<detail::FromHdf5Params>(n.params);
             return "from_hdf5 " + p.dataset;
         }
-        case Kind::kMapBlocks: return "map_blocks " + std::get<detail::MapBlocksParams>(n.params).function;
-        case Kind::kOverlap: return "map_overlap " + std::get<detail::OverlapParams>(n.params).function;
-        case Kind::kPersisted: return "persisted";
+        case Kind::kMapBlocks:
+            return "map_blocks " + std::get<detail::MapBlocksParams>(n.params).function;
+        case Kind::kOverlap:
+            return "map_overlap " + std::get<detail::OverlapParams>(n.params).function;
+        case Kind::kPersisted:
+            return "persisted";
     }
     return "?";
 }
@@ -114,8 +132,10 @@ Plan explain(const std::vector<Array>& arrays, int workers) {
         layer.dtype = node->dtype;
         layer.blocks = detail::grid_size(node->chunks);
         for (const auto& sizes : node->chunks)
-            layer.chunk.push_back(sizes.empty() ? 0 : *std::max_element(sizes.begin(), sizes.end()));
-        layer.bytes = kernels::shape_size(node->shape) * static_cast<std::int64_t>(kernels::dtype_size(node->dtype));
+            layer.chunk.push_back(sizes.empty() ? 0
+                                                : *std::max_element(sizes.begin(), sizes.end()));
+        layer.bytes = kernels::shape_size(node->shape) *
+                      static_cast<std::int64_t>(kernels::dtype_size(node->dtype));
         if (auto it = tasks_per_node.find(node.get()); it != tasks_per_node.end()) {
             layer.tasks = it->second;
             const auto& ids = m.blocks(node);
@@ -157,18 +177,20 @@ void write_dot(const std::string& path, const std::vector<Array>& arrays) {
 std::string Plan::to_string() const {
     using kernels::shape_text;
     std::ostringstream os;
-    os << "  " << std::left << std::setw(24) << "layer" << std::setw(18) << "shape" << std::setw(9) << "dtype"
-       << std::setw(16) << "chunk" << std::right << std::setw(8) << "blocks" << std::setw(8) << "tasks"
-       << std::setw(12) << "bytes" << '\n';
+    os << "  " << std::left << std::setw(24) << "layer" << std::setw(18) << "shape" << std::setw(9)
+       << "dtype" << std::setw(16) << "chunk" << std::right << std::setw(8) << "blocks"
+       << std::setw(8) << "tasks" << std::setw(12) << "bytes" << '\n';
     for (const auto& l : layers) {
         std::string op = l.operation.size() > 23 ? l.operation.substr(0, 22) + "~" : l.operation;
-        os << "  " << std::left << std::setw(24) << op << std::setw(18) << shape_text(l.shape) << std::setw(9)
-           << kernels::dtype_name(l.dtype) << std::setw(16) << shape_text(l.chunk) << std::right << std::setw(8)
-           << l.blocks << std::setw(8) << (l.tasks > 0 ? std::to_string(l.tasks) : std::string("fused"))
-           << std::setw(12) << format_bytes(static_cast<double>(l.bytes)) << '\n';
+        os << "  " << std::left << std::setw(24) << op << std::setw(18) << shape_text(l.shape)
+           << std::setw(9) << kernels::dtype_name(l.dtype) << std::setw(16) << shape_text(l.chunk)
+           << std::right << std::setw(8) << l.blocks << std::setw(8)
+           << (l.tasks > 0 ? std::to_string(l.tasks) : std::string("fused")) << std::setw(12)
+           << format_bytes(static_cast<double>(l.bytes)) << '\n';
     }
     os << "  " << tasks << " tasks on " << workers << " worker" << (workers == 1 ? "" : "s")
-       << "; estimated peak memory per worker: " << format_bytes(static_cast<double>(peak_bytes_per_worker));
+       << "; estimated peak memory per worker: "
+       << format_bytes(static_cast<double>(peak_bytes_per_worker));
     return os.str();
 }
 

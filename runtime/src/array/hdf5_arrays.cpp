@@ -64,8 +64,10 @@ constexpr std::int64_t kReduceSlabBytes = std::int64_t{2} << 20;
         ByteReader r(args[0].data, args[0].size);
         const auto s = Hdf5ReduceSpec::read(r);
         const kernels::Shape& shape = s.block.shape;
-        const std::int64_t row = shape.empty() ? 1 : kernels::shape_size(shape) / std::max<std::int64_t>(shape[0], 1);
-        const std::int64_t row_bytes = std::max<std::int64_t>(1, row * static_cast<std::int64_t>(kernels::dtype_size(s.block.dtype)));
+        const std::int64_t row =
+            shape.empty() ? 1 : kernels::shape_size(shape) / std::max<std::int64_t>(shape[0], 1);
+        const std::int64_t row_bytes = std::max<std::int64_t>(
+            1, row * static_cast<std::int64_t>(kernels::dtype_size(s.block.dtype)));
         const std::int64_t rows = shape.empty() ? 1 : shape[0];
         const std::int64_t per_slab = std::max<std::int64_t>(1, kReduceSlabBytes / row_bytes);
         std::optional<Buffer> state;
@@ -76,10 +78,12 @@ constexpr std::int64_t kReduceSlabBytes = std::int64_t{2} << 20;
                 slab[0] = std::min(per_slab, rows - r0);
                 at[0] += r0;
             }
-            const Buffer piece = io::read_block(s.block.token, s.block.dataset, at, slab, s.block.dtype);
+            const Buffer piece =
+                io::read_block(s.block.token, s.block.dataset, at, slab, s.block.dtype);
             Buffer part = kernels::reduce_block(s.reduce.spec, piece, at, s.reduce.global_shape);
             // States combine in row order, so the result does not depend on where the task ran.
-            state = state ? kernels::combine_states(s.reduce.spec, {&*state, &part}) : std::move(part);
+            state =
+                state ? kernels::combine_states(s.reduce.spec, {&*state, &part}) : std::move(part);
         }
         emit_block(std::move(*state), out);
     },
@@ -127,7 +131,8 @@ std::vector<TaskId> Materializer::close_inputs(const std::vector<TaskId>& target
         const TaskId t = stack.back();
         stack.pop_back();
         for (const ArgRef a : graph.args(t))
-            if (a.is_task() && !needed[a.index()]) needed[a.index()] = 1, stack.push_back(a.index());
+            if (a.is_task() && !needed[a.index()])
+                needed[a.index()] = 1, stack.push_back(a.index());
     }
     std::vector<TaskId> closes;
     for (auto& [node, file] : input_files_) {
@@ -148,8 +153,8 @@ std::vector<TaskId> Materializer::build_from_hdf5(const NodePtr& node) {
     std::vector<TaskId> out;
     for (std::int64_t b = 0; b < grid_size(n.chunks); ++b) {
         const auto c = block_coords(n.chunks, b);
-        const Hdf5BlockSpec s{file.token, std::get<FromHdf5Params>(n.params).dataset, block_offset(n.chunks, c),
-                              block_shape(n.chunks, c), n.dtype};
+        const Hdf5BlockSpec s{file.token, std::get<FromHdf5Params>(n.params).dataset,
+                              block_offset(n.chunks, c), block_shape(n.chunks, c), n.dtype};
         out.push_back(add("array.h5_read", encode_spec(s), {file.opened}));
         set_block_home(out.back(), b, grid_size(n.chunks));
     }
@@ -167,9 +172,13 @@ Chunks aligned_chunks(const io::DatasetInfo& info, std::int64_t target) {
     const std::size_t nd = info.shape.size();
     Shape block(nd);
     for (std::size_t d = 0; d < nd; ++d)
-        block[d] = std::max<std::int64_t>(1, std::min(info.chunks.empty() ? info.shape[d] : info.chunks[d], info.shape[d]));
+        block[d] = std::max<std::int64_t>(
+            1, std::min(info.chunks.empty() ? info.shape[d] : info.chunks[d], info.shape[d]));
     if (info.chunks.empty()) return ChunkSpec::automatic(target).normalize(info.shape, info.dtype);
-    const auto bytes = [&] { return kernels::shape_size(block) * static_cast<std::int64_t>(kernels::dtype_size(info.dtype)); };
+    const auto bytes = [&] {
+        return kernels::shape_size(block) *
+               static_cast<std::int64_t>(kernels::dtype_size(info.dtype));
+    };
     bool grew = true;
     while (grew) {
         grew = false;
@@ -185,7 +194,8 @@ Chunks aligned_chunks(const io::DatasetInfo& info, std::int64_t target) {
 
 }  // namespace
 
-Array from_hdf5(const std::string& path, const std::string& dataset, std::optional<ChunkSpec> chunks) {
+Array from_hdf5(const std::string& path, const std::string& dataset,
+                std::optional<ChunkSpec> chunks) {
     io::DatasetInfo info;
     try {
         info = io::inspect(path, dataset);
@@ -196,7 +206,8 @@ Array from_hdf5(const std::string& path, const std::string& dataset, std::option
     n->kind = detail::ArrayNode::Kind::kFromHdf5;
     n->dtype = info.dtype;
     n->shape = info.shape;
-    n->chunks = chunks ? chunks->normalize(info.shape, info.dtype) : aligned_chunks(info, 128 << 20);
+    n->chunks =
+        chunks ? chunks->normalize(info.shape, info.dtype) : aligned_chunks(info, 128 << 20);
     n->params = detail::FromHdf5Params{path, dataset};
     return Array(std::move(n));
 }
@@ -208,11 +219,16 @@ void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, A
     if (options.gzip < 0 || options.gzip > 9) throw UsageError("to_hdf5: gzip level must be 0-9");
     const fs::path target(path);
     const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-    if (!fs::is_directory(dir)) throw UsageError("to_hdf5: directory " + dir.string() + " of " + path + " does not exist");
-    if (access(dir.c_str(), W_OK) != 0) throw UsageError("to_hdf5: cannot write to directory " + dir.string());
+    if (!fs::is_directory(dir))
+        throw UsageError("to_hdf5: directory " + dir.string() + " of " + path + " does not exist");
+    if (access(dir.c_str(), W_OK) != 0)
+        throw UsageError("to_hdf5: cannot write to directory " + dir.string());
     if (options.gzip > 0 && Client::current().workers_are_processes())
-        throw UsageError("to_hdf5: gzip compression needs collective writes, which parallel tessera jobs do not do yet; "
-                         "write " + path + " uncompressed (gzip=0) or from a one-rank job");
+        throw UsageError(
+            "to_hdf5: gzip compression needs collective writes, which parallel tessera jobs do not "
+            "do yet; "
+            "write " +
+            path + " uncompressed (gzip=0) or from a one-rank job");
     const std::string temporary = path + ".tessera-tmp-" + std::to_string(getpid());
 
     detail::Hdf5FileSpec file;
@@ -222,14 +238,19 @@ void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, A
     std::set<std::string> names;
     for (const auto& [name0, a] : datasets) {
         const std::string name = name0.empty() || name0[0] != '/' ? "/" + name0 : name0;
-        if (!names.insert(name).second) throw UsageError("to_hdf5: dataset " + name + " given twice");
+        if (!names.insert(name).second)
+            throw UsageError("to_hdf5: dataset " + name + " given twice");
         detail::Hdf5FileSpec::Dataset d{name, a.shape(), {}, a.dtype(), options.gzip, {}, {}, {}};
-        for (std::size_t k = 0; k < a.chunks().size(); ++k) d.chunks.push_back(std::max<std::int64_t>(1, a.chunks()[k][0]));
+        for (std::size_t k = 0; k < a.chunks().size(); ++k)
+            d.chunks.push_back(std::max<std::int64_t>(1, a.chunks()[k][0]));
         if (auto it = options.attributes.find(name0); it != options.attributes.end())
             for (const auto& [key, value] : it->second) {
-                if (const auto* s = std::get_if<std::string>(&value)) d.text_attributes.emplace_back(key, *s);
-                else if (const auto* f = std::get_if<double>(&value)) d.float_attributes.emplace_back(key, *f);
-                else d.int_attributes.emplace_back(key, std::get<std::int64_t>(value));
+                if (const auto* s = std::get_if<std::string>(&value))
+                    d.text_attributes.emplace_back(key, *s);
+                else if (const auto* f = std::get_if<double>(&value))
+                    d.float_attributes.emplace_back(key, *f);
+                else
+                    d.int_attributes.emplace_back(key, std::get<std::int64_t>(value));
             }
         file.datasets.push_back(std::move(d));
     }
@@ -246,10 +267,12 @@ void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, A
             detail::Hdf5BlockSpec s{file.token, file.datasets[i].name, {}, {}, a.dtype()};
             for (std::size_t d = 0; d < c.size(); ++d) {
                 std::int64_t off = 0;
-                for (std::int64_t k = 0; k < c[d]; ++k) off += a.chunks()[d][static_cast<std::size_t>(k)];
+                for (std::int64_t k = 0; k < c[d]; ++k)
+                    off += a.chunks()[d][static_cast<std::size_t>(k)];
                 s.offset.push_back(off);
             }
-            after.push_back(m.add("array.h5_write", detail::encode_spec(s), {opened, blocks[static_cast<std::size_t>(b)]}));
+            after.push_back(m.add("array.h5_write", detail::encode_spec(s),
+                                  {opened, blocks[static_cast<std::size_t>(b)]}));
         }
     }
     const auto inputs_closed = m.close_inputs(after);

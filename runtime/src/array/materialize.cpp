@@ -34,7 +34,8 @@ bool is_const_scalar(const NodePtr& n) {
 bool made_by_consumers(const NodePtr& n) {
     if (n->kind != Kind::kCreate || n->shape.empty()) return false;
     const auto& p = std::get<CreateParams>(n->params);
-    return p.kind != CreateParams::Kind::kRandom || p.distribution != kernels::Distribution::kNormal;
+    return p.kind != CreateParams::Kind::kRandom ||
+           p.distribution != kernels::Distribution::kNormal;
 }
 
 /// The spec of an "array.transpose" task: the permutation of the block's axes.
@@ -48,8 +49,17 @@ Bytes transpose_spec(const std::vector<int>& perm) {
 CreateSpec create_spec(const ArrayNode& n, std::int64_t block) {
     const auto& p = std::get<CreateParams>(n.params);
     const auto c = block_coords(n.chunks, block);
-    return CreateSpec{static_cast<std::uint8_t>(p.kind), n.dtype, p.a, p.b, p.n, p.endpoint, p.distribution,
-                      p.seed, n.shape, block_offset(n.chunks, c), block_shape(n.chunks, c)};
+    return CreateSpec{static_cast<std::uint8_t>(p.kind),
+                      n.dtype,
+                      p.a,
+                      p.b,
+                      p.n,
+                      p.endpoint,
+                      p.distribution,
+                      p.seed,
+                      n.shape,
+                      block_offset(n.chunks, c),
+                      block_shape(n.chunks, c)};
 }
 
 /// An input of a fused chain: a node's blocks, read directly or through a transpose.
@@ -111,7 +121,8 @@ private:
             in.a = static_cast<std::uint16_t>(fused_.leaves.size());
             // A transpose is read through strided loads instead of being made as a block.
             if (n->kind == Kind::kTranspose)
-                fused_.leaves.push_back({n->inputs[0], n, std::get<TransposeParams>(n->params).perm});
+                fused_.leaves.push_back(
+                    {n->inputs[0], n, std::get<TransposeParams>(n->params).perm});
             else
                 fused_.leaves.push_back({n, n, {}});
             reg = emit(in);
@@ -163,7 +174,8 @@ std::int64_t leaf_block(const Leaf& leaf, const std::vector<std::int64_t>& coord
 
 /// What the task for output block `coords` of a fused chain reads: the leaves' blocks as task
 /// inputs, or, for leaves its consumers make (null in `leaf_blocks`), their specs in `spec`.
-std::vector<TaskId> leaf_inputs(const Fused& f, const std::vector<const std::vector<TaskId>*>& leaf_blocks,
+std::vector<TaskId> leaf_inputs(const Fused& f,
+                                const std::vector<const std::vector<TaskId>*>& leaf_blocks,
                                 const std::vector<std::int64_t>& coords, ElementwiseSpec& spec) {
     std::vector<TaskId> inputs;
     spec.generated.clear();
@@ -172,21 +184,25 @@ std::vector<TaskId> leaf_inputs(const Fused& f, const std::vector<const std::vec
         if (leaf_blocks[l])
             inputs.push_back((*leaf_blocks[l])[static_cast<std::size_t>(block)]);
         else
-            spec.generated.emplace_back(static_cast<std::uint16_t>(l), create_spec(*f.leaves[l].source, block));
+            spec.generated.emplace_back(static_cast<std::uint16_t>(l),
+                                        create_spec(*f.leaves[l].source, block));
     }
     return inputs;
 }
 
 /// The block tasks of each leaf of a fused chain; null for leaves their consumers make.
-std::vector<const std::vector<TaskId>*> leaf_blocks(Materializer& m, const std::vector<Leaf>& leaves) {
+std::vector<const std::vector<TaskId>*> leaf_blocks(Materializer& m,
+                                                    const std::vector<Leaf>& leaves) {
     std::vector<const std::vector<TaskId>*> out;
-    for (const auto& leaf : leaves) out.push_back(made_by_consumers(leaf.source) ? nullptr : &m.blocks(leaf.source));
+    for (const auto& leaf : leaves)
+        out.push_back(made_by_consumers(leaf.source) ? nullptr : &m.blocks(leaf.source));
     return out;
 }
 
 }  // namespace
 
-TaskId Materializer::add(const char* function, const Bytes& spec, const std::vector<TaskId>& inputs) {
+TaskId Materializer::add(const char* function, const Bytes& spec,
+                         const std::vector<TaskId>& inputs) {
     std::vector<ArgRef> args;
     args.reserve(inputs.size() + 1);
     args.push_back(ArgRef::literal(g_.graph.add_literal(spec.data(), spec.size())));
@@ -242,22 +258,30 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
                 const auto c = block_coords(n.chunks, b);
                 const Shape s = block_shape(n.chunks, c);
                 Buffer block(n.dtype, s);
-                kernels::copy_region(data, block_offset(n.chunks, c), block, std::vector<std::int64_t>(s.size(), 0), s);
+                kernels::copy_region(data, block_offset(n.chunks, c), block,
+                                     std::vector<std::int64_t>(s.size(), 0), s);
                 Bytes wire;
                 block.encode_to(wire);
                 out.push_back(add("array.literal", wire, {}));
             }
             return out;
         }
-        case Kind::kElementwise: return build_elementwise(node);
-        case Kind::kReduce: return build_reduce(node);
-        case Kind::kMatmul: return build_matmul(node);
-        case Kind::kFromHdf5: return build_from_hdf5(node);
-        case Kind::kMapBlocks: return build_map_blocks(node);
-        case Kind::kOverlap: return build_overlap(node);
+        case Kind::kElementwise:
+            return build_elementwise(node);
+        case Kind::kReduce:
+            return build_reduce(node);
+        case Kind::kMatmul:
+            return build_matmul(node);
+        case Kind::kFromHdf5:
+            return build_from_hdf5(node);
+        case Kind::kMapBlocks:
+            return build_map_blocks(node);
+        case Kind::kOverlap:
+            return build_overlap(node);
         case Kind::kPersisted: {
             const auto& p = std::get<PersistedParams>(n.params);
-            if (p.graph.get() != &g_) throw UsageError("a persisted array can only be used by the runtime that made it");
+            if (p.graph.get() != &g_)
+                throw UsageError("a persisted array can only be used by the runtime that made it");
             return p.blocks;
         }
         case Kind::kTranspose: {
@@ -267,8 +291,11 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
             for (std::int64_t b = 0; b < nblocks; ++b) {
                 const auto c = block_coords(n.chunks, b);
                 std::vector<std::int64_t> ic(c.size());
-                for (std::size_t d = 0; d < c.size(); ++d) ic[static_cast<std::size_t>(perm[d])] = c[d];
-                out.push_back(add("array.transpose", spec, {in[static_cast<std::size_t>(block_flat(n.inputs[0]->chunks, ic))]}));
+                for (std::size_t d = 0; d < c.size(); ++d)
+                    ic[static_cast<std::size_t>(perm[d])] = c[d];
+                out.push_back(
+                    add("array.transpose", spec,
+                        {in[static_cast<std::size_t>(block_flat(n.inputs[0]->chunks, ic))]}));
             }
             return out;
         }
@@ -281,7 +308,8 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
                 std::vector<std::int64_t> ic;
                 std::size_t kept = 0;
                 for (const auto& sd : p.dims) {
-                    const auto& [ib, local] = sd.drop ? sd.blocks[0] : sd.blocks[static_cast<std::size_t>(c[kept])];
+                    const auto& [ib, local] =
+                        sd.drop ? sd.blocks[0] : sd.blocks[static_cast<std::size_t>(c[kept])];
                     ic.push_back(ib);
                     s.start.push_back(local);
                     s.step.push_back(sd.step);
@@ -293,7 +321,9 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
                         ++kept;
                     }
                 }
-                out.push_back(add("array.slice", encode_spec(s), {in[static_cast<std::size_t>(block_flat(n.inputs[0]->chunks, ic))]}));
+                out.push_back(
+                    add("array.slice", encode_spec(s),
+                        {in[static_cast<std::size_t>(block_flat(n.inputs[0]->chunks, ic))]}));
             }
             return out;
         }
@@ -308,7 +338,9 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
                 Bytes spec;
                 ByteWriter w(spec);
                 write_vec(w, block_shape(n.chunks, c));
-                out.push_back(add("array.relabel", spec, {in[static_cast<std::size_t>(block_flat(n.inputs[0]->chunks, ic))]}));
+                out.push_back(
+                    add("array.relabel", spec,
+                        {in[static_cast<std::size_t>(block_flat(n.inputs[0]->chunks, ic))]}));
             }
             return out;
         }
@@ -324,19 +356,23 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
             for (std::int64_t b = 0; b < nblocks; ++b) {
                 const auto c = block_coords(n.chunks, b);
                 s.shape = block_shape(n.chunks, c);
-                out.push_back(add("array.elementwise", encode_spec(s), {in[static_cast<std::size_t>(leaf_block(leaf, c))]}));
+                out.push_back(add("array.elementwise", encode_spec(s),
+                                  {in[static_cast<std::size_t>(leaf_block(leaf, c))]}));
             }
             return out;
         }
-        case Kind::kRechunk: return build_rechunk(node);
+        case Kind::kRechunk:
+            return build_rechunk(node);
         case Kind::kConcatenate: {
             const int axis = std::get<ConcatenateParams>(n.params).axis;
             for (std::int64_t b = 0; b < nblocks; ++b) {
                 auto c = block_coords(n.chunks, b);
                 for (const auto& input : n.inputs) {
-                    const auto count = static_cast<std::int64_t>(input->chunks[static_cast<std::size_t>(axis)].size());
+                    const auto count = static_cast<std::int64_t>(
+                        input->chunks[static_cast<std::size_t>(axis)].size());
                     if (c[static_cast<std::size_t>(axis)] < count) {
-                        out.push_back(blocks(input)[static_cast<std::size_t>(block_flat(input->chunks, c))]);
+                        out.push_back(
+                            blocks(input)[static_cast<std::size_t>(block_flat(input->chunks, c))]);
                         break;
                     }
                     c[static_cast<std::size_t>(axis)] -= count;
@@ -347,10 +383,17 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
         case Kind::kReshape: {
             const NodePtr& src = n.inputs[0];
             const auto& in = blocks(src);
-            const std::int64_t in_row = src->shape.empty() ? 1 : kernels::shape_size(Shape(src->shape.begin() + 1, src->shape.end()));
-            const std::int64_t out_row = n.shape.empty() ? 1 : kernels::shape_size(Shape(n.shape.begin() + 1, n.shape.end()));
-            const auto in_offs = chunk_offsets(src->chunks.empty() ? std::vector<std::int64_t>{1} : src->chunks[0]);
-            const auto out_offs = chunk_offsets(n.chunks.empty() ? std::vector<std::int64_t>{1} : n.chunks[0]);
+            const std::int64_t in_row =
+                src->shape.empty()
+                    ? 1
+                    : kernels::shape_size(Shape(src->shape.begin() + 1, src->shape.end()));
+            const std::int64_t out_row =
+                n.shape.empty() ? 1
+                                : kernels::shape_size(Shape(n.shape.begin() + 1, n.shape.end()));
+            const auto in_offs =
+                chunk_offsets(src->chunks.empty() ? std::vector<std::int64_t>{1} : src->chunks[0]);
+            const auto out_offs =
+                chunk_offsets(n.chunks.empty() ? std::vector<std::int64_t>{1} : n.chunks[0]);
             for (std::int64_t b = 0; b < nblocks; ++b) {
                 const auto c = block_coords(n.chunks, b);
                 const std::int64_t lo = out_offs[static_cast<std::size_t>(b)] * out_row;
@@ -408,14 +451,16 @@ std::vector<TaskId> Materializer::build_reduce(const NodePtr& node) {
         fused = Fuser{}.run(src);
         leaves = leaf_blocks(*this, fused->leaves);
     }
-    InputFile* reading = src->kind == Kind::kFromHdf5 && !done_.count(src.get()) ? &input_file(src) : nullptr;
+    InputFile* reading =
+        src->kind == Kind::kFromHdf5 && !done_.count(src.get()) ? &input_file(src) : nullptr;
     const std::vector<TaskId>* src_blocks = fused || reading ? nullptr : &blocks(src);
     const std::int64_t in_blocks = grid_size(src->chunks);
     // Group the states by output block; inside a group, blocks stay in row-major order.
     std::vector<std::int64_t> out_coords_of;  // per input block: flat index of its output group
     Chunks group_chunks;
     for (std::size_t d = 0; d < nd; ++d)
-        group_chunks.push_back((p.spec.axes >> d & 1) ? std::vector<std::int64_t>{1} : src->chunks[d]);
+        group_chunks.push_back((p.spec.axes >> d & 1) ? std::vector<std::int64_t>{1}
+                                                      : src->chunks[d]);
     std::vector<std::vector<TaskId>> groups(static_cast<std::size_t>(grid_size(group_chunks)));
     for (std::int64_t b = 0; b < in_blocks; ++b) {
         const auto c = block_coords(src->chunks, b);
@@ -423,14 +468,16 @@ std::vector<TaskId> Materializer::build_reduce(const NodePtr& node) {
         std::vector<TaskId> inputs;
         TaskId state = 0;
         if (reading) {
-            const Hdf5BlockSpec where{reading->token, std::get<FromHdf5Params>(src->params).dataset, s.offset,
-                                      block_shape(src->chunks, c), src->dtype};
-            state = add("array.h5_reduce", encode_spec(Hdf5ReduceSpec{s, where}), {reading->opened});
+            const Hdf5BlockSpec where{reading->token, std::get<FromHdf5Params>(src->params).dataset,
+                                      s.offset, block_shape(src->chunks, c), src->dtype};
+            state =
+                add("array.h5_reduce", encode_spec(Hdf5ReduceSpec{s, where}), {reading->opened});
             reading->readers.push_back(state);
         } else {
             if (fused) {
                 s.fused = 1;
-                s.elementwise = ElementwiseSpec{fused->program, block_shape(src->chunks, c), fused->axes(), {}};
+                s.elementwise =
+                    ElementwiseSpec{fused->program, block_shape(src->chunks, c), fused->axes(), {}};
                 inputs = leaf_inputs(*fused, leaves, c, s.elementwise);
             } else {
                 inputs.push_back((*src_blocks)[static_cast<std::size_t>(b)]);
@@ -452,10 +499,15 @@ std::vector<TaskId> Materializer::build_reduce(const NodePtr& node) {
         auto level = std::move(groups[gi]);
         while (level.size() > 1) {  // the fixed tree: split_every consecutive states at a time
             std::vector<TaskId> next;
-            for (std::size_t i = 0; i < level.size(); i += static_cast<std::size_t>(p.split_every)) {
-                const std::vector<TaskId> part(level.begin() + static_cast<std::ptrdiff_t>(i),
-                                               level.begin() + static_cast<std::ptrdiff_t>(std::min(level.size(), i + static_cast<std::size_t>(p.split_every))));
-                next.push_back(part.size() == 1 ? part[0] : add("array.combine", combine_spec, part));
+            for (std::size_t i = 0; i < level.size();
+                 i += static_cast<std::size_t>(p.split_every)) {
+                const std::vector<TaskId> part(
+                    level.begin() + static_cast<std::ptrdiff_t>(i),
+                    level.begin() +
+                        static_cast<std::ptrdiff_t>(
+                            std::min(level.size(), i + static_cast<std::size_t>(p.split_every))));
+                next.push_back(part.size() == 1 ? part[0]
+                                                : add("array.combine", combine_spec, part));
             }
             level = std::move(next);
         }
@@ -486,9 +538,12 @@ std::vector<TaskId> Materializer::build_matmul(const NodePtr& node) {
         for (std::int64_t i = 0; i < rows; ++i)
             for (std::int64_t j = i; j < rows; ++j) {
                 std::vector<TaskId> inputs = row(i);
-                if (j != i) inputs.insert(inputs.end(), a.begin() + j * terms, a.begin() + (j + 1) * terms);
-                MatmulSpec s{n.dtype, block_shape(n.chunks, {i, j}), terms, i == j ? Form::kGram : Form::kTransposed};
-                out[static_cast<std::size_t>(i * rows + j)] = add("array.matmul", encode_spec(s), inputs);
+                if (j != i)
+                    inputs.insert(inputs.end(), a.begin() + j * terms, a.begin() + (j + 1) * terms);
+                MatmulSpec s{n.dtype, block_shape(n.chunks, {i, j}), terms,
+                             i == j ? Form::kGram : Form::kTransposed};
+                out[static_cast<std::size_t>(i * rows + j)] =
+                    add("array.matmul", encode_spec(s), inputs);
             }
         const Bytes swap = transpose_spec({1, 0});
         for (std::int64_t i = 0; i < rows; ++i)
@@ -503,7 +558,8 @@ std::vector<TaskId> Materializer::build_matmul(const NodePtr& node) {
     for (std::int64_t blk = 0; blk < grid_size(n.chunks); ++blk) {
         const auto c = block_coords(n.chunks, blk);
         std::vector<TaskId> inputs = row(c[0]);
-        for (std::int64_t p = 0; p < terms; ++p) inputs.push_back(b[static_cast<std::size_t>(p * bcols + c[1])]);
+        for (std::int64_t p = 0; p < terms; ++p)
+            inputs.push_back(b[static_cast<std::size_t>(p * bcols + c[1])]);
         MatmulSpec s{n.dtype, block_shape(n.chunks, c), terms, Form::kProduct};
         out.push_back(add("array.matmul", encode_spec(s), inputs));
     }
@@ -530,8 +586,10 @@ std::vector<Buffer> compute(const std::vector<Array>& arrays) {
             const auto c = detail::block_coords(a.chunks(), b);
             const Shape s = detail::block_shape(a.chunks(), c);
             if (block.shape() != s || block.dtype() != a.dtype())
-                throw Error("internal: block " + std::to_string(b) + " came back with the wrong shape or dtype");
-            kernels::copy_region(block, std::vector<std::int64_t>(s.size(), 0), whole, detail::block_offset(a.chunks(), c), s);
+                throw Error("internal: block " + std::to_string(b) +
+                            " came back with the wrong shape or dtype");
+            kernels::copy_region(block, std::vector<std::int64_t>(s.size(), 0), whole,
+                                 detail::block_offset(a.chunks(), c), s);
         }
         out.push_back(std::move(whole));
     }

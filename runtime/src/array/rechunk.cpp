@@ -25,31 +25,42 @@ struct ExchangeSpec {
     std::int64_t workers = 1;
     std::int64_t round_bytes = std::int64_t{256} << 20;  // per destination and round
     void write(ByteWriter& w) const {
-        w.pod(dtype); w.pod(workers); w.pod(round_bytes);
+        w.pod(dtype);
+        w.pod(workers);
+        w.pod(round_bytes);
         w.pod<std::uint64_t>(in.size());
-        for (std::size_t d = 0; d < in.size(); ++d) { write_vec(w, in[d]); write_vec(w, out[d]); }
+        for (std::size_t d = 0; d < in.size(); ++d) {
+            write_vec(w, in[d]);
+            write_vec(w, out[d]);
+        }
     }
     static ExchangeSpec read(ByteReader& r) {
         ExchangeSpec s;
-        s.dtype = r.pod<kernels::DType>(); s.workers = r.pod<std::int64_t>();
+        s.dtype = r.pod<kernels::DType>();
+        s.workers = r.pod<std::int64_t>();
         s.round_bytes = r.pod<std::int64_t>();
         const auto nd = r.pod<std::uint64_t>();
         s.in.resize(nd);
         s.out.resize(nd);
-        for (std::size_t d = 0; d < nd; ++d) { s.in[d] = read_vec(r); s.out[d] = read_vec(r); }
+        for (std::size_t d = 0; d < nd; ++d) {
+            s.in[d] = read_vec(r);
+            s.out[d] = read_vec(r);
+        }
         return s;
     }
 };
 
 /// A piece on the wire: [i64 output block][i64 dst_start x nd][i64 extent x nd][elements].
-void append_piece(Bytes& stream, std::int64_t block, const std::vector<std::int64_t>& dst_start, const Shape& extent,
-                  const kernels::Buffer& src, const std::vector<std::int64_t>& src_start) {
+void append_piece(Bytes& stream, std::int64_t block, const std::vector<std::int64_t>& dst_start,
+                  const Shape& extent, const kernels::Buffer& src,
+                  const std::vector<std::int64_t>& src_start) {
     ByteWriter w(stream);
     w.pod(block);
     w.write(dst_start.data(), dst_start.size() * 8);
     w.write(extent.data(), extent.size() * 8);
     kernels::Buffer piece(src.dtype(), extent);
-    kernels::copy_region(src, src_start, piece, std::vector<std::int64_t>(extent.size(), 0), extent);
+    kernels::copy_region(src, src_start, piece, std::vector<std::int64_t>(extent.size(), 0),
+                         extent);
     w.write(piece.bytes(), piece.nbytes());
 }
 
@@ -69,10 +80,15 @@ std::vector<Bytes> cut(const ExchangeSpec& s, std::span<const ArgView> blocks) {
         // Per dimension, the output blocks this input block overlaps.
         std::vector<std::pair<std::int64_t, std::int64_t>> range(nd);
         for (std::size_t d = 0; d < nd; ++d) {
-            const auto lo = in_offs[d][static_cast<std::size_t>(ic[d])], hi = in_offs[d][static_cast<std::size_t>(ic[d]) + 1];
+            const auto lo = in_offs[d][static_cast<std::size_t>(ic[d])],
+                       hi = in_offs[d][static_cast<std::size_t>(ic[d]) + 1];
             const auto& oo = out_offs[d];
-            auto first = static_cast<std::int64_t>(std::upper_bound(oo.begin(), oo.end(), lo) - oo.begin()) - 1;
-            auto last = static_cast<std::int64_t>(std::lower_bound(oo.begin(), oo.end(), hi) - oo.begin()) - 1;
+            auto first =
+                static_cast<std::int64_t>(std::upper_bound(oo.begin(), oo.end(), lo) - oo.begin()) -
+                1;
+            auto last =
+                static_cast<std::int64_t>(std::lower_bound(oo.begin(), oo.end(), hi) - oo.begin()) -
+                1;
             const auto count = static_cast<std::int64_t>(s.out[d].size());
             first = std::clamp<std::int64_t>(first, 0, count - 1);
             range[d] = {first, std::clamp<std::int64_t>(last, first, count - 1)};
@@ -83,14 +99,17 @@ std::vector<Bytes> cut(const ExchangeSpec& s, std::span<const ArgView> blocks) {
                 std::vector<std::int64_t> src_start, dst_start;
                 Shape extent;
                 for (std::size_t k = 0; k < nd; ++k) {
-                    const auto lo = std::max(out_offs[k][static_cast<std::size_t>(oc[k])], in_offs[k][static_cast<std::size_t>(ic[k])]);
-                    const auto hi = std::min(out_offs[k][static_cast<std::size_t>(oc[k]) + 1], in_offs[k][static_cast<std::size_t>(ic[k]) + 1]);
+                    const auto lo = std::max(out_offs[k][static_cast<std::size_t>(oc[k])],
+                                             in_offs[k][static_cast<std::size_t>(ic[k])]);
+                    const auto hi = std::min(out_offs[k][static_cast<std::size_t>(oc[k]) + 1],
+                                             in_offs[k][static_cast<std::size_t>(ic[k]) + 1]);
                     src_start.push_back(lo - in_offs[k][static_cast<std::size_t>(ic[k])]);
                     dst_start.push_back(lo - out_offs[k][static_cast<std::size_t>(oc[k])]);
                     extent.push_back(std::max<std::int64_t>(hi - lo, 0));
                 }
                 const std::int64_t ob = block_flat(s.out, oc);
-                append_piece(streams[static_cast<std::size_t>(ob % s.workers)], ob, dst_start, extent, src, src_start);
+                append_piece(streams[static_cast<std::size_t>(ob % s.workers)], ob, dst_start,
+                             extent, src, src_start);
                 return;
             }
             for (oc[d] = range[d].first; oc[d] <= range[d].second; ++oc[d]) visit(d + 1);
@@ -101,7 +120,8 @@ std::vector<Bytes> cut(const ExchangeSpec& s, std::span<const ArgView> blocks) {
 }
 
 /// Puts the pieces of `stream` into this worker's output blocks.
-void assemble(const ExchangeSpec& s, const Bytes& stream, std::map<std::int64_t, kernels::Buffer>& out) {
+void assemble(const ExchangeSpec& s, const Bytes& stream,
+              std::map<std::int64_t, kernels::Buffer>& out) {
     const std::size_t nd = s.in.size();
     ByteReader r(stream);
     while (!r.done()) {
@@ -114,8 +134,11 @@ void assemble(const ExchangeSpec& s, const Bytes& stream, std::map<std::int64_t,
         r.read(piece.bytes(), piece.nbytes());
         auto it = out.find(ob);
         if (it == out.end())
-            it = out.emplace(ob, kernels::Buffer(s.dtype, block_shape(s.out, block_coords(s.out, ob)))).first;
-        kernels::copy_region(piece, std::vector<std::int64_t>(nd, 0), it->second, dst_start, extent);
+            it = out.emplace(ob,
+                             kernels::Buffer(s.dtype, block_shape(s.out, block_coords(s.out, ob))))
+                     .first;
+        kernels::copy_region(piece, std::vector<std::int64_t>(nd, 0), it->second, dst_start,
+                             extent);
     }
 }
 
@@ -124,8 +147,8 @@ void assemble(const ExchangeSpec& s, const Bytes& stream, std::map<std::int64_t,
         ByteReader r(args[0].data, args[0].size);
         const auto s = ExchangeSpec::read(r);
         if (group.size() != s.workers)
-            throw Error("internal: an exchange planned for " + std::to_string(s.workers) + " workers ran on " +
-                        std::to_string(group.size()));
+            throw Error("internal: an exchange planned for " + std::to_string(s.workers) +
+                        " workers ran on " + std::to_string(group.size()));
         const std::vector<Bytes> received = group.alltoallv(cut(s, args.subspan(1)), s.round_bytes);
         const std::int64_t me = group.rank();
         std::map<std::int64_t, kernels::Buffer> mine;
@@ -144,7 +167,8 @@ void assemble(const ExchangeSpec& s, const Bytes& stream, std::map<std::int64_t,
             std::memcpy(out.data() + table + i * sizeof offset, &offset, sizeof offset);
             auto it = mine.find(mine_order[i]);
             if (it == mine.end()) {
-                kernels::Buffer(s.dtype, block_shape(s.out, block_coords(s.out, mine_order[i]))).encode_to(out);
+                kernels::Buffer(s.dtype, block_shape(s.out, block_coords(s.out, mine_order[i])))
+                    .encode_to(out);
             } else {
                 it->second.encode_to(out);
                 mine.erase(it);  // one block at a time: the blocks are not held twice
@@ -153,19 +177,23 @@ void assemble(const ExchangeSpec& s, const Bytes& stream, std::map<std::int64_t,
     });
 
 /// Output block b of an exchange over W workers: block b / W of worker b mod W's result.
-[[maybe_unused]] const auto& take = register_raw_function("array.rechunk_take", [](std::span<const ArgView> args, Bytes& out) {
-    ByteReader spec(args[0].data, args[0].size);
-    const auto ob = spec.pod<std::int64_t>();
-    const auto workers = spec.pod<std::int64_t>();
-    ByteReader r(args[1].data, args[1].size);
-    const auto count = r.pod<std::uint64_t>();
-    const auto i = static_cast<std::uint64_t>(ob / workers);
-    if (i >= count) throw Error("internal: rechunked block " + std::to_string(ob) + " is not on this worker");
-    std::uint64_t begin = 0, end = args[1].size;
-    std::memcpy(&begin, args[1].data + sizeof count + i * sizeof begin, sizeof begin);
-    if (i + 1 < count) std::memcpy(&end, args[1].data + sizeof count + (i + 1) * sizeof end, sizeof end);
-    out.assign(args[1].data + begin, args[1].data + end);
-});
+[[maybe_unused]] const auto& take =
+    register_raw_function("array.rechunk_take", [](std::span<const ArgView> args, Bytes& out) {
+        ByteReader spec(args[0].data, args[0].size);
+        const auto ob = spec.pod<std::int64_t>();
+        const auto workers = spec.pod<std::int64_t>();
+        ByteReader r(args[1].data, args[1].size);
+        const auto count = r.pod<std::uint64_t>();
+        const auto i = static_cast<std::uint64_t>(ob / workers);
+        if (i >= count)
+            throw Error("internal: rechunked block " + std::to_string(ob) +
+                        " is not on this worker");
+        std::uint64_t begin = 0, end = args[1].size;
+        std::memcpy(&begin, args[1].data + sizeof count + i * sizeof begin, sizeof begin);
+        if (i + 1 < count)
+            std::memcpy(&end, args[1].data + sizeof count + (i + 1) * sizeof end, sizeof end);
+        out.assign(args[1].data + begin, args[1].data + end);
+    });
 
 }  // namespace
 
@@ -178,7 +206,8 @@ std::vector<TaskId> Materializer::build_rechunk(const NodePtr& node) {
     s.in = src->chunks;
     s.out = n.chunks;
     s.workers = Client::current().num_workers();
-    s.round_bytes = static_cast<std::int64_t>(std::max<std::size_t>(Client::current().options().exchange_round_bytes, 1));
+    s.round_bytes = static_cast<std::int64_t>(
+        std::max<std::size_t>(Client::current().options().exchange_round_bytes, 1));
     const TaskId exchanged = add("array.rechunk_exchange", encode_spec(s), in);
     std::vector<TaskId> out;
     for (std::int64_t b = 0; b < grid_size(n.chunks); ++b) {

@@ -22,22 +22,39 @@ struct UserBlockSpec {
     std::vector<std::int64_t> depth;
     kernels::Boundary boundary = kernels::Boundary::kReflect;
     double constant = 0;
-    std::vector<std::int64_t> low_edge, high_edge, present;  // present: which of the 3^nd neighbours follow
+    std::vector<std::int64_t> low_edge, high_edge,
+        present;  // present: which of the 3^nd neighbours follow
     void write(ByteWriter& w) const {
-        w.pod(overlap); write_vec(w, index); write_vec(w, offset); write_vec(w, array_shape); write_vec(w, shape);
-        w.pod(dtype); write_vec(w, depth); w.pod(boundary); w.pod(constant);
-        write_vec(w, low_edge); write_vec(w, high_edge); write_vec(w, present);
+        w.pod(overlap);
+        write_vec(w, index);
+        write_vec(w, offset);
+        write_vec(w, array_shape);
+        write_vec(w, shape);
+        w.pod(dtype);
+        write_vec(w, depth);
+        w.pod(boundary);
+        w.pod(constant);
+        write_vec(w, low_edge);
+        write_vec(w, high_edge);
+        write_vec(w, present);
     }
     static UserBlockSpec read(ByteReader& r) {
         UserBlockSpec s;
-        s.overlap = r.pod<std::uint8_t>(); s.index = read_vec(r); s.offset = read_vec(r); s.array_shape = read_vec(r);
-        s.shape = read_vec(r); s.dtype = r.pod<kernels::DType>(); s.depth = read_vec(r);
-        s.boundary = r.pod<kernels::Boundary>(); s.constant = r.pod<double>();
-        s.low_edge = read_vec(r); s.high_edge = read_vec(r); s.present = read_vec(r);
+        s.overlap = r.pod<std::uint8_t>();
+        s.index = read_vec(r);
+        s.offset = read_vec(r);
+        s.array_shape = read_vec(r);
+        s.shape = read_vec(r);
+        s.dtype = r.pod<kernels::DType>();
+        s.depth = read_vec(r);
+        s.boundary = r.pod<kernels::Boundary>();
+        s.constant = r.pod<double>();
+        s.low_edge = read_vec(r);
+        s.high_edge = read_vec(r);
+        s.present = read_vec(r);
         return s;
     }
 };
-
 
 }  // namespace
 
@@ -56,7 +73,8 @@ std::vector<TaskId> Materializer::build_map_blocks(const NodePtr& node) {
             std::vector<std::int64_t> ic(src->shape.size(), 0);
             for (std::size_t d = 0; d < c.size(); ++d) {
                 const int j = p.follow[k][d];
-                if (j >= 0 && src->chunks[static_cast<std::size_t>(j)].size() > 1) ic[static_cast<std::size_t>(j)] = c[d];
+                if (j >= 0 && src->chunks[static_cast<std::size_t>(j)].size() > 1)
+                    ic[static_cast<std::size_t>(j)] = c[d];
             }
             inputs.push_back((*in[k])[static_cast<std::size_t>(block_flat(src->chunks, ic))]);
         }
@@ -110,8 +128,10 @@ std::vector<TaskId> Materializer::build_overlap(const NodePtr& node) {
                 std::int64_t x = c[d] + off;
                 if (off != 0 && p.halo.depth[d] == 0) needed = false;
                 if (x < 0 || x >= count) {
-                    if (p.halo.boundary == kernels::Boundary::kPeriodic) x = (x + count) % count;
-                    else needed = false;  // the kernel makes this halo up from the block itself
+                    if (p.halo.boundary == kernels::Boundary::kPeriodic)
+                        x = (x + count) % count;
+                    else
+                        needed = false;  // the kernel makes this halo up from the block itself
                 }
                 nc[d] = x;
                 offsets[d] = off;
@@ -128,7 +148,8 @@ std::vector<TaskId> Materializer::build_overlap(const NodePtr& node) {
             SliceSpec cut;
             const Shape ns = block_shape(src->chunks, nc);
             for (std::size_t d = 0; d < nd; ++d) {
-                const std::int64_t width = offsets[d] == 0 ? ns[d] : std::min(p.halo.depth[d], ns[d]);
+                const std::int64_t width =
+                    offsets[d] == 0 ? ns[d] : std::min(p.halo.depth[d], ns[d]);
                 cut.start.push_back(offsets[d] < 0 ? ns[d] - width : 0);
                 cut.step.push_back(1);
                 cut.shape.push_back(width);
@@ -144,52 +165,63 @@ std::vector<TaskId> Materializer::build_overlap(const NodePtr& node) {
 }  // namespace detail
 
 BlockFunction register_block_function(const std::string& name, BlockKernel kernel) {
-    register_raw_function("blocks." + name, [name, kernel](std::span<const ArgView> args, Bytes& out) {
-        ByteReader r(args[0].data, args[0].size);
-        const auto s = detail::UserBlockSpec::read(r);
-        std::vector<Buffer> blocks;
-        std::vector<std::int64_t> low;
-        BlockInfo info{s.index, s.offset, s.array_shape};
-        if (s.overlap) {
-            std::vector<Buffer> present;
-            for (std::size_t i = 1; i < args.size(); ++i) present.push_back(detail::read_block(args[i]));
-            std::vector<const Buffer*> neighbours;
-            for (std::size_t k = 0, i = 0; k < s.present.size(); ++k) neighbours.push_back(s.present[k] ? &present[i++] : nullptr);
-            kernels::HaloSpec halo{s.depth, s.boundary, s.constant, {}, {}};
-            for (auto v : s.low_edge) halo.at_low_edge.push_back(static_cast<std::uint8_t>(v));
-            for (auto v : s.high_edge) halo.at_high_edge.push_back(static_cast<std::uint8_t>(v));
-            blocks.push_back(kernels::extend_with_halo(neighbours, halo, low));
-            for (std::size_t d = 0; d < low.size(); ++d) info.offset[d] -= low[d];
-        } else {
-            for (std::size_t i = 1; i < args.size(); ++i) blocks.push_back(detail::read_block(args[i]));
-        }
-        Buffer result = kernel(blocks, info);
-        if (s.overlap) {
-            if (result.shape() != blocks[0].shape())
-                throw ValueError("block function '" + name + "' returned shape " + detail::shape_text(result.shape()) +
-                                            " for an extended block of shape " + detail::shape_text(blocks[0].shape()));
-            Buffer trimmed(result.dtype(), s.shape);
-            kernels::copy_region(result, low, trimmed, std::vector<std::int64_t>(s.shape.size(), 0), s.shape);
-            result = std::move(trimmed);
-        }
-        if (result.dtype() != s.dtype || result.shape() != s.shape)
-            throw ValueError("block function '" + name + "' returned a " +
-                                        std::string(kernels::dtype_name(result.dtype())) + " block of shape " +
-                                        detail::shape_text(result.shape()) + ", expected " +
-                                        std::string(kernels::dtype_name(s.dtype)) + " of shape " + detail::shape_text(s.shape));
-        detail::emit_block(std::move(result), out);
-    });
+    register_raw_function(
+        "blocks." + name, [name, kernel](std::span<const ArgView> args, Bytes& out) {
+            ByteReader r(args[0].data, args[0].size);
+            const auto s = detail::UserBlockSpec::read(r);
+            std::vector<Buffer> blocks;
+            std::vector<std::int64_t> low;
+            BlockInfo info{s.index, s.offset, s.array_shape};
+            if (s.overlap) {
+                std::vector<Buffer> present;
+                for (std::size_t i = 1; i < args.size(); ++i)
+                    present.push_back(detail::read_block(args[i]));
+                std::vector<const Buffer*> neighbours;
+                for (std::size_t k = 0, i = 0; k < s.present.size(); ++k)
+                    neighbours.push_back(s.present[k] ? &present[i++] : nullptr);
+                kernels::HaloSpec halo{s.depth, s.boundary, s.constant, {}, {}};
+                for (auto v : s.low_edge) halo.at_low_edge.push_back(static_cast<std::uint8_t>(v));
+                for (auto v : s.high_edge)
+                    halo.at_high_edge.push_back(static_cast<std::uint8_t>(v));
+                blocks.push_back(kernels::extend_with_halo(neighbours, halo, low));
+                for (std::size_t d = 0; d < low.size(); ++d) info.offset[d] -= low[d];
+            } else {
+                for (std::size_t i = 1; i < args.size(); ++i)
+                    blocks.push_back(detail::read_block(args[i]));
+            }
+            Buffer result = kernel(blocks, info);
+            if (s.overlap) {
+                if (result.shape() != blocks[0].shape())
+                    throw ValueError("block function '" + name + "' returned shape " +
+                                     detail::shape_text(result.shape()) +
+                                     " for an extended block of shape " +
+                                     detail::shape_text(blocks[0].shape()));
+                Buffer trimmed(result.dtype(), s.shape);
+                kernels::copy_region(result, low, trimmed,
+                                     std::vector<std::int64_t>(s.shape.size(), 0), s.shape);
+                result = std::move(trimmed);
+            }
+            if (result.dtype() != s.dtype || result.shape() != s.shape)
+                throw ValueError("block function '" + name + "' returned a " +
+                                 std::string(kernels::dtype_name(result.dtype())) +
+                                 " block of shape " + detail::shape_text(result.shape()) +
+                                 ", expected " + std::string(kernels::dtype_name(s.dtype)) +
+                                 " of shape " + detail::shape_text(s.shape));
+            detail::emit_block(std::move(result), out);
+        });
     return BlockFunction(name);
 }
 
 namespace {
 
-void require_registered(const BlockFunction& fn) { FunctionRegistry::instance().find("blocks." + fn.name()); }
+void require_registered(const BlockFunction& fn) {
+    FunctionRegistry::instance().find("blocks." + fn.name());
+}
 
 }  // namespace
 
-Array map_blocks(const BlockFunction& fn, const std::vector<Array>& inputs0, std::optional<DType> dtype,
-                 std::optional<Chunks> chunks) {
+Array map_blocks(const BlockFunction& fn, const std::vector<Array>& inputs0,
+                 std::optional<DType> dtype, std::optional<Chunks> chunks) {
     require_registered(fn);
     if (inputs0.empty()) throw UsageError("map_blocks needs at least one input array");
     std::vector<Array> inputs = inputs0;
@@ -204,11 +236,13 @@ Array map_blocks(const BlockFunction& fn, const std::vector<Array>& inputs0, std
     Chunks out_chunks = aligned;
     if (chunks) {
         if (chunks->size() != aligned.size())
-            throw UsageError("map_blocks: chunks have " + std::to_string(chunks->size()) + " dimensions, the blocks " +
-                             std::to_string(aligned.size()));
+            throw UsageError("map_blocks: chunks have " + std::to_string(chunks->size()) +
+                             " dimensions, the blocks " + std::to_string(aligned.size()));
         for (std::size_t d = 0; d < aligned.size(); ++d)
             if ((*chunks)[d].size() != aligned[d].size())
-                throw UsageError("map_blocks: chunks must keep the number of blocks along dimension " + std::to_string(d));
+                throw UsageError(
+                    "map_blocks: chunks must keep the number of blocks along dimension " +
+                    std::to_string(d));
         out_chunks = *chunks;
         for (std::size_t d = 0; d < shape.size(); ++d) {
             shape[d] = 0;
@@ -225,7 +259,8 @@ Array map_blocks(const BlockFunction& fn, const std::vector<Array>& inputs0, std
     return Array(std::move(n));
 }
 
-Array blockwise(const BlockFunction& fn, const std::string& index, const std::vector<std::pair<Array, std::string>>& inputs0,
+Array blockwise(const BlockFunction& fn, const std::string& index,
+                const std::vector<std::pair<Array, std::string>>& inputs0,
                 std::optional<DType> dtype) {
     require_registered(fn);
     if (inputs0.empty()) throw UsageError("blockwise needs at least one input array");
@@ -235,19 +270,22 @@ Array blockwise(const BlockFunction& fn, const std::string& index, const std::ve
     std::vector<std::pair<Array, std::string>> inputs = inputs0;
     for (auto& [a, idx] : inputs) {
         if (static_cast<int>(idx.size()) != a.ndim())
-            throw UsageError("blockwise: index '" + idx + "' does not match an array of " + std::to_string(a.ndim()) + " dimensions");
+            throw UsageError("blockwise: index '" + idx + "' does not match an array of " +
+                             std::to_string(a.ndim()) + " dimensions");
         Chunks want = a.chunks();
         for (std::size_t j = 0; j < idx.size(); ++j) {
             const auto d = index.find(idx[j]);
             if (d == std::string::npos)
-                throw UsageError("blockwise: index letter '" + std::string(1, idx[j]) + "' is not in the output index '" +
-                                 index + "' (contractions are not supported)");
+                throw UsageError("blockwise: index letter '" + std::string(1, idx[j]) +
+                                 "' is not in the output index '" + index +
+                                 "' (contractions are not supported)");
             if (extent[d] < 0) {
                 extent[d] = a.shape()[j];
                 chunks[d] = a.chunks()[j];
             } else if (extent[d] != a.shape()[j]) {
-                throw UsageError("blockwise: dimension '" + std::string(1, idx[j]) + "' has extents " + std::to_string(extent[d]) +
-                                 " and " + std::to_string(a.shape()[j]));
+                throw UsageError("blockwise: dimension '" + std::string(1, idx[j]) +
+                                 "' has extents " + std::to_string(extent[d]) + " and " +
+                                 std::to_string(a.shape()[j]));
             } else {
                 want[j] = chunks[d];
             }
@@ -255,12 +293,15 @@ Array blockwise(const BlockFunction& fn, const std::string& index, const std::ve
         a = a.rechunk(ChunkSpec(want));
     }
     for (std::size_t d = 0; d < index.size(); ++d)
-        if (extent[d] < 0) throw UsageError("blockwise: output letter '" + std::string(1, index[d]) + "' appears in no input");
+        if (extent[d] < 0)
+            throw UsageError("blockwise: output letter '" + std::string(1, index[d]) +
+                             "' appears in no input");
     detail::MapBlocksParams p{fn.name(), {}};
     auto n = std::make_shared<detail::ArrayNode>();
     for (const auto& [a, idx] : inputs) {
         std::vector<int> follow(index.size(), -1);
-        for (std::size_t j = 0; j < idx.size(); ++j) follow[index.find(idx[j])] = static_cast<int>(j);
+        for (std::size_t j = 0; j < idx.size(); ++j)
+            follow[index.find(idx[j])] = static_cast<int>(j);
         p.follow.push_back(follow);
         n->inputs.push_back(a.node());
     }
@@ -276,15 +317,15 @@ Array map_overlap(const BlockFunction& fn, const Array& x, const std::vector<std
                   kernels::Boundary boundary, double constant, std::optional<DType> dtype) {
     require_registered(fn);
     if (static_cast<int>(depth.size()) != x.ndim())
-        throw UsageError("map_overlap: depth has " + std::to_string(depth.size()) + " entries for an array of " +
-                         std::to_string(x.ndim()) + " dimensions");
+        throw UsageError("map_overlap: depth has " + std::to_string(depth.size()) +
+                         " entries for an array of " + std::to_string(x.ndim()) + " dimensions");
     for (std::size_t d = 0; d < depth.size(); ++d) {
         if (depth[d] < 0) throw UsageError("map_overlap: depth must be non-negative");
         const auto smallest = *std::min_element(x.chunks()[d].begin(), x.chunks()[d].end());
         if (depth[d] > smallest && x.shape()[d] > 0)
-            throw UsageError("map_overlap: depth " + std::to_string(depth[d]) + " along axis " + std::to_string(d) +
-                             " is larger than the smallest chunk there (" + std::to_string(smallest) +
-                             "); rechunk to larger chunks first");
+            throw UsageError("map_overlap: depth " + std::to_string(depth[d]) + " along axis " +
+                             std::to_string(d) + " is larger than the smallest chunk there (" +
+                             std::to_string(smallest) + "); rechunk to larger chunks first");
     }
     auto n = std::make_shared<detail::ArrayNode>();
     n->kind = detail::ArrayNode::Kind::kOverlap;
@@ -292,7 +333,8 @@ Array map_overlap(const BlockFunction& fn, const Array& x, const std::vector<std
     n->shape = x.shape();
     n->chunks = x.chunks();
     n->inputs = {x.node()};
-    n->params = detail::OverlapParams{fn.name(), kernels::HaloSpec{depth, boundary, constant, {}, {}}};
+    n->params =
+        detail::OverlapParams{fn.name(), kernels::HaloSpec{depth, boundary, constant, {}, {}}};
     return Array(std::move(n));
 }
 

@@ -62,13 +62,14 @@ struct DatasetToCreate {
 
 /// Collective over `comm` (MPI_COMM_NULL: this process only, shared by its threads): opens
 /// `path` for reading, or creates it with `create` datasets, under `token`.
-void open_file(std::uint64_t token, const std::string& path, bool create, const std::vector<DatasetToCreate>& datasets,
-               MPI_Comm comm);
+void open_file(std::uint64_t token, const std::string& path, bool create,
+               const std::vector<DatasetToCreate>& datasets, MPI_Comm comm);
 /// Independent hyperslab I/O on a file opened under `token`.
-kernels::Buffer read_block(std::uint64_t token, const std::string& dataset, const std::vector<std::int64_t>& offset,
-                           const kernels::Shape& shape, kernels::DType dtype);
-void write_block(std::uint64_t token, const std::string& dataset, const std::vector<std::int64_t>& offset,
-                 const kernels::Buffer& block);
+kernels::Buffer read_block(std::uint64_t token, const std::string& dataset,
+                           const std::vector<std::int64_t>& offset, const kernels::Shape& shape,
+                           kernels::DType dtype);
+void write_block(std::uint64_t token, const std::string& dataset,
+                 const std::vector<std::int64_t>& offset, const kernels::Buffer& block);
 /// Collective like open_file; closes the datasets and the file of `token` (once every thread of
 /// the process that opened it has closed it).
 void close_file(std::uint64_t token);

@@ -12,8 +12,8 @@ namespace tessera::kernels {
 Buffer transpose_block(const Buffer& in, const std::vector<int>& perm);
 
 /// Elements start[d] + step[d] * i for i < out_shape[d] (step > 0 or < 0).
-Buffer slice_block(const Buffer& in, const std::vector<std::int64_t>& start, const std::vector<std::int64_t>& step,
-                   const Shape& out_shape);
+Buffer slice_block(const Buffer& in, const std::vector<std::int64_t>& start,
+                   const std::vector<std::int64_t>& step, const Shape& out_shape);
 
 /// Copies the region [src_start, src_start + extent) of src to [dst_start, ...) of dst.
 void copy_region(const Buffer& src, const std::vector<std::int64_t>& src_start, Buffer& dst,

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/dtype.hpp"
+#include "tessera/kernels/error.hpp"
 
 namespace tessera {
 
@@ -43,7 +43,8 @@ struct DefaultInitAllocator : std::allocator<T> {
     };
     using std::allocator<T>::allocator;
     T* allocate(std::size_t n) {
-        if (n * sizeof(T) >= detail::kLargeBytes) return static_cast<T*>(detail::allocate_large(n * sizeof(T)));
+        if (n * sizeof(T) >= detail::kLargeBytes)
+            return static_cast<T*>(detail::allocate_large(n * sizeof(T)));
         return std::allocator<T>::allocate(n);
     }
     void deallocate(T* p, std::size_t n) noexcept {

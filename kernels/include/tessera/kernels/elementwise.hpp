@@ -5,12 +5,12 @@
 // OpenMP-parallel over tiles, so a chain of N operators costs one pass over memory, not N
 // temporaries. Inputs broadcast NumPy-style: same rank as the output, extents equal or 1.
 #include <cstdint>
-#include <string>
 #include <functional>
+#include <string>
 #include <vector>
 
-#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/buffer.hpp"
+#include "tessera/kernels/error.hpp"
 
 namespace tessera::kernels {
 
@@ -20,11 +20,38 @@ enum class Op : std::uint8_t {
     kConst,  // scalar in f (floats) or i (integers, bool)
     kCast,   // a converted to this instruction's dtype
     // unary (a)
-    kNeg, kAbs, kSqrt, kExp, kLog, kLog1p, kSin, kCos, kTanh, kFloor, kCeil, kRound, kInvert,
+    kNeg,
+    kAbs,
+    kSqrt,
+    kExp,
+    kLog,
+    kLog1p,
+    kSin,
+    kCos,
+    kTanh,
+    kFloor,
+    kCeil,
+    kRound,
+    kInvert,
     // binary (a, b), operands of one dtype
-    kAdd, kSub, kMul, kDiv, kFloorDiv, kMod, kPow, kMaximum, kMinimum,
-    kEqual, kNotEqual, kLess, kLessEqual, kGreater, kGreaterEqual,  // result bool
-    kAnd, kOr, kXor,                                                  // bitwise; logical on bool
+    kAdd,
+    kSub,
+    kMul,
+    kDiv,
+    kFloorDiv,
+    kMod,
+    kPow,
+    kMaximum,
+    kMinimum,
+    kEqual,
+    kNotEqual,
+    kLess,
+    kLessEqual,
+    kGreater,
+    kGreaterEqual,  // result bool
+    kAnd,
+    kOr,
+    kXor,  // bitwise; logical on bool
     // ternary
     kWhere,  // a (bool) ? b : c
 };
@@ -68,17 +95,20 @@ struct Operand {
 
 /// Runs `program` over a block of `out_shape`; `inputs[k]` feeds kInput k.
 Buffer evaluate(const Program& program, const std::vector<Operand>& inputs, const Shape& out_shape);
-Buffer evaluate(const Program& program, const std::vector<const Buffer*>& inputs, const Shape& out_shape);
+Buffer evaluate(const Program& program, const std::vector<const Buffer*>& inputs,
+                const Shape& out_shape);
 /// Elements [start, start + count) of that block (C order) into `out`, serially.
-void evaluate_range(const Program& program, const std::vector<Operand>& inputs, const Shape& out_shape,
-                    std::int64_t start, std::int64_t count, std::byte* out);
+void evaluate_range(const Program& program, const std::vector<Operand>& inputs,
+                    const Shape& out_shape, std::int64_t start, std::int64_t count, std::byte* out);
 /// Receives the values of elements [start, start + count) of a block.
-using TileSink = std::function<void(std::int64_t start, std::int64_t count, const std::byte* values)>;
+using TileSink =
+    std::function<void(std::int64_t start, std::int64_t count, const std::byte* values)>;
 /// The same elements handed to `sink` a tile at a time (a few hundred elements, in order) while
 /// they are in L1: a reduction consumes them without the round trip through a buffer that
 /// would halve a memory-bound program's speed.
-void evaluate_range(const Program& program, const std::vector<Operand>& inputs, const Shape& out_shape,
-                    std::int64_t start, std::int64_t count, const TileSink& sink);
+void evaluate_range(const Program& program, const std::vector<Operand>& inputs,
+                    const Shape& out_shape, std::int64_t start, std::int64_t count,
+                    const TileSink& sink);
 /// The same, one element at a time and serially: the reference evaluate() is tested against.
 Buffer evaluate_reference(const Program& program, const std::vector<Operand>& inputs,
                           const Shape& out_shape);

@@ -3,8 +3,8 @@
 // ridge regression through BLAS/LAPACK. Used by the grid-search example and its tests.
 #include <vector>
 
-#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/buffer.hpp"
+#include "tessera/kernels/error.hpp"
 
 namespace tessera::kernels {
 

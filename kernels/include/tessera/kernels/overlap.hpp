@@ -20,7 +20,8 @@ struct HaloSpec {
     std::vector<std::int64_t> depth;  // per dimension
     Boundary boundary = Boundary::kReflect;
     double constant = 0;
-    std::vector<std::uint8_t> at_low_edge, at_high_edge;  // per dimension: the block touches the edge
+    std::vector<std::uint8_t> at_low_edge,
+        at_high_edge;  // per dimension: the block touches the edge
 };
 
 /// `neighbours` holds 3^ndim blocks in row-major order of offsets (-1, 0, 1) per dimension;

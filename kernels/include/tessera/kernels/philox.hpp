@@ -14,7 +14,8 @@ void philox_pair(std::uint64_t seed, std::uint64_t counter, std::uint64_t& w0, s
 /// check both against Random123 on a machine that has AVX-512. `words` has room for
 /// 2 * kPhiloxBatch values.
 inline constexpr int kPhiloxBatch = 256;
-void philox_batch(std::uint64_t seed, std::uint64_t first, int n, std::uint64_t* words, bool portable = false);
+void philox_batch(std::uint64_t seed, std::uint64_t first, int n, std::uint64_t* words,
+                  bool portable = false);
 /// The same for the n counters listed in `counters`, in any order: words[2i], words[2i + 1]
 /// are counters[i]'s.
 void philox_counters(std::uint64_t seed, const std::uint64_t* counters, int n, std::uint64_t* words,

@@ -8,20 +8,32 @@
 #include <cstdint>
 #include <vector>
 
-#include "tessera/kernels/error.hpp"
 #include "tessera/kernels/buffer.hpp"
+#include "tessera/kernels/error.hpp"
 
 namespace tessera::kernels {
 
-enum class Reduction : std::uint8_t { kSum, kProd, kMin, kMax, kMean, kVar, kStd, kArgmin, kArgmax, kAny, kAll };
+enum class Reduction : std::uint8_t {
+    kSum,
+    kProd,
+    kMin,
+    kMax,
+    kMean,
+    kVar,
+    kStd,
+    kArgmin,
+    kArgmax,
+    kAny,
+    kAll
+};
 
 const char* reduction_name(Reduction r);
 
 struct ReduceSpec {
     Reduction op = Reduction::kSum;
-    bool skip_nan = false;       // the nan* variants
-    std::uint64_t axes = 0;      // bit d set: dimension d is reduced
-    std::int64_t ddof = 0;       // var, std
+    bool skip_nan = false;   // the nan* variants
+    std::uint64_t axes = 0;  // bit d set: dimension d is reduced
+    std::int64_t ddof = 0;   // var, std
     DType input = DType::kFloat64;
 };
 
@@ -36,14 +48,15 @@ DType result_dtype(const ReduceSpec& spec);
 /// State of one block: shape [components, block shape with reduced dims set to 1].
 /// `offset` and `global_shape` place the block in the array (argmin/argmax report global
 /// indices: along the axis for one reduced axis, flat otherwise).
-Buffer reduce_block(const ReduceSpec& spec, const Buffer& block, const std::vector<std::int64_t>& offset,
-                    const Shape& global_shape);
+Buffer reduce_block(const ReduceSpec& spec, const Buffer& block,
+                    const std::vector<std::int64_t>& offset, const Shape& global_shape);
 /// reduce_block of the block that `program` computes from `inputs` (shape `shape`), without
 /// making that block: groups of rows are evaluated tile by tile and reduced as they come.
 struct Program;
 struct Operand;
-Buffer reduce_block_fused(const ReduceSpec& spec, const Program& program, const std::vector<Operand>& inputs,
-                          const Shape& shape, const std::vector<std::int64_t>& offset, const Shape& global_shape);
+Buffer reduce_block_fused(const ReduceSpec& spec, const Program& program,
+                          const std::vector<Operand>& inputs, const Shape& shape,
+                          const std::vector<std::int64_t>& offset, const Shape& global_shape);
 /// Combines states of the same shape, in the given order.
 Buffer combine_states(const ReduceSpec& spec, const std::vector<const Buffer*>& states);
 /// The result from a state: shape = state shape without the component dimension.

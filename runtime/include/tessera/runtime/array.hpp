@@ -38,9 +38,12 @@ using Chunks = std::vector<std::vector<std::int64_t>>;
 ///   ChunkSpec::automatic()        blocks of about 128 MiB (or ChunkSpec::automatic(bytes))
 class ChunkSpec {
 public:
-    ChunkSpec(std::int64_t size) : spec_(std::vector<std::int64_t>{size}), uniform_(true) {}  // NOLINT
-    ChunkSpec(std::vector<std::int64_t> per_dimension) : spec_(std::move(per_dimension)) {}     // NOLINT
-    ChunkSpec(std::initializer_list<std::int64_t> per_dimension) : spec_(std::vector<std::int64_t>(per_dimension)) {}
+    ChunkSpec(std::int64_t size)
+        : spec_(std::vector<std::int64_t>{size}), uniform_(true) {}  // NOLINT
+    ChunkSpec(std::vector<std::int64_t> per_dimension)
+        : spec_(std::move(per_dimension)) {}  // NOLINT
+    ChunkSpec(std::initializer_list<std::int64_t> per_dimension)
+        : spec_(std::vector<std::int64_t>(per_dimension)) {}
     ChunkSpec(Chunks explicit_blocks) : spec_(std::move(explicit_blocks)) {}  // NOLINT
     static ChunkSpec automatic(std::int64_t target_bytes = 128 << 20) {
         ChunkSpec s(std::int64_t{0});
@@ -58,10 +61,12 @@ private:
 
 /// A Python-like scalar operand: its kind decides type promotion (NEP 50).
 struct Scalar {
-    Scalar(double v) : f(v), i(static_cast<std::int64_t>(v)), kind(kernels::ScalarKind::kFloat) {}  // NOLINT
-    Scalar(int v) : f(v), i(v), kind(kernels::ScalarKind::kInt) {}                                   // NOLINT
-    Scalar(std::int64_t v) : f(static_cast<double>(v)), i(v), kind(kernels::ScalarKind::kInt) {}    // NOLINT
-    Scalar(bool v) : f(v), i(v), kind(kernels::ScalarKind::kBool) {}                                 // NOLINT
+    Scalar(double v)
+        : f(v), i(static_cast<std::int64_t>(v)), kind(kernels::ScalarKind::kFloat) {}  // NOLINT
+    Scalar(int v) : f(v), i(v), kind(kernels::ScalarKind::kInt) {}                     // NOLINT
+    Scalar(std::int64_t v)
+        : f(static_cast<double>(v)), i(v), kind(kernels::ScalarKind::kInt) {}  // NOLINT
+    Scalar(bool v) : f(v), i(v), kind(kernels::ScalarKind::kBool) {}           // NOLINT
     double f;
     std::int64_t i;
     kernels::ScalarKind kind;
@@ -119,8 +124,8 @@ public:
     Array argmax(std::optional<int> axis = std::nullopt) const;
     Array any(Axes axes = {}, bool keepdims = false) const;
     Array all(Axes axes = {}, bool keepdims = false) const;
-    Array reduce(kernels::Reduction op, Axes axes, bool keepdims, bool skip_nan = false, std::int64_t ddof = 0,
-                 int split_every = 8) const;
+    Array reduce(kernels::Reduction op, Axes axes, bool keepdims, bool skip_nan = false,
+                 std::int64_t ddof = 0, int split_every = 8) const;
 
     Array dot(const Array& other) const;
 
@@ -143,14 +148,19 @@ private:
 // Creation
 Array full(const Shape& shape, Scalar value, const ChunkSpec& chunks = ChunkSpec::automatic(),
            std::optional<DType> dtype = std::nullopt);
-Array ones(const Shape& shape, const ChunkSpec& chunks = ChunkSpec::automatic(), DType dtype = DType::kFloat64);
-Array zeros(const Shape& shape, const ChunkSpec& chunks = ChunkSpec::automatic(), DType dtype = DType::kFloat64);
+Array ones(const Shape& shape, const ChunkSpec& chunks = ChunkSpec::automatic(),
+           DType dtype = DType::kFloat64);
+Array zeros(const Shape& shape, const ChunkSpec& chunks = ChunkSpec::automatic(),
+            DType dtype = DType::kFloat64);
 /// Like NumPy's empty: the values are unspecified (tessera fills zeros).
-Array empty(const Shape& shape, const ChunkSpec& chunks = ChunkSpec::automatic(), DType dtype = DType::kFloat64);
-Array arange(double start, double stop, double step = 1, const ChunkSpec& chunks = ChunkSpec::automatic(),
+Array empty(const Shape& shape, const ChunkSpec& chunks = ChunkSpec::automatic(),
+            DType dtype = DType::kFloat64);
+Array arange(double start, double stop, double step = 1,
+             const ChunkSpec& chunks = ChunkSpec::automatic(),
              std::optional<DType> dtype = std::nullopt);
-Array linspace(double start, double stop, std::int64_t num = 50, const ChunkSpec& chunks = ChunkSpec::automatic(),
-               bool endpoint = true, DType dtype = DType::kFloat64);
+Array linspace(double start, double stop, std::int64_t num = 50,
+               const ChunkSpec& chunks = ChunkSpec::automatic(), bool endpoint = true,
+               DType dtype = DType::kFloat64);
 Array eye(std::int64_t n, std::optional<std::int64_t> m = std::nullopt, std::int64_t k = 0,
           const ChunkSpec& chunks = ChunkSpec::automatic(), DType dtype = DType::kFloat64);
 /// An array from a buffer on the driver, cut into chunks (the chunks travel with the graph).
@@ -158,13 +168,14 @@ Array from_buffer(const Buffer& data, const ChunkSpec& chunks = ChunkSpec::autom
 
 namespace random {
 /// Counter-based (Philox): the same seed gives the same array for any chunking and rank count.
-Array random(const Shape& shape, const ChunkSpec& chunks = ChunkSpec::automatic(), std::uint64_t seed = 0);
-Array uniform(double low, double high, const Shape& shape, const ChunkSpec& chunks = ChunkSpec::automatic(),
-              std::uint64_t seed = 0);
-Array normal(double mean, double stddev, const Shape& shape, const ChunkSpec& chunks = ChunkSpec::automatic(),
+Array random(const Shape& shape, const ChunkSpec& chunks = ChunkSpec::automatic(),
              std::uint64_t seed = 0);
-Array integers(std::int64_t low, std::int64_t high, const Shape& shape, const ChunkSpec& chunks = ChunkSpec::automatic(),
-               std::uint64_t seed = 0);
+Array uniform(double low, double high, const Shape& shape,
+              const ChunkSpec& chunks = ChunkSpec::automatic(), std::uint64_t seed = 0);
+Array normal(double mean, double stddev, const Shape& shape,
+             const ChunkSpec& chunks = ChunkSpec::automatic(), std::uint64_t seed = 0);
+Array integers(std::int64_t low, std::int64_t high, const Shape& shape,
+               const ChunkSpec& chunks = ChunkSpec::automatic(), std::uint64_t seed = 0);
 }  // namespace random
 
 // Elementwise (NumPy semantics: broadcasting, type promotion)
@@ -205,8 +216,8 @@ Array round(const Array& a);
 Array scalar(Scalar value);
 
 // Scalars on either side.
-#define TESSERA_SCALAR_OPERATORS(op)                                                 \
-    inline Array operator op(const Array& a, Scalar b) { return a op scalar(b); }   \
+#define TESSERA_SCALAR_OPERATORS(op)                                              \
+    inline Array operator op(const Array& a, Scalar b) { return a op scalar(b); } \
     inline Array operator op(Scalar a, const Array& b) { return scalar(a) op b; }
 TESSERA_SCALAR_OPERATORS(+)
 TESSERA_SCALAR_OPERATORS(-)
@@ -226,7 +237,8 @@ Array concatenate(const std::vector<Array>& arrays, int axis = 0);
 Array stack(const std::vector<Array>& arrays, int axis = 0);
 Array matmul(const Array& a, const Array& b);
 /// np.tensordot with explicit axes of a and b to contract.
-Array tensordot(const Array& a, const Array& b, const std::vector<int>& a_axes, const std::vector<int>& b_axes);
+Array tensordot(const Array& a, const Array& b, const std::vector<int>& a_axes,
+                const std::vector<int>& b_axes);
 
 /// An HDF5 dataset as an array. Files are opened by all workers together (MPI-IO) and blocks
 /// read as independent hyperslabs. Default chunks are whole multiples of the dataset's HDF5
@@ -278,13 +290,15 @@ BlockFunction register_block_function(const std::string& name, BlockKernel kerne
 /// Applies `fn` to corresponding blocks of the inputs (aligned and broadcast like an
 /// elementwise operation). The output has the inputs' chunks unless `chunks` gives other block
 /// sizes (the same number of blocks per dimension); `dtype` defaults to the first input's.
-Array map_blocks(const BlockFunction& fn, const std::vector<Array>& inputs, std::optional<DType> dtype = std::nullopt,
+Array map_blocks(const BlockFunction& fn, const std::vector<Array>& inputs,
+                 std::optional<DType> dtype = std::nullopt,
                  std::optional<Chunks> chunks = std::nullopt);
 
 /// Dask's blockwise without contraction: `index` names the output's dimensions, each input
 /// names its own with letters of `index` ("ij" and "ji" pair block (i, j) with block (j, i)).
 Array blockwise(const BlockFunction& fn, const std::string& index,
-                const std::vector<std::pair<Array, std::string>>& inputs, std::optional<DType> dtype = std::nullopt);
+                const std::vector<std::pair<Array, std::string>>& inputs,
+                std::optional<DType> dtype = std::nullopt);
 
 /// Applies `fn` to each block extended by `depth` elements per dimension taken from the
 /// neighbouring blocks (on other ranks too), then trims the halo off the result. At the array's
@@ -301,10 +315,10 @@ struct PlanLayer {
     std::string operation;  // "random", "add", "sum", "from_hdf5", ...
     Shape shape;
     DType dtype = DType::kFloat64;
-    Shape chunk;                  // the largest block
+    Shape chunk;  // the largest block
     std::int64_t blocks = 0;
-    std::int64_t tasks = 0;       // 0: fused into the tasks of the layers that use it
-    std::int64_t bytes = 0;       // of the whole array
+    std::int64_t tasks = 0;  // 0: fused into the tasks of the layers that use it
+    std::int64_t bytes = 0;  // of the whole array
 };
 
 /// What computing some arrays would run, worked out without running anything.
@@ -328,7 +342,8 @@ T Array::item() const {
     const Buffer b = compute();
     if (b.size() != 1) throw ValueError("item() needs an array of one element");
     T out{};
-    kernels::visit_dtype(b.dtype(), [&](auto t) { out = static_cast<T>(b.data<decltype(t)>()[0]); });
+    kernels::visit_dtype(b.dtype(),
+                         [&](auto t) { out = static_cast<T>(b.data<decltype(t)>()[0]); });
     return out;
 }
 

@@ -26,8 +26,9 @@ struct RunSummary {
     std::uint64_t tasks = 0;
     std::uint64_t transfers = 0;
     std::uint64_t transfer_bytes = 0;
-    std::uint64_t spills = 0;       // results moved out of memory
-    std::uint64_t spill_bytes = 0;  // bytes written to spill files (a reloaded result keeps its file)
+    std::uint64_t spills = 0;  // results moved out of memory
+    std::uint64_t spill_bytes =
+        0;  // bytes written to spill files (a reloaded result keeps its file)
     std::uint64_t peak_worker_memory = 0;
     std::uint64_t held_results = 0;  // results the workers hold right now
     double seconds = 0.0;
@@ -91,7 +92,8 @@ public:
     /// Collects counters (and the trace, if enabled) from every worker. Collective over the
     /// workers: it waits for each to answer.
     RunSummary summary();
-    /// Writes the Chrome/Perfetto trace of everything run so far (chrome://tracing, ui.perfetto.dev).
+    /// Writes the Chrome/Perfetto trace of everything run so far (chrome://tracing,
+    /// ui.perfetto.dev).
     void write_trace(const std::string& path);
     /// Bytes of rank-0 state per task of the current graph (table plus scheduler arrays).
     double memory_per_task() const;

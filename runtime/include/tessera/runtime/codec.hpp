@@ -128,7 +128,8 @@ struct Codec<std::string> {
 };
 
 template <class T>
-struct Codec<std::vector<T>, std::enable_if_t<std::is_arithmetic_v<T> && !std::is_same_v<T, bool>>> {
+struct Codec<std::vector<T>,
+             std::enable_if_t<std::is_arithmetic_v<T> && !std::is_same_v<T, bool>>> {
     static void encode(const std::vector<T>& v, ByteWriter& w) {
         w.pod<std::uint64_t>(v.size());
         w.write(v.data(), v.size() * sizeof(T));

@@ -75,10 +75,12 @@ ArgRef bind_argument(GraphState& g, A&& arg) {
         static_assert(std::is_same_v<typename LazyTraits<D>::value_type, P>,
                       "a lazy argument's result type must be the parameter's type");
         if (arg.graph_state().get() != &g)
-            throw UsageError("a lazy value from another graph or runtime was passed as an argument");
+            throw UsageError(
+                "a lazy value from another graph or runtime was passed as an argument");
         return ArgRef::task(arg.id());
     } else {
-        static_assert(std::is_convertible_v<A&&, P>, "argument not convertible to the parameter type");
+        static_assert(std::is_convertible_v<A&&, P>,
+                      "argument not convertible to the parameter type");
         const Bytes b = encode<P>(P(std::forward<A>(arg)));
         return ArgRef::literal(g.graph.add_literal(b.data(), b.size()));
     }
@@ -100,7 +102,8 @@ struct CallSignature<R (C::*)(A...)> {
 };
 
 template <class R, class... A, class F, std::size_t... I>
-void invoke_decoded(const F& f, std::span<const ArgView> args, Bytes& out, std::index_sequence<I...>) {
+void invoke_decoded(const F& f, std::span<const ArgView> args, Bytes& out,
+                    std::index_sequence<I...>) {
     // Braced initialisation evaluates left to right, decoding arguments in order.
     std::tuple<A...> decoded{decode<A>(args[I].data, args[I].size)...};
     ByteWriter w(out);
@@ -237,36 +240,34 @@ auto register_function(std::string name, F f) {
 template <class R, class... Ts>
 Delayed<R> call(std::string_view name, Ts&&... args) {
     const FunctionInfo& info = FunctionRegistry::instance().find(name);
-    const std::vector<std::string> given = {
-        [] {
-            using D = std::decay_t<Ts>;
-            if constexpr (detail::LazyTraits<D>::value)
-                return type_name<typename detail::LazyTraits<D>::value_type>();
-            else
-                return type_name<D>();
-        }()...};
+    const std::vector<std::string> given = {[] {
+        using D = std::decay_t<Ts>;
+        if constexpr (detail::LazyTraits<D>::value)
+            return type_name<typename detail::LazyTraits<D>::value_type>();
+        else
+            return type_name<D>();
+    }()...};
     std::string signature = info.name + "(";
     for (std::size_t i = 0; i < info.arg_types.size(); ++i)
         signature += (i ? ", " : "") + info.arg_types[i];
     signature += ") -> " + info.result_type;
     if (given.size() != info.arg_types.size())
         throw UsageError(info.name + " takes " + std::to_string(info.arg_types.size()) +
-                         " argument(s), got " + std::to_string(given.size()) + "; signature: " +
-                         signature);
+                         " argument(s), got " + std::to_string(given.size()) +
+                         "; signature: " + signature);
     for (std::size_t i = 0; i < given.size(); ++i)
         if (given[i] != info.arg_types[i])
             throw UsageError("argument " + std::to_string(i + 1) + " of " + info.name + " is " +
-                             given[i] + ", expected " + info.arg_types[i] + "; signature: " +
-                             signature);
+                             given[i] + ", expected " + info.arg_types[i] +
+                             "; signature: " + signature);
     if (type_name<R>() != info.result_type)
         throw UsageError(info.name + " returns " + info.result_type + ", not " + type_name<R>());
     auto g = detail::building_graph();
     std::vector<ArgRef> refs;
-    (refs.push_back(detail::bind_argument<std::decay_t<
-                        typename std::conditional_t<detail::LazyTraits<std::decay_t<Ts>>::value,
-                                                    detail::LazyTraits<std::decay_t<Ts>>,
-                                                    std::type_identity<std::decay_t<Ts>>>::type>>(
-         *g, std::forward<Ts>(args))),
+    (refs.push_back(
+         detail::bind_argument<std::decay_t<typename std::conditional_t<
+             detail::LazyTraits<std::decay_t<Ts>>::value, detail::LazyTraits<std::decay_t<Ts>>,
+             std::type_identity<std::decay_t<Ts>>>::type>>(*g, std::forward<Ts>(args))),
      ...);
     const TaskId id = g->graph.add_task(info.id, refs);
     return Delayed<R>(std::move(g), id);
