@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what tessera needs on Debian or Ubuntu (only the packages that are missing) and
 # builds tessera into build/ (everything, or only the targets named as arguments). With --tests
-# it also installs what only the tests use (a headless browser for the HTML report). Safe to
+# it also installs what only the tests use (a headless browser for the HTML report, clang-format
+# and clang-tidy for the tree checks). Safe to
 # run again: it only redoes what changed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -21,6 +22,7 @@ packages=(
 if [ "${1:-}" = --tests ]; then
   shift
   packages+=(chromium)                  # tests: the HTML report renders without script errors
+  packages+=(clang-format clang-tidy)   # tests: scripts/check-tree.sh (format and lint of the tree)
 fi
 missing=()
 for p in "${packages[@]}"; do
