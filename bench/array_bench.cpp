@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <string>
 
+#include "tessera/array.hpp"
 #include "tessera/tessera.hpp"
 
 namespace {

@@ -22,7 +22,7 @@ fi
 mapfile -t sources < <(git ls-files '*.cpp' '*.hpp' '*.h' '*.c')
 if ! clang-format --dry-run --Werror "${sources[@]}" 2>/tmp/check-tree-format.$$; then
   echo "check-tree: files not formatted (clang-format -i FILE fixes them):" >&2
-  grep -oE '^[^:]+\.(cpp|hpp|h|c)' /tmp/check-tree-format.$$ | sort -u >&2
+  grep -oE '^[^: ]+\.(cpp|hpp|h|c):[0-9]+:' /tmp/check-tree-format.$$ | cut -d: -f1 | sort -u >&2
   failed=1
 fi
 rm -f /tmp/check-tree-format.$$

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "../common/runtime_cli.hpp"
+#include "tessera/array.hpp"
 #include "tessera/tessera.hpp"
 
 int main(int argc, char** argv) {

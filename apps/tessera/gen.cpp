@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "tessera/array.hpp"
 #include "tessera/kernels/create.hpp"
 #include "tessera/tessera.hpp"
 

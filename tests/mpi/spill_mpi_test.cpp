@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "runtime/graph_scenarios.hpp"
+#include "tessera/array.hpp"
 
 namespace {
 

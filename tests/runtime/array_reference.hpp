@@ -8,8 +8,8 @@
 #include <numeric>
 #include <vector>
 
+#include "tessera/array.hpp"
 #include "tessera/kernels/dispatch.hpp"
-#include "tessera/runtime/array.hpp"
 
 namespace reference {
 

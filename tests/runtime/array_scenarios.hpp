@@ -9,8 +9,8 @@
 #include <limits>
 
 #include "runtime/array_reference.hpp"
+#include "tessera/array.hpp"
 #include "tessera/kernels/block_ops.hpp"
-#include "tessera/runtime/array.hpp"
 #include "tessera/runtime/client.hpp"
 
 namespace array_scenarios {

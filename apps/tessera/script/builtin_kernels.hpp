@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "syntax.hpp"
-#include "tessera/runtime/array.hpp"
+#include "tessera/array.hpp"
 
 namespace tessera::script {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "syntax.hpp"
-#include "tessera/runtime/array.hpp"
+#include "tessera/array.hpp"
 
 namespace tessera::script {
 

@@ -1,7 +1,7 @@
 #pragma once
-// Everything a tessera program needs: the runtime, lazy calls and futures.
+// The runtime of a tessera program: lazy calls, futures, the client and errors. The collections
+// are libraries of their own with their own headers: tessera/array.hpp (tessera::array).
 #include "tessera/kernels/buffer.hpp"
-#include "tessera/runtime/array.hpp"
 #include "tessera/runtime/client.hpp"
 #include "tessera/runtime/delayed.hpp"
 #include "tessera/runtime/error.hpp"

@@ -5,6 +5,7 @@
 
 #include "array_node.hpp"
 #include "array_specs.hpp"
+#include "materialize.hpp"
 #include "tessera/kernels/block_ops.hpp"
 #include "tessera/runtime/error.hpp"
 #include "tessera/runtime/function_registry.hpp"

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "array_node.hpp"
+#include "materialize.hpp"
 #include "tessera/kernels/reduction.hpp"
 #include "tessera/runtime/client.hpp"
 #include "tessera/runtime/options.hpp"

@@ -11,6 +11,7 @@
 
 #include "array_node.hpp"
 #include "array_specs.hpp"
+#include "materialize.hpp"
 #include "tessera/io/hdf5.hpp"
 #include "tessera/kernels/reduction.hpp"
 #include "tessera/runtime/client.hpp"

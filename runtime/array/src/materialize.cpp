@@ -2,6 +2,8 @@
 // fold into the reduction that consumes them); reductions become a block task per input block
 // and a fixed combine tree per output block; structural operations become one task per output
 // block that reads only the input blocks it needs.
+#include "materialize.hpp"
+
 #include <algorithm>
 #include <unordered_map>
 
