@@ -29,12 +29,12 @@ struct FromBufferParams {
     std::shared_ptr<const Buffer> data;
 };
 struct MapBlocksParams {
-    std::string function;  // registered as "blocks.<name>"
+    BlockFunction function;
     /// Per input, per output dimension: the input dimension it follows, or -1 (blockwise).
     std::vector<std::vector<int>> follow;
 };
 struct OverlapParams {
-    std::string function;
+    BlockFunction function;
     kernels::HaloSpec halo;  // depth, boundary, constant; edges filled per block
 };
 /// Blocks computed by persist() and kept alive by holds on their tasks.

@@ -1,6 +1,8 @@
 // The chunk tasks of arrays: registered functions that run on the workers. Each reads its spec
 // (the first argument) and its input blocks, calls a kernel and returns one block (or one
 // reduction state).
+#include "array_tasks.hpp"
+
 #include <cstring>
 
 #include "array_node.hpp"
@@ -87,24 +89,26 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
     return kernels::evaluate(spec.program, o.operands, spec.shape);
 }
 
-[[maybe_unused]] const auto& create =
+}  // namespace
+
+const FunctionInfo& tasks::create =
     register_raw_function("array.create", [](std::span<const ArgView> args, Bytes& out) {
         ByteReader r(args[0].data, args[0].size);
         emit_block(make_block(CreateSpec::read(r)), out);
     });
 
-[[maybe_unused]] const auto& literal =
+const FunctionInfo& tasks::literal =
     register_raw_function("array.literal", [](std::span<const ArgView> args, Bytes& out) {
         out.assign(args[0].data, args[0].data + args[0].size);
     });
 
-[[maybe_unused]] const auto& elementwise =
+const FunctionInfo& tasks::elementwise =
     register_raw_function("array.elementwise", [](std::span<const ArgView> args, Bytes& out) {
         ByteReader r(args[0].data, args[0].size);
         emit_block(run_elementwise(ElementwiseSpec::read(r), args), out);
     });
 
-[[maybe_unused]] const auto& reduce =
+const FunctionInfo& tasks::reduce =
     register_raw_function("array.reduce", [](std::span<const ArgView> args, Bytes& out) {
         ByteReader r(args[0].data, args[0].size);
         const auto s = ReduceBlockSpec::read(r);
@@ -120,7 +124,7 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
                    out);
     });
 
-[[maybe_unused]] const auto& combine =
+const FunctionInfo& tasks::combine =
     register_raw_function("array.combine", [](std::span<const ArgView> args, Bytes& out) {
         ByteReader r(args[0].data, args[0].size);
         const auto spec = r.pod<kernels::ReduceSpec>();
@@ -131,7 +135,7 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
         emit_block(kernels::combine_states(spec, ptrs), out);
     });
 
-[[maybe_unused]] const auto& finalize =
+const FunctionInfo& tasks::finalize =
     register_raw_function("array.finalize", [](std::span<const ArgView> args, Bytes& out) {
         ByteReader r(args[0].data, args[0].size);
         const auto s = FinalizeSpec::read(r);
@@ -140,7 +144,7 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
         emit_block(std::move(result), out);
     });
 
-[[maybe_unused]] const auto& transpose =
+const FunctionInfo& tasks::transpose =
     register_raw_function("array.transpose", [](std::span<const ArgView> args, Bytes& out) {
         ByteReader r(args[0].data, args[0].size);
         const auto perm64 = read_vec(r);
@@ -148,7 +152,7 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
         emit_block(kernels::transpose_block(read_block(args[1]), perm), out);
     });
 
-[[maybe_unused]] const auto& slice =
+const FunctionInfo& tasks::slice =
     register_raw_function("array.slice", [](std::span<const ArgView> args, Bytes& out) {
         ByteReader r(args[0].data, args[0].size);
         const auto s = SliceSpec::read(r);
@@ -157,7 +161,7 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
         emit_block(std::move(b), out);
     });
 
-[[maybe_unused]] const auto& relabel =
+const FunctionInfo& tasks::relabel =
     register_raw_function("array.relabel", [](std::span<const ArgView> args, Bytes& out) {
         ByteReader r(args[0].data, args[0].size);
         Buffer b = read_block(args[1]);
@@ -165,7 +169,7 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
         emit_block(std::move(b), out);
     });
 
-[[maybe_unused]] const auto& flat_assemble =
+const FunctionInfo& tasks::reshape =
     register_raw_function("array.reshape", [](std::span<const ArgView> args, Bytes& out) {
         ByteReader r(args[0].data, args[0].size);
         const auto s = FlatAssembleSpec::read(r);
@@ -180,7 +184,7 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
         emit_block(std::move(result), out);
     });
 
-[[maybe_unused]] const auto& matmul =
+const FunctionInfo& tasks::matmul =
     register_raw_function("array.matmul", [](std::span<const ArgView> args, Bytes& out) {
         ByteReader r(args[0].data, args[0].size);
         const auto s = MatmulSpec::read(r);
@@ -198,9 +202,5 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
         if (s.form == Form::kGram) kernels::mirror_upper_triangle(c);
         emit_block(std::move(c), out);
     });
-
-}  // namespace
-
-FunctionId array_function(const char* name) { return FunctionRegistry::instance().find(name).id; }
 
 }  // namespace tessera::detail

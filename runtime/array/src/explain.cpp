@@ -66,9 +66,9 @@ std::string operation_name(const ArrayNode& n) {
             return "from_hdf5 " + p.dataset;
         }
         case Kind::kMapBlocks:
-            return "map_blocks " + std::get<detail::MapBlocksParams>(n.params).function;
+            return "map_blocks " + std::get<detail::MapBlocksParams>(n.params).function.name();
         case Kind::kOverlap:
-            return "map_overlap " + std::get<detail::OverlapParams>(n.params).function;
+            return "map_overlap " + std::get<detail::OverlapParams>(n.params).function.name();
         case Kind::kPersisted:
             return "persisted";
     }

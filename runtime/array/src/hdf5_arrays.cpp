@@ -11,6 +11,7 @@
 
 #include "array_node.hpp"
 #include "array_specs.hpp"
+#include "array_tasks.hpp"
 #include "materialize.hpp"
 #include "tessera/io/hdf5.hpp"
 #include "tessera/kernels/reduction.hpp"
@@ -21,9 +22,7 @@
 namespace tessera {
 
 namespace detail {
-namespace {
-
-[[maybe_unused]] const auto& open = register_collective_function(
+const FunctionInfo& tasks::h5_open = register_collective_function(
     "io.h5_open", [](WorkerGroup& group, std::span<const ArgView> args, Bytes& out) {
         ByteReader r(args[0].data, args[0].size);
         const auto s = Hdf5FileSpec::read(r);
@@ -40,14 +39,14 @@ namespace {
         w.pod(s.token);
     });
 
-[[maybe_unused]] const auto& close = register_collective_function(
+const FunctionInfo& tasks::h5_close = register_collective_function(
     "io.h5_close", [](WorkerGroup&, std::span<const ArgView> args, Bytes& out) {
         ByteReader r(args[1].data, args[1].size);  // the open phase's token
         io::close_file(r.pod<std::uint64_t>());
         out.clear();
     });
 
-[[maybe_unused]] const auto& read = register_raw_function(
+const FunctionInfo& tasks::h5_read = register_raw_function(
     "array.h5_read",
     [](std::span<const ArgView> args, Bytes& out) {
         ByteReader r(args[0].data, args[0].size);
@@ -59,7 +58,7 @@ namespace {
 /// Slabs of about this many bytes are read and reduced at a time by array.h5_reduce.
 constexpr std::int64_t kReduceSlabBytes = std::int64_t{2} << 20;
 
-[[maybe_unused]] const auto& read_and_reduce = register_raw_function(
+const FunctionInfo& tasks::h5_reduce = register_raw_function(
     "array.h5_reduce",
     [](std::span<const ArgView> args, Bytes& out) {
         ByteReader r(args[0].data, args[0].size);
@@ -90,7 +89,7 @@ constexpr std::int64_t kReduceSlabBytes = std::int64_t{2} << 20;
     },
     Placement::kProgressThread);
 
-[[maybe_unused]] const auto& write = register_raw_function(
+const FunctionInfo& tasks::h5_write = register_raw_function(
     "array.h5_write",
     [](std::span<const ArgView> args, Bytes& out) {
         ByteReader r(args[0].data, args[0].size);
@@ -99,6 +98,8 @@ constexpr std::int64_t kReduceSlabBytes = std::int64_t{2} << 20;
         out.clear();
     },
     Placement::kProgressThread);
+
+namespace {
 
 /// A token no other open file of this job has.
 std::uint64_t new_token() {
@@ -115,7 +116,7 @@ Materializer::InputFile& Materializer::input_file(const NodePtr& node) {
         file.token = new_token();
         file.path = std::get<FromHdf5Params>(node->params).path;
         it->second.token = file.token;
-        it->second.opened = add("io.h5_open", encode_spec(file), {});
+        it->second.opened = add(tasks::h5_open, encode_spec(file), {});
     }
     return it->second;
 }
@@ -142,7 +143,7 @@ std::vector<TaskId> Materializer::close_inputs(const std::vector<TaskId>& target
         std::vector<TaskId> after{file.opened};
         for (TaskId r : file.readers)
             if (needed[r]) after.push_back(r);
-        closes.push_back(add("io.h5_close", {}, after));
+        closes.push_back(add(tasks::h5_close, {}, after));
         file.closed = true;
     }
     return closes;
@@ -156,7 +157,7 @@ std::vector<TaskId> Materializer::build_from_hdf5(const NodePtr& node) {
         const auto c = block_coords(n.chunks, b);
         const Hdf5BlockSpec s{file.token, std::get<FromHdf5Params>(n.params).dataset,
                               block_offset(n.chunks, c), block_shape(n.chunks, c), n.dtype};
-        out.push_back(add("array.h5_read", encode_spec(s), {file.opened}));
+        out.push_back(add(tasks::h5_read, encode_spec(s), {file.opened}));
         set_block_home(out.back(), b, grid_size(n.chunks));
     }
     file.readers.insert(file.readers.end(), out.begin(), out.end());
@@ -258,7 +259,7 @@ void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, A
 
     auto g = detail::building_graph();
     detail::Materializer m(*g);
-    const TaskId opened = m.add("io.h5_open", detail::encode_spec(file), {});
+    const TaskId opened = m.add(detail::tasks::h5_open, detail::encode_spec(file), {});
     std::vector<TaskId> after{opened};
     for (std::size_t i = 0; i < datasets.size(); ++i) {
         const Array& a = datasets[i].second;
@@ -272,13 +273,13 @@ void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, A
                     off += a.chunks()[d][static_cast<std::size_t>(k)];
                 s.offset.push_back(off);
             }
-            after.push_back(m.add("array.h5_write", detail::encode_spec(s),
+            after.push_back(m.add(detail::tasks::h5_write, detail::encode_spec(s),
                                   {opened, blocks[static_cast<std::size_t>(b)]}));
         }
     }
     const auto inputs_closed = m.close_inputs(after);
     after.insert(after.end(), inputs_closed.begin(), inputs_closed.end());
-    const TaskId closed = m.add("io.h5_close", {}, after);
+    const TaskId closed = m.add(detail::tasks::h5_close, {}, after);
     detail::hold(*g, opened);  // kept until the file is closed, whatever fails
     try {
         const TaskId targets[] = {closed};
@@ -286,7 +287,7 @@ void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, A
     } catch (...) {
         // Close the file on every worker that opened it, then leave nothing behind.
         try {
-            const TaskId cleanup[] = {m.add("io.h5_close", {}, {opened})};
+            const TaskId cleanup[] = {m.add(detail::tasks::h5_close, {}, {opened})};
             detail::compute(*g, cleanup);
         } catch (...) {
             // the open itself failed: nothing to close

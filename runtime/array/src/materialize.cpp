@@ -9,14 +9,13 @@
 
 #include "array_node.hpp"
 #include "array_specs.hpp"
+#include "array_tasks.hpp"
 #include "tessera/kernels/block_ops.hpp"
 #include "tessera/runtime/client.hpp"
 #include "tessera/runtime/delayed.hpp"
 #include "tessera/runtime/function_registry.hpp"
 
 namespace tessera::detail {
-
-FunctionId array_function(const char* name);
 
 namespace {
 
@@ -203,13 +202,13 @@ std::vector<const std::vector<TaskId>*> leaf_blocks(Materializer& m,
 
 }  // namespace
 
-TaskId Materializer::add(const char* function, const Bytes& spec,
+TaskId Materializer::add(const FunctionInfo& function, const Bytes& spec,
                          const std::vector<TaskId>& inputs) {
     std::vector<ArgRef> args;
     args.reserve(inputs.size() + 1);
     args.push_back(ArgRef::literal(g_.graph.add_literal(spec.data(), spec.size())));
     for (TaskId t : inputs) args.push_back(ArgRef::task(t));
-    return g_.graph.add_task(array_function(function), args);
+    return g_.graph.add_task(function.id, args);
 }
 
 void Materializer::set_block_home(TaskId t, std::int64_t b, std::int64_t blocks) {
@@ -250,7 +249,7 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
     switch (n.kind) {
         case Kind::kCreate:
             for (std::int64_t b = 0; b < nblocks; ++b) {
-                out.push_back(add("array.create", encode_spec(create_spec(n, b)), {}));
+                out.push_back(add(tasks::create, encode_spec(create_spec(n, b)), {}));
                 set_block_home(out.back(), b, nblocks);
             }
             return out;
@@ -264,7 +263,7 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
                                      std::vector<std::int64_t>(s.size(), 0), s);
                 Bytes wire;
                 block.encode_to(wire);
-                out.push_back(add("array.literal", wire, {}));
+                out.push_back(add(tasks::literal, wire, {}));
             }
             return out;
         }
@@ -296,7 +295,7 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
                 for (std::size_t d = 0; d < c.size(); ++d)
                     ic[static_cast<std::size_t>(perm[d])] = c[d];
                 out.push_back(
-                    add("array.transpose", spec,
+                    add(tasks::transpose, spec,
                         {in[static_cast<std::size_t>(block_flat(n.inputs[0]->chunks, ic))]}));
             }
             return out;
@@ -324,7 +323,7 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
                     }
                 }
                 out.push_back(
-                    add("array.slice", encode_spec(s),
+                    add(tasks::slice, encode_spec(s),
                         {in[static_cast<std::size_t>(block_flat(n.inputs[0]->chunks, ic))]}));
             }
             return out;
@@ -341,7 +340,7 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
                 ByteWriter w(spec);
                 write_vec(w, block_shape(n.chunks, c));
                 out.push_back(
-                    add("array.relabel", spec,
+                    add(tasks::relabel, spec,
                         {in[static_cast<std::size_t>(block_flat(n.inputs[0]->chunks, ic))]}));
             }
             return out;
@@ -358,7 +357,7 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
             for (std::int64_t b = 0; b < nblocks; ++b) {
                 const auto c = block_coords(n.chunks, b);
                 s.shape = block_shape(n.chunks, c);
-                out.push_back(add("array.elementwise", encode_spec(s),
+                out.push_back(add(tasks::elementwise, encode_spec(s),
                                   {in[static_cast<std::size_t>(leaf_block(leaf, c))]}));
             }
             return out;
@@ -413,7 +412,7 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
                     s.count.push_back(z - a);
                     inputs.push_back(in[ib]);
                 }
-                out.push_back(add("array.reshape", encode_spec(s), inputs));
+                out.push_back(add(tasks::reshape, encode_spec(s), inputs));
             }
             return out;
         }
@@ -431,7 +430,7 @@ std::vector<TaskId> Materializer::build_elementwise(const NodePtr& node) {
         const auto c = block_coords(n.chunks, b);
         s.shape = block_shape(n.chunks, c);
         const auto inputs = leaf_inputs(f, leaves, c, s);
-        out.push_back(add("array.elementwise", encode_spec(s), inputs));
+        out.push_back(add(tasks::elementwise, encode_spec(s), inputs));
     }
     return out;
 }
@@ -472,8 +471,7 @@ std::vector<TaskId> Materializer::build_reduce(const NodePtr& node) {
         if (reading) {
             const Hdf5BlockSpec where{reading->token, std::get<FromHdf5Params>(src->params).dataset,
                                       s.offset, block_shape(src->chunks, c), src->dtype};
-            state =
-                add("array.h5_reduce", encode_spec(Hdf5ReduceSpec{s, where}), {reading->opened});
+            state = add(tasks::h5_reduce, encode_spec(Hdf5ReduceSpec{s, where}), {reading->opened});
             reading->readers.push_back(state);
         } else {
             if (fused) {
@@ -484,7 +482,7 @@ std::vector<TaskId> Materializer::build_reduce(const NodePtr& node) {
             } else {
                 inputs.push_back((*src_blocks)[static_cast<std::size_t>(b)]);
             }
-            state = add("array.reduce", encode_spec(s), inputs);
+            state = add(tasks::reduce, encode_spec(s), inputs);
         }
         auto gc = c;
         for (std::size_t d = 0; d < nd; ++d)
@@ -509,7 +507,7 @@ std::vector<TaskId> Materializer::build_reduce(const NodePtr& node) {
                         static_cast<std::ptrdiff_t>(
                             std::min(level.size(), i + static_cast<std::size_t>(p.split_every))));
                 next.push_back(part.size() == 1 ? part[0]
-                                                : add("array.combine", combine_spec, part));
+                                                : add(tasks::combine, combine_spec, part));
             }
             level = std::move(next);
         }
@@ -519,7 +517,7 @@ std::vector<TaskId> Materializer::build_reduce(const NodePtr& node) {
         for (std::size_t d = 0; d < nd; ++d)
             if (!(p.spec.axes >> d & 1) || p.keepdims) oc.push_back(gc[d]);
         FinalizeSpec f{p.spec, block_shape(n.chunks, oc)};
-        out.push_back(add("array.finalize", encode_spec(f), {level[0]}));
+        out.push_back(add(tasks::finalize, encode_spec(f), {level[0]}));
     }
     return out;
 }
@@ -545,13 +543,13 @@ std::vector<TaskId> Materializer::build_matmul(const NodePtr& node) {
                 MatmulSpec s{n.dtype, block_shape(n.chunks, {i, j}), terms,
                              i == j ? Form::kGram : Form::kTransposed};
                 out[static_cast<std::size_t>(i * rows + j)] =
-                    add("array.matmul", encode_spec(s), inputs);
+                    add(tasks::matmul, encode_spec(s), inputs);
             }
         const Bytes swap = transpose_spec({1, 0});
         for (std::int64_t i = 0; i < rows; ++i)
             for (std::int64_t j = 0; j < i; ++j)
                 out[static_cast<std::size_t>(i * rows + j)] =
-                    add("array.transpose", swap, {out[static_cast<std::size_t>(j * rows + i)]});
+                    add(tasks::transpose, swap, {out[static_cast<std::size_t>(j * rows + i)]});
         return out;
     }
     const auto& b = blocks(n.inputs[1]);
@@ -563,7 +561,7 @@ std::vector<TaskId> Materializer::build_matmul(const NodePtr& node) {
         for (std::int64_t p = 0; p < terms; ++p)
             inputs.push_back(b[static_cast<std::size_t>(p * bcols + c[1])]);
         MatmulSpec s{n.dtype, block_shape(n.chunks, c), terms, Form::kProduct};
-        out.push_back(add("array.matmul", encode_spec(s), inputs));
+        out.push_back(add(tasks::matmul, encode_spec(s), inputs));
     }
     return out;
 }

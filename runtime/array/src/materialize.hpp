@@ -8,6 +8,7 @@
 
 #include "array_node.hpp"
 #include "tessera/runtime/codec.hpp"
+#include "tessera/runtime/function_registry.hpp"
 #include "tessera/runtime/task_graph.hpp"
 
 namespace tessera::detail {
@@ -25,7 +26,9 @@ public:
     /// What computing `arrays` runs to: the blocks of each array in order (row-major), then the
     /// closing of the files they read.
     std::vector<TaskId> targets(const std::vector<Array>& arrays);
-    TaskId add(const char* function, const Bytes& spec, const std::vector<TaskId>& inputs);
+    /// A task of `function` (a handle of array_tasks.hpp or a block function's) with its spec
+    /// first, then the inputs' results.
+    TaskId add(const FunctionInfo& function, const Bytes& spec, const std::vector<TaskId>& inputs);
     /// Block b of `blocks` that nothing it reads places (created, read from a file) gets the
     /// home (b + 0.5) / blocks: blocks b of arrays with the same chunks meet on one worker.
     void set_block_home(TaskId t, std::int64_t b, std::int64_t blocks);

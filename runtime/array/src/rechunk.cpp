@@ -10,6 +10,7 @@
 
 #include "array_node.hpp"
 #include "array_specs.hpp"
+#include "array_tasks.hpp"
 #include "materialize.hpp"
 #include "tessera/kernels/block_ops.hpp"
 #include "tessera/runtime/client.hpp"
@@ -143,7 +144,9 @@ void assemble(const ExchangeSpec& s, const Bytes& stream,
     }
 }
 
-[[maybe_unused]] const auto& exchange = register_collective_function(
+}  // namespace
+
+const FunctionInfo& tasks::rechunk_exchange = register_collective_function(
     "array.rechunk_exchange", [](WorkerGroup& group, std::span<const ArgView> args, Bytes& out) {
         ByteReader r(args[0].data, args[0].size);
         const auto s = ExchangeSpec::read(r);
@@ -178,7 +181,7 @@ void assemble(const ExchangeSpec& s, const Bytes& stream,
     });
 
 /// Output block b of an exchange over W workers: block b / W of worker b mod W's result.
-[[maybe_unused]] const auto& take =
+const FunctionInfo& tasks::rechunk_take =
     register_raw_function("array.rechunk_take", [](std::span<const ArgView> args, Bytes& out) {
         ByteReader spec(args[0].data, args[0].size);
         const auto ob = spec.pod<std::int64_t>();
@@ -196,8 +199,6 @@ void assemble(const ExchangeSpec& s, const Bytes& stream,
         out.assign(args[1].data + begin, args[1].data + end);
     });
 
-}  // namespace
-
 std::vector<TaskId> Materializer::build_rechunk(const NodePtr& node) {
     const ArrayNode& n = *node;
     const NodePtr& src = n.inputs[0];
@@ -209,14 +210,14 @@ std::vector<TaskId> Materializer::build_rechunk(const NodePtr& node) {
     s.workers = Client::current().num_workers();
     s.round_bytes = static_cast<std::int64_t>(
         std::max<std::size_t>(Client::current().options().exchange_round_bytes, 1));
-    const TaskId exchanged = add("array.rechunk_exchange", encode_spec(s), in);
+    const TaskId exchanged = add(tasks::rechunk_exchange, encode_spec(s), in);
     std::vector<TaskId> out;
     for (std::int64_t b = 0; b < grid_size(n.chunks); ++b) {
         Bytes spec;
         ByteWriter w(spec);
         w.pod(b);
         w.pod(s.workers);
-        const TaskId t = add("array.rechunk_take", spec, {exchanged});
+        const TaskId t = add(tasks::rechunk_take, spec, {exchanged});
         g_.graph.restrict_to(t, static_cast<int>(1 + b % s.workers));  // where the exchange left it
         out.push_back(t);
     }

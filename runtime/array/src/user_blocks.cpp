@@ -5,6 +5,7 @@
 
 #include "array_node.hpp"
 #include "array_specs.hpp"
+#include "array_tasks.hpp"
 #include "materialize.hpp"
 #include "tessera/kernels/block_ops.hpp"
 #include "tessera/runtime/error.hpp"
@@ -64,7 +65,7 @@ std::vector<TaskId> Materializer::build_map_blocks(const NodePtr& node) {
     const auto& p = std::get<MapBlocksParams>(n.params);
     std::vector<const std::vector<TaskId>*> in;
     for (const auto& i : n.inputs) in.push_back(&blocks(i));
-    const std::string fn = "blocks." + p.function;
+    const FunctionInfo& fn = p.function.task();
     std::vector<TaskId> out;
     for (std::int64_t b = 0; b < grid_size(n.chunks); ++b) {
         const auto c = block_coords(n.chunks, b);
@@ -85,7 +86,7 @@ std::vector<TaskId> Materializer::build_map_blocks(const NodePtr& node) {
         s.array_shape = n.shape;
         s.shape = block_shape(n.chunks, c);
         s.dtype = n.dtype;
-        out.push_back(add(fn.c_str(), encode_spec(s), inputs));
+        out.push_back(add(fn, encode_spec(s), inputs));
     }
     return out;
 }
@@ -96,7 +97,7 @@ std::vector<TaskId> Materializer::build_overlap(const NodePtr& node) {
     const NodePtr& src = n.inputs[0];
     const auto& in = blocks(src);
     const std::size_t nd = n.shape.size();
-    const std::string fn = "blocks." + p.function;
+    const FunctionInfo& fn = p.function.task();
     std::size_t neighbours = 1;
     for (std::size_t d = 0; d < nd; ++d) neighbours *= 3;
     std::vector<TaskId> out;
@@ -156,9 +157,9 @@ std::vector<TaskId> Materializer::build_overlap(const NodePtr& node) {
                 cut.shape.push_back(width);
             }
             cut.final_shape = cut.shape;
-            inputs.push_back(add("array.slice", encode_spec(cut), {neighbour}));
+            inputs.push_back(add(tasks::slice, encode_spec(cut), {neighbour}));
         }
-        out.push_back(add(fn.c_str(), encode_spec(s), inputs));
+        out.push_back(add(fn, encode_spec(s), inputs));
     }
     return out;
 }
@@ -166,7 +167,8 @@ std::vector<TaskId> Materializer::build_overlap(const NodePtr& node) {
 }  // namespace detail
 
 BlockFunction register_block_function(const std::string& name, BlockKernel kernel) {
-    register_raw_function(
+    BlockFunction handle(name);
+    handle.task_ = &register_raw_function(
         "blocks." + name, [name, kernel](std::span<const ArgView> args, Bytes& out) {
             ByteReader r(args[0].data, args[0].size);
             const auto s = detail::UserBlockSpec::read(r);
@@ -210,24 +212,20 @@ BlockFunction register_block_function(const std::string& name, BlockKernel kerne
                                  " of shape " + detail::shape_text(s.shape));
             detail::emit_block(std::move(result), out);
         });
-    return BlockFunction(name);
+    return handle;
 }
 
-namespace {
-
-void require_registered(const BlockFunction& fn) {
-    FunctionRegistry::instance().find("blocks." + fn.name());
+const FunctionInfo& BlockFunction::task() const {
+    return task_ ? *task_ : FunctionRegistry::instance().find("blocks." + name_);
 }
-
-}  // namespace
 
 Array map_blocks(const BlockFunction& fn, const std::vector<Array>& inputs0,
                  std::optional<DType> dtype, std::optional<Chunks> chunks) {
-    require_registered(fn);
+    fn.task();  // an unknown function fails here, when the graph is written
     if (inputs0.empty()) throw UsageError("map_blocks needs at least one input array");
     std::vector<Array> inputs = inputs0;
     auto [shape, aligned] = detail::broadcast(inputs);
-    detail::MapBlocksParams p{fn.name(), {}};
+    detail::MapBlocksParams p{fn, {}};
     for (const auto& a : inputs) {
         const std::size_t pad = shape.size() - a.shape().size();
         std::vector<int> follow(shape.size(), -1);
@@ -263,7 +261,7 @@ Array map_blocks(const BlockFunction& fn, const std::vector<Array>& inputs0,
 Array blockwise(const BlockFunction& fn, const std::string& index,
                 const std::vector<std::pair<Array, std::string>>& inputs0,
                 std::optional<DType> dtype) {
-    require_registered(fn);
+    fn.task();  // an unknown function fails here, when the graph is written
     if (inputs0.empty()) throw UsageError("blockwise needs at least one input array");
     // Each letter of the output index takes its extent and chunks from the first input that has it.
     std::vector<std::int64_t> extent(index.size(), -1);
@@ -297,7 +295,7 @@ Array blockwise(const BlockFunction& fn, const std::string& index,
         if (extent[d] < 0)
             throw UsageError("blockwise: output letter '" + std::string(1, index[d]) +
                              "' appears in no input");
-    detail::MapBlocksParams p{fn.name(), {}};
+    detail::MapBlocksParams p{fn, {}};
     auto n = std::make_shared<detail::ArrayNode>();
     for (const auto& [a, idx] : inputs) {
         std::vector<int> follow(index.size(), -1);
@@ -316,7 +314,7 @@ Array blockwise(const BlockFunction& fn, const std::string& index,
 
 Array map_overlap(const BlockFunction& fn, const Array& x, const std::vector<std::int64_t>& depth,
                   kernels::Boundary boundary, double constant, std::optional<DType> dtype) {
-    require_registered(fn);
+    fn.task();  // an unknown function fails here, when the graph is written
     if (static_cast<int>(depth.size()) != x.ndim())
         throw UsageError("map_overlap: depth has " + std::to_string(depth.size()) +
                          " entries for an array of " + std::to_string(x.ndim()) + " dimensions");
@@ -334,8 +332,7 @@ Array map_overlap(const BlockFunction& fn, const Array& x, const std::vector<std
     n->shape = x.shape();
     n->chunks = x.chunks();
     n->inputs = {x.node()};
-    n->params =
-        detail::OverlapParams{fn.name(), kernels::HaloSpec{depth, boundary, constant, {}, {}}};
+    n->params = detail::OverlapParams{fn, kernels::HaloSpec{depth, boundary, constant, {}, {}}};
     return Array(std::move(n));
 }
 

@@ -25,6 +25,8 @@
 
 namespace tessera {
 
+struct FunctionInfo;
+
 using kernels::Buffer;
 using kernels::DType;
 using kernels::Shape;
@@ -279,11 +281,16 @@ struct BlockInfo {
 using BlockKernel = std::function<Buffer(const std::vector<Buffer>& blocks, const BlockInfo& info)>;
 class BlockFunction {
 public:
+    /// The block function registered under `name` (found when it is first used).
     explicit BlockFunction(std::string name) : name_(std::move(name)) {}
     const std::string& name() const { return name_; }
+    /// Its task function; throws UsageError (with the closest names) when none is registered.
+    const FunctionInfo& task() const;
 
 private:
+    friend BlockFunction register_block_function(const std::string& name, BlockKernel kernel);
     std::string name_;
+    const FunctionInfo* task_ = nullptr;  // set at registration
 };
 BlockFunction register_block_function(const std::string& name, BlockKernel kernel);
 
