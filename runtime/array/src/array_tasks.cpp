@@ -93,8 +93,7 @@ Buffer run_elementwise(const ElementwiseSpec& spec, std::span<const ArgView> arg
 
 const FunctionInfo& tasks::create =
     register_raw_function("array.create", [](std::span<const ArgView> args, Bytes& out) {
-        ByteReader r(args[0].data, args[0].size);
-        emit_block(make_block(CreateSpec::read(r)), out);
+        emit_block(make_block(read_spec<CreateSpec>(args[0])), out);
     });
 
 const FunctionInfo& tasks::literal =
@@ -104,30 +103,27 @@ const FunctionInfo& tasks::literal =
 
 const FunctionInfo& tasks::elementwise =
     register_raw_function("array.elementwise", [](std::span<const ArgView> args, Bytes& out) {
-        ByteReader r(args[0].data, args[0].size);
-        emit_block(run_elementwise(ElementwiseSpec::read(r), args), out);
+        emit_block(run_elementwise(read_spec<ElementwiseSpec>(args[0]), args), out);
     });
 
 const FunctionInfo& tasks::reduce =
     register_raw_function("array.reduce", [](std::span<const ArgView> args, Bytes& out) {
-        ByteReader r(args[0].data, args[0].size);
-        const auto s = ReduceBlockSpec::read(r);
-        if (!s.fused) {
+        const auto s = read_spec<ReduceBlockSpec>(args[0]);
+        if (!s.elementwise) {
             emit_block(kernels::reduce_block(s.spec, read_block(args[1]), s.offset, s.global_shape),
                        out);
             return;
         }
         // The elementwise chain is evaluated group by group inside the reduction.
-        const Operands o = operands_of(s.elementwise, args);
-        emit_block(kernels::reduce_block_fused(s.spec, s.elementwise.program, o.operands,
-                                               s.elementwise.shape, s.offset, s.global_shape),
+        const Operands o = operands_of(*s.elementwise, args);
+        emit_block(kernels::reduce_block_fused(s.spec, s.elementwise->program, o.operands,
+                                               s.elementwise->shape, s.offset, s.global_shape),
                    out);
     });
 
 const FunctionInfo& tasks::combine =
     register_raw_function("array.combine", [](std::span<const ArgView> args, Bytes& out) {
-        ByteReader r(args[0].data, args[0].size);
-        const auto spec = r.pod<kernels::ReduceSpec>();
+        const auto spec = read_spec<kernels::ReduceSpec>(args[0]);
         std::vector<Buffer> states;
         for (std::size_t i = 1; i < args.size(); ++i) states.push_back(read_block(args[i]));
         std::vector<const Buffer*> ptrs;
@@ -137,8 +133,7 @@ const FunctionInfo& tasks::combine =
 
 const FunctionInfo& tasks::finalize =
     register_raw_function("array.finalize", [](std::span<const ArgView> args, Bytes& out) {
-        ByteReader r(args[0].data, args[0].size);
-        const auto s = FinalizeSpec::read(r);
+        const auto s = read_spec<FinalizeSpec>(args[0]);
         Buffer result = kernels::finalize(s.spec, read_block(args[1]));
         result.reshape(s.shape);
         emit_block(std::move(result), out);
@@ -146,16 +141,14 @@ const FunctionInfo& tasks::finalize =
 
 const FunctionInfo& tasks::transpose =
     register_raw_function("array.transpose", [](std::span<const ArgView> args, Bytes& out) {
-        ByteReader r(args[0].data, args[0].size);
-        const auto perm64 = read_vec(r);
+        const auto perm64 = read_spec<std::vector<std::int64_t>>(args[0]);
         const std::vector<int> perm(perm64.begin(), perm64.end());
         emit_block(kernels::transpose_block(read_block(args[1]), perm), out);
     });
 
 const FunctionInfo& tasks::slice =
     register_raw_function("array.slice", [](std::span<const ArgView> args, Bytes& out) {
-        ByteReader r(args[0].data, args[0].size);
-        const auto s = SliceSpec::read(r);
+        const auto s = read_spec<SliceSpec>(args[0]);
         Buffer b = kernels::slice_block(read_block(args[1]), s.start, s.step, s.shape);
         b.reshape(s.final_shape);
         emit_block(std::move(b), out);
@@ -163,16 +156,14 @@ const FunctionInfo& tasks::slice =
 
 const FunctionInfo& tasks::relabel =
     register_raw_function("array.relabel", [](std::span<const ArgView> args, Bytes& out) {
-        ByteReader r(args[0].data, args[0].size);
         Buffer b = read_block(args[1]);
-        b.reshape(read_vec(r));
+        b.reshape(read_spec<std::vector<std::int64_t>>(args[0]));
         emit_block(std::move(b), out);
     });
 
 const FunctionInfo& tasks::reshape =
     register_raw_function("array.reshape", [](std::span<const ArgView> args, Bytes& out) {
-        ByteReader r(args[0].data, args[0].size);
-        const auto s = FlatAssembleSpec::read(r);
+        const auto s = read_spec<ReshapeSpec>(args[0]);
         Buffer result(s.dtype, s.shape);
         const std::size_t e = kernels::dtype_size(s.dtype);
         for (std::size_t i = 0; i < s.count.size(); ++i) {
@@ -186,8 +177,7 @@ const FunctionInfo& tasks::reshape =
 
 const FunctionInfo& tasks::matmul =
     register_raw_function("array.matmul", [](std::span<const ArgView> args, Bytes& out) {
-        ByteReader r(args[0].data, args[0].size);
-        const auto s = MatmulSpec::read(r);
+        const auto s = read_spec<MatmulSpec>(args[0]);
         Buffer c = kernels::fill_block(s.dtype, s.shape, 0.0);
         // The contraction is summed in a fixed order, so results do not depend on placement.
         using Form = MatmulSpec::Form;

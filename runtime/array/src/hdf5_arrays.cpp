@@ -24,8 +24,7 @@ namespace tessera {
 namespace detail {
 const FunctionInfo& tasks::h5_open = register_collective_function(
     "io.h5_open", [](WorkerGroup& group, std::span<const ArgView> args, Bytes& out) {
-        ByteReader r(args[0].data, args[0].size);
-        const auto s = Hdf5FileSpec::read(r);
+        const auto s = read_spec<Hdf5FileSpec>(args[0]);
         std::vector<io::DatasetToCreate> datasets;
         for (const auto& d : s.datasets) {
             io::DatasetToCreate c{d.name, d.shape, d.dtype, d.chunks, d.gzip, {}};
@@ -49,8 +48,7 @@ const FunctionInfo& tasks::h5_close = register_collective_function(
 const FunctionInfo& tasks::h5_read = register_raw_function(
     "array.h5_read",
     [](std::span<const ArgView> args, Bytes& out) {
-        ByteReader r(args[0].data, args[0].size);
-        const auto s = Hdf5BlockSpec::read(r);
+        const auto s = read_spec<Hdf5BlockSpec>(args[0]);
         emit_block(io::read_block(s.token, s.dataset, s.offset, s.shape, s.dtype), out);
     },
     Placement::kProgressThread);
@@ -61,8 +59,7 @@ constexpr std::int64_t kReduceSlabBytes = std::int64_t{2} << 20;
 const FunctionInfo& tasks::h5_reduce = register_raw_function(
     "array.h5_reduce",
     [](std::span<const ArgView> args, Bytes& out) {
-        ByteReader r(args[0].data, args[0].size);
-        const auto s = Hdf5ReduceSpec::read(r);
+        const auto s = read_spec<Hdf5ReduceSpec>(args[0]);
         const kernels::Shape& shape = s.block.shape;
         const std::int64_t row =
             shape.empty() ? 1 : kernels::shape_size(shape) / std::max<std::int64_t>(shape[0], 1);
@@ -92,8 +89,7 @@ const FunctionInfo& tasks::h5_reduce = register_raw_function(
 const FunctionInfo& tasks::h5_write = register_raw_function(
     "array.h5_write",
     [](std::span<const ArgView> args, Bytes& out) {
-        ByteReader r(args[0].data, args[0].size);
-        const auto s = Hdf5BlockSpec::read(r);
+        const auto s = read_spec<Hdf5BlockSpec>(args[0]);
         io::write_block(s.token, s.dataset, s.offset, read_block(args[2]));
         out.clear();
     },

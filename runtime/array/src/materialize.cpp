@@ -41,10 +41,7 @@ bool made_by_consumers(const NodePtr& n) {
 
 /// The spec of an "array.transpose" task: the permutation of the block's axes.
 Bytes transpose_spec(const std::vector<int>& perm) {
-    Bytes spec;
-    ByteWriter w(spec);
-    write_vec(w, std::vector<std::int64_t>(perm.begin(), perm.end()));
-    return spec;
+    return encode(std::vector<std::int64_t>(perm.begin(), perm.end()));
 }
 
 CreateSpec create_spec(const ArrayNode& n, std::int64_t block) {
@@ -336,11 +333,8 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
                 std::vector<std::int64_t> ic(n.inputs[0]->chunks.size(), 0);
                 for (std::size_t d = 0; d < source.size(); ++d)
                     if (source[d] >= 0) ic[static_cast<std::size_t>(source[d])] = c[d];
-                Bytes spec;
-                ByteWriter w(spec);
-                write_vec(w, block_shape(n.chunks, c));
                 out.push_back(
-                    add(tasks::relabel, spec,
+                    add(tasks::relabel, encode(block_shape(n.chunks, c)),
                         {in[static_cast<std::size_t>(block_flat(n.inputs[0]->chunks, ic))]}));
             }
             return out;
@@ -399,7 +393,7 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
                 const auto c = block_coords(n.chunks, b);
                 const std::int64_t lo = out_offs[static_cast<std::size_t>(b)] * out_row;
                 const std::int64_t hi = out_offs[static_cast<std::size_t>(b) + 1] * out_row;
-                FlatAssembleSpec s;
+                ReshapeSpec s;
                 s.dtype = n.dtype;
                 s.shape = block_shape(n.chunks, c);
                 std::vector<TaskId> inputs;
@@ -465,7 +459,7 @@ std::vector<TaskId> Materializer::build_reduce(const NodePtr& node) {
     std::vector<std::vector<TaskId>> groups(static_cast<std::size_t>(grid_size(group_chunks)));
     for (std::int64_t b = 0; b < in_blocks; ++b) {
         const auto c = block_coords(src->chunks, b);
-        ReduceBlockSpec s{p.spec, block_offset(src->chunks, c), src->shape, 0, {}};
+        ReduceBlockSpec s{p.spec, block_offset(src->chunks, c), src->shape, std::nullopt};
         std::vector<TaskId> inputs;
         TaskId state = 0;
         if (reading) {
@@ -475,10 +469,9 @@ std::vector<TaskId> Materializer::build_reduce(const NodePtr& node) {
             reading->readers.push_back(state);
         } else {
             if (fused) {
-                s.fused = 1;
                 s.elementwise =
                     ElementwiseSpec{fused->program, block_shape(src->chunks, c), fused->axes(), {}};
-                inputs = leaf_inputs(*fused, leaves, c, s.elementwise);
+                inputs = leaf_inputs(*fused, leaves, c, *s.elementwise);
             } else {
                 inputs.push_back((*src_blocks)[static_cast<std::size_t>(b)]);
             }
@@ -489,11 +482,7 @@ std::vector<TaskId> Materializer::build_reduce(const NodePtr& node) {
             if (p.spec.axes >> d & 1) gc[d] = 0;
         groups[static_cast<std::size_t>(block_flat(group_chunks, gc))].push_back(state);
     }
-    Bytes combine_spec;
-    {
-        ByteWriter w(combine_spec);
-        w.pod(p.spec);
-    }
+    const Bytes combine_spec = encode(p.spec);
     std::vector<TaskId> out;
     for (std::size_t gi = 0; gi < groups.size(); ++gi) {
         auto level = std::move(groups[gi]);

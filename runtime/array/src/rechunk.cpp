@@ -26,30 +26,7 @@ struct ExchangeSpec {
     Chunks in, out;
     std::int64_t workers = 1;
     std::int64_t round_bytes = std::int64_t{256} << 20;  // per destination and round
-    void write(ByteWriter& w) const {
-        w.pod(dtype);
-        w.pod(workers);
-        w.pod(round_bytes);
-        w.pod<std::uint64_t>(in.size());
-        for (std::size_t d = 0; d < in.size(); ++d) {
-            write_vec(w, in[d]);
-            write_vec(w, out[d]);
-        }
-    }
-    static ExchangeSpec read(ByteReader& r) {
-        ExchangeSpec s;
-        s.dtype = r.pod<kernels::DType>();
-        s.workers = r.pod<std::int64_t>();
-        s.round_bytes = r.pod<std::int64_t>();
-        const auto nd = r.pod<std::uint64_t>();
-        s.in.resize(nd);
-        s.out.resize(nd);
-        for (std::size_t d = 0; d < nd; ++d) {
-            s.in[d] = read_vec(r);
-            s.out[d] = read_vec(r);
-        }
-        return s;
-    }
+    static auto fields(auto& s) { return std::tie(s.dtype, s.in, s.out, s.workers, s.round_bytes); }
 };
 
 /// A piece on the wire: [i64 output block][i64 dst_start x nd][i64 extent x nd][elements].
@@ -148,8 +125,7 @@ void assemble(const ExchangeSpec& s, const Bytes& stream,
 
 const FunctionInfo& tasks::rechunk_exchange = register_collective_function(
     "array.rechunk_exchange", [](WorkerGroup& group, std::span<const ArgView> args, Bytes& out) {
-        ByteReader r(args[0].data, args[0].size);
-        const auto s = ExchangeSpec::read(r);
+        const auto s = read_spec<ExchangeSpec>(args[0]);
         if (group.size() != s.workers)
             throw Error("internal: an exchange planned for " + std::to_string(s.workers) +
                         " workers ran on " + std::to_string(group.size()));
@@ -181,11 +157,15 @@ const FunctionInfo& tasks::rechunk_exchange = register_collective_function(
     });
 
 /// Output block b of an exchange over W workers: block b / W of worker b mod W's result.
+struct TakeSpec {
+    std::int64_t block = 0;
+    std::int64_t workers = 1;
+    static auto fields(auto& s) { return std::tie(s.block, s.workers); }
+};
+
 const FunctionInfo& tasks::rechunk_take =
     register_raw_function("array.rechunk_take", [](std::span<const ArgView> args, Bytes& out) {
-        ByteReader spec(args[0].data, args[0].size);
-        const auto ob = spec.pod<std::int64_t>();
-        const auto workers = spec.pod<std::int64_t>();
+        const auto [ob, workers] = read_spec<TakeSpec>(args[0]);
         ByteReader r(args[1].data, args[1].size);
         const auto count = r.pod<std::uint64_t>();
         const auto i = static_cast<std::uint64_t>(ob / workers);
@@ -213,11 +193,7 @@ std::vector<TaskId> Materializer::build_rechunk(const NodePtr& node) {
     const TaskId exchanged = add(tasks::rechunk_exchange, encode_spec(s), in);
     std::vector<TaskId> out;
     for (std::int64_t b = 0; b < grid_size(n.chunks); ++b) {
-        Bytes spec;
-        ByteWriter w(spec);
-        w.pod(b);
-        w.pod(s.workers);
-        const TaskId t = add(tasks::rechunk_take, spec, {exchanged});
+        const TaskId t = add(tasks::rechunk_take, encode_spec(TakeSpec{b, s.workers}), {exchanged});
         g_.graph.restrict_to(t, static_cast<int>(1 + b % s.workers));  // where the exchange left it
         out.push_back(t);
     }

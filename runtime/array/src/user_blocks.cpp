@@ -19,42 +19,16 @@ namespace {
 struct UserBlockSpec {
     std::uint8_t overlap = 0;
     std::vector<std::int64_t> index, offset, array_shape, shape;  // shape: of the result block
-    kernels::DType dtype;
+    kernels::DType dtype = kernels::DType::kFloat64;
     // map_overlap
     std::vector<std::int64_t> depth;
     kernels::Boundary boundary = kernels::Boundary::kReflect;
     double constant = 0;
     std::vector<std::int64_t> low_edge, high_edge,
         present;  // present: which of the 3^nd neighbours follow
-    void write(ByteWriter& w) const {
-        w.pod(overlap);
-        write_vec(w, index);
-        write_vec(w, offset);
-        write_vec(w, array_shape);
-        write_vec(w, shape);
-        w.pod(dtype);
-        write_vec(w, depth);
-        w.pod(boundary);
-        w.pod(constant);
-        write_vec(w, low_edge);
-        write_vec(w, high_edge);
-        write_vec(w, present);
-    }
-    static UserBlockSpec read(ByteReader& r) {
-        UserBlockSpec s;
-        s.overlap = r.pod<std::uint8_t>();
-        s.index = read_vec(r);
-        s.offset = read_vec(r);
-        s.array_shape = read_vec(r);
-        s.shape = read_vec(r);
-        s.dtype = r.pod<kernels::DType>();
-        s.depth = read_vec(r);
-        s.boundary = r.pod<kernels::Boundary>();
-        s.constant = r.pod<double>();
-        s.low_edge = read_vec(r);
-        s.high_edge = read_vec(r);
-        s.present = read_vec(r);
-        return s;
+    static auto fields(auto& s) {
+        return std::tie(s.overlap, s.index, s.offset, s.array_shape, s.shape, s.dtype, s.depth,
+                        s.boundary, s.constant, s.low_edge, s.high_edge, s.present);
     }
 };
 
@@ -170,8 +144,7 @@ BlockFunction register_block_function(const std::string& name, BlockKernel kerne
     BlockFunction handle(name);
     handle.task_ = &register_raw_function(
         "blocks." + name, [name, kernel](std::span<const ArgView> args, Bytes& out) {
-            ByteReader r(args[0].data, args[0].size);
-            const auto s = detail::UserBlockSpec::read(r);
+            const auto s = detail::read_spec<detail::UserBlockSpec>(args[0]);
             std::vector<Buffer> blocks;
             std::vector<std::int64_t> low;
             BlockInfo info{s.index, s.offset, s.array_shape};

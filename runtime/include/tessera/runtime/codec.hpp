@@ -2,8 +2,12 @@
 // How task arguments and results become bytes. Codec<T> is the one serialization path:
 //  - numbers and enums, std::string, and std::vector of numbers are copied raw;
 //  - kernels::Buffer (a chunk) is a small header plus its raw bytes, never an archive;
+//  - a record (a struct whose fields are listed once, by a static `fields(self)` returning
+//    std::tie of them) is its fields in order, each through its own Codec; pairs, optionals and
+//    vectors of such types go element by element (the collections' task specs are records);
 //  - every other type goes through a Boost.Serialization binary archive, so a user type only
 //    needs a `serialize(Archive&, unsigned)` member or free function.
+#include <algorithm>
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <boost/serialization/map.hpp>
@@ -13,10 +17,13 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <typeinfo>
+#include <utility>
 #include <vector>
 
 #include "tessera/kernels/buffer.hpp"
@@ -138,6 +145,84 @@ struct Codec<std::vector<T>,
         const auto n = r.pod<std::uint64_t>();
         std::vector<T> v(n);
         r.read(v.data(), n * sizeof(T));
+        return v;
+    }
+};
+
+/// A record lists its fields once: `static auto fields(auto& self) { return std::tie(self.a, ...);
+/// }` serves both directions (const for encoding, mutable for decoding).
+template <class T>
+concept Record = requires(T& t, const T& c) {
+    T::fields(t);
+    T::fields(c);
+};
+
+/// Types encoded without Boost: numbers, enums, strings, records, and pairs, optionals and
+/// vectors of them.
+template <class T>
+struct is_plain_codable : std::bool_constant<std::is_arithmetic_v<T> || std::is_enum_v<T> ||
+                                             std::is_same_v<T, std::string> || Record<T>> {};
+template <class A, class B>
+struct is_plain_codable<std::pair<A, B>>
+    : std::bool_constant<is_plain_codable<A>::value && is_plain_codable<B>::value> {};
+template <class T>
+struct is_plain_codable<std::optional<T>> : is_plain_codable<T> {};
+template <class T>
+struct is_plain_codable<std::vector<T>> : is_plain_codable<T> {};
+
+template <Record T>
+struct Codec<T> {
+    static void encode(const T& value, ByteWriter& w) {
+        std::apply([&](const auto&... f) { (Codec<std::decay_t<decltype(f)>>::encode(f, w), ...); },
+                   T::fields(value));
+    }
+    static T decode(ByteReader& r) {
+        T value{};
+        std::apply([&](auto&... f) { ((f = Codec<std::decay_t<decltype(f)>>::decode(r)), ...); },
+                   T::fields(value));
+        return value;
+    }
+};
+
+template <class A, class B>
+struct Codec<std::pair<A, B>, std::enable_if_t<is_plain_codable<std::pair<A, B>>::value>> {
+    static void encode(const std::pair<A, B>& p, ByteWriter& w) {
+        Codec<A>::encode(p.first, w);
+        Codec<B>::encode(p.second, w);
+    }
+    static std::pair<A, B> decode(ByteReader& r) {
+        A a = Codec<A>::decode(r);
+        return {std::move(a), Codec<B>::decode(r)};
+    }
+};
+
+template <class T>
+struct Codec<std::optional<T>, std::enable_if_t<is_plain_codable<T>::value>> {
+    static void encode(const std::optional<T>& v, ByteWriter& w) {
+        w.pod<std::uint8_t>(v ? 1 : 0);
+        if (v) Codec<T>::encode(*v, w);
+    }
+    static std::optional<T> decode(ByteReader& r) {
+        if (r.pod<std::uint8_t>() == 0) return std::nullopt;
+        return Codec<T>::decode(r);
+    }
+};
+
+/// Vectors of plain types that are not copied raw: element by element.
+template <class T>
+struct Codec<std::vector<T>,
+             std::enable_if_t<is_plain_codable<T>::value &&
+                              !(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>)>> {
+    static void encode(const std::vector<T>& v, ByteWriter& w) {
+        w.pod<std::uint64_t>(v.size());
+        for (const auto& e : v) Codec<T>::encode(e, w);
+    }
+    static std::vector<T> decode(ByteReader& r) {
+        const auto n = r.pod<std::uint64_t>();
+        std::vector<T> v;
+        v.reserve(
+            std::min<std::uint64_t>(n, r.remaining()));  // a corrupt count cannot reserve much
+        for (std::uint64_t i = 0; i < n; ++i) v.push_back(Codec<T>::decode(r));
         return v;
     }
 };
