@@ -4,33 +4,171 @@
 // per iteration, so a burst of tiny tasks costs a few messages, not one per task.
 // Chunk payloads are copied raw into the batch, never through an archive.
 #include <cstdint>
+#include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tessera/runtime/codec.hpp"
 #include "tessera/runtime/comm.hpp"
+#include "tessera/runtime/task_graph.hpp"
+
+namespace tessera::protocol {
+struct TaskEvent;
+struct TransferEvent;
+}  // namespace tessera::protocol
+
+namespace tessera {
+/// Events travel as raw arrays: they are plain data of fixed layout.
+template <class E>
+requires std::is_same_v<E, protocol::TaskEvent> || std::is_same_v<E, protocol::TransferEvent>
+struct Codec<std::vector<E>> {
+    static void encode(const std::vector<E>& v, ByteWriter& w) {
+        w.pod<std::uint64_t>(v.size());
+        w.write(v.data(), v.size() * sizeof(E));
+    }
+    static std::vector<E> decode(ByteReader& r) {
+        const auto n = r.pod<std::uint64_t>();
+        if (n > r.remaining() / sizeof(E)) throw CommError("truncated event list");
+        std::vector<E> v(n);
+        r.read(v.data(), n * sizeof(E));
+        return v;
+    }
+};
+}  // namespace tessera
 
 namespace tessera::protocol {
 
 enum class Op : std::uint8_t {
     // scheduler -> worker
-    kAssign = 1,  // key, fn, priority, want_result, args
-    kRelease,     // key: no task needs this result any more
-    kConfigure,   // trace on/off
-    kCollect,     // reply with kStats
-    kShutdown,    // exit code
+    kAssign = 1,  // Assign, then its AssignArgs
+    kRelease,     // Release
+    kConfigure,   // Configure
+    kCollect,     // Collect: reply with kStats
+    kShutdown,    // Shutdown
     // worker -> scheduler
-    kDone,    // key, nbytes, seconds, bytes and ns fetched since the last kDone, optional result
-              // bytes
-    kFailed,  // key, message
-    kStats,   // counters and trace events
+    kDone,    // Done, then the result as a payload when it carries one
+    kFailed,  // Failed
+    kStats,   // WorkerStats
     // any rank -> worker holding data, and the reply
-    kFetch,    // key
-    kData,     // key, bytes
-    kMissing,  // key
+    kFetch,    // Fetch
+    kData,     // Data, then the bytes as a payload
+    kMissing,  // Missing
+};
+
+// The records. Each is a struct that names its Op and lists its fields once (a Codec record):
+// put() writes the Op and the fields, take() reads the fields after the Op was read.
+
+/// A task for a worker: followed by `nargs` AssignArg records.
+struct Assign {
+    static constexpr Op kOp = Op::kAssign;
+    std::uint64_t key = 0;
+    FunctionId fn = 0;
+    std::uint64_t priority = 0;
+    std::uint8_t want_result = 0;  // send the result to the scheduler with kDone
+    std::uint32_t nargs = 0;
+    static auto fields(auto& s) {
+        return std::tie(s.key, s.fn, s.priority, s.want_result, s.nargs);
+    }
 };
 
 enum class ArgKind : std::uint8_t { kLiteral = 0, kTask = 1 };
+
+/// One argument of an Assign: a literal's bytes, or a task's result and the rank that holds it
+/// (for a collective, each worker is told its own rank for the inputs it holds).
+struct AssignArg {
+    ArgKind kind = ArgKind::kLiteral;
+    std::uint64_t key = 0;          // kTask
+    std::int32_t owner = -1;        // kTask
+    std::span<const char> literal;  // kLiteral: points into the graph, or into the batch
+    void encode(ByteWriter& w) const {
+        w.pod(kind);
+        if (kind == ArgKind::kTask) {
+            w.pod(key);
+            w.pod(owner);
+        } else {
+            w.pod<std::uint64_t>(literal.size());
+            w.write(literal.data(), literal.size());
+        }
+    }
+    static AssignArg decode(ByteReader& r) {
+        AssignArg a;
+        a.kind = r.pod<ArgKind>();
+        if (a.kind == ArgKind::kTask) {
+            a.key = r.pod<std::uint64_t>();
+            a.owner = r.pod<std::int32_t>();
+        } else {
+            const auto n = r.pod<std::uint64_t>();
+            a.literal = {r.take(n), n};
+        }
+        return a;
+    }
+};
+
+/// No task needs this result any more.
+struct Release {
+    static constexpr Op kOp = Op::kRelease;
+    std::uint64_t key = 0;
+    static auto fields(auto& s) { return std::tie(s.key); }
+};
+
+struct Configure {
+    static constexpr Op kOp = Op::kConfigure;
+    std::uint8_t tracing = 0;  // record task and transfer events for the trace and report
+    static auto fields(auto& s) { return std::tie(s.tracing); }
+};
+
+struct Collect {
+    static constexpr Op kOp = Op::kCollect;
+    static auto fields(auto&) { return std::tie(); }
+};
+
+struct Shutdown {
+    static constexpr Op kOp = Op::kShutdown;
+    std::int32_t exit_code = 0;
+    static auto fields(auto& s) { return std::tie(s.exit_code); }
+};
+
+/// A finished task: followed by its result (Outbox::write_payload) when has_result is set.
+struct Done {
+    static constexpr Op kOp = Op::kDone;
+    std::uint64_t key = 0;
+    std::uint64_t nbytes = 0;  // of the result
+    double seconds = 0;
+    std::uint64_t fetched_bytes = 0;  // fetched by this worker since its last Done, and how long
+    std::int64_t fetched_ns = 0;      // that took: the scheduler learns the transfer rate
+    std::uint8_t has_result = 0;
+    static auto fields(auto& s) {
+        return std::tie(s.key, s.nbytes, s.seconds, s.fetched_bytes, s.fetched_ns, s.has_result);
+    }
+};
+
+struct Failed {
+    static constexpr Op kOp = Op::kFailed;
+    std::uint64_t key = 0;
+    std::string message;
+    static auto fields(auto& s) { return std::tie(s.key, s.message); }
+};
+
+struct Fetch {
+    static constexpr Op kOp = Op::kFetch;
+    std::uint64_t key = 0;
+    static auto fields(auto& s) { return std::tie(s.key); }
+};
+
+/// The reply to a Fetch: followed by the result (Outbox::write_payload).
+struct Data {
+    static constexpr Op kOp = Op::kData;
+    std::uint64_t key = 0;
+    static auto fields(auto& s) { return std::tie(s.key); }
+};
+
+/// The reply to a Fetch of a result this worker does not hold.
+struct Missing {
+    static constexpr Op kOp = Op::kMissing;
+    std::uint64_t key = 0;
+    static auto fields(auto& s) { return std::tie(s.key); }
+};
 
 struct TaskEvent {
     std::uint64_t key;
@@ -52,7 +190,9 @@ struct TransferEvent {
     std::uint64_t bytes;
 };
 
+/// A worker's counters, and the events recorded since the last Collect.
 struct WorkerStats {
+    static constexpr Op kOp = Op::kStats;
     std::uint64_t tasks = 0;
     std::uint64_t transfers = 0;
     std::uint64_t transfer_bytes = 0;
@@ -62,14 +202,22 @@ struct WorkerStats {
     std::uint64_t held_results = 0;  // results in the store now (memory or spilled)
     std::vector<TaskEvent> tasks_run;
     std::vector<TransferEvent> transfers_in;
+    static auto fields(auto& s) {
+        return std::tie(s.tasks, s.transfers, s.transfer_bytes, s.spills, s.spill_bytes,
+                        s.peak_memory, s.held_results, s.tasks_run, s.transfers_in);
+    }
 };
 
-void write_stats(ByteWriter& w, const WorkerStats& s);
-WorkerStats read_stats(ByteReader& r);
-
-inline void write_bytes(ByteWriter& w, const char* data, std::size_t n) {
-    w.pod<std::uint64_t>(n);
-    w.write(data, n);
+/// Writes a record: its Op, then its fields.
+template <class R>
+void put(ByteWriter& w, const R& record) {
+    w.pod(R::kOp);
+    Codec<R>::encode(record, w);
+}
+/// Reads a record's fields (its Op was read already).
+template <class R>
+R take(ByteReader& r) {
+    return Codec<R>::decode(r);
 }
 
 /// Per-destination batches of records. Not thread-safe: owned by one progress loop.
@@ -88,7 +236,8 @@ public:
         const bool attach = data->size() >= kAttachBytes;
         w.pod<std::uint8_t>(attach ? 1 : 0);
         if (!attach) {
-            write_bytes(w, data->data(), data->size());
+            w.pod<std::uint64_t>(data->size());
+            w.write(data->data(), data->size());
             return;
         }
         w.pod<std::uint64_t>(data->size());

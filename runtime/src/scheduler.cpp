@@ -23,8 +23,7 @@ Scheduler::Scheduler(Comm& comm, RuntimeOptions options)
     if (!options_.trace_path.empty() || !options_.report_path.empty()) {  // workers record events
         for (const auto& w : workers_) {
             auto out = outbox_.to(w.rank);
-            out.pod(Op::kConfigure);
-            out.pod<std::uint8_t>(1);
+            protocol::put(out, protocol::Configure{1});
         }
         outbox_.flush();
     }
@@ -45,10 +44,7 @@ void Scheduler::reset_graph() {
     for (TaskId t = 0; t < state_.size(); ++t) {
         if (state_[t] != State::kMemory) continue;
         const auto key = task_key(graph_->epoch, t);
-        to_holders(t, [key](ByteWriter& w) {
-            w.pod(Op::kRelease);
-            w.pod(key);
-        });
+        to_holders(t, [key](ByteWriter& w) { protocol::put(w, protocol::Release{key}); });
     }
     outbox_.flush();
     const auto priority = graph_->graph.default_priority();
@@ -331,26 +327,25 @@ void Scheduler::assign(WorkerSlot& w, TaskId t) {
     estimate_[t] = static_cast<float>(expected_seconds(t));
     w.busy_seconds += estimate_[t];
     auto out = outbox_.to(w.rank);
-    out.pod(Op::kAssign);
-    out.pod(task_key(graph_->epoch, t));
-    out.pod(graph.function(t));
-    out.pod(order_[t]);
-    out.pod<std::uint8_t>((flags_[t] & kWantResult) ? 1 : 0);
+    const auto args = graph.args(t);
+    protocol::put(out,
+                  protocol::Assign{task_key(graph_->epoch, t), graph.function(t), order_[t],
+                                   static_cast<std::uint8_t>((flags_[t] & kWantResult) ? 1 : 0),
+                                   static_cast<std::uint32_t>(args.size())});
     // A collective is told where each input is; a worker reads those it holds and never
     // fetches the others.
-    const auto args = graph.args(t);
-    out.pod<std::uint32_t>(static_cast<std::uint32_t>(args.size()));
     for (const ArgRef a : args) {
+        protocol::AssignArg arg;
         if (a.is_task()) {
             const std::int32_t owner = owner_[a.index()];
-            out.pod(protocol::ArgKind::kTask);
-            out.pod(task_key(graph_->epoch, a.index()));
-            out.pod<std::int32_t>(owner == kEverywhere ? w.rank : owner);
+            arg.kind = protocol::ArgKind::kTask;
+            arg.key = task_key(graph_->epoch, a.index());
+            arg.owner = owner == kEverywhere ? w.rank : owner;
         } else {
             const auto lit = graph.literal(a.index());
-            out.pod(protocol::ArgKind::kLiteral);
-            protocol::write_bytes(out, lit.data(), lit.size());
+            arg.literal = {lit.data(), lit.size()};
         }
+        arg.encode(out);
     }
     if (outbox_.large(w.rank)) outbox_.flush();
 }
@@ -406,25 +401,20 @@ void Scheduler::handle(const Envelope& env) {
         const auto op = r.pod<Op>();
         switch (op) {
             case Op::kDone: {
-                const auto key = r.pod<std::uint64_t>();
-                const auto nbytes = r.pod<std::uint64_t>();
-                const auto seconds = r.pod<double>();
-                const auto fetched_bytes = r.pod<std::uint64_t>();
-                const auto fetched_ns = r.pod<std::int64_t>();
-                learn_transfer_rate(fetched_bytes, fetched_ns);
-                const bool has_result = r.pod<std::uint8_t>() != 0;
+                const auto d = protocol::take<protocol::Done>(r);
+                learn_transfer_rate(d.fetched_bytes, d.fetched_ns);
                 std::optional<Bytes> result;
-                if (has_result) result = protocol::read_payload(r, comm_, env.source);
-                on_done(env.source, key, nbytes, seconds, std::move(result));
+                if (d.has_result) result = protocol::read_payload(r, comm_, env.source);
+                on_done(env.source, d.key, d.nbytes, d.seconds, std::move(result));
                 break;
             }
             case Op::kFailed: {
-                const auto key = r.pod<std::uint64_t>();
-                on_failed(env.source, key, Codec<std::string>::decode(r));
+                auto f = protocol::take<protocol::Failed>(r);
+                on_failed(env.source, f.key, std::move(f.message));
                 break;
             }
             case Op::kData: {
-                const auto key = r.pod<std::uint64_t>();
+                const auto key = protocol::take<protocol::Data>(r).key;
                 Bytes data = protocol::read_payload(r, comm_, env.source);
                 const TaskId t = static_cast<TaskId>(key);
                 if (is_current_key(key) && (flags_[t] & kFetching)) {
@@ -434,7 +424,7 @@ void Scheduler::handle(const Envelope& env) {
                 break;
             }
             case Op::kMissing: {
-                const auto key = r.pod<std::uint64_t>();
+                const auto key = protocol::take<protocol::Missing>(r).key;
                 if (is_current_key(key))
                     on_failed(
                         env.source, key,
@@ -442,7 +432,7 @@ void Scheduler::handle(const Envelope& env) {
                 break;
             }
             case Op::kStats: {
-                auto s = protocol::read_stats(r);
+                auto s = protocol::take<protocol::WorkerStats>(r);
                 auto& acc = worker_stats_[static_cast<std::size_t>(env.source - 1)];
                 acc.tasks = s.tasks;
                 acc.transfers = s.transfers;
@@ -473,8 +463,7 @@ void Scheduler::on_done(int rank, std::uint64_t key, std::uint64_t nbytes, doubl
         if (!collective_reported(rank, t) || state_[t] != State::kProcessing) return;
     } else if (!current || state_[t] != State::kProcessing) {
         auto w = outbox_.to(rank);  // not ours any more: free it
-        w.pod(Op::kRelease);
-        w.pod(key);
+        protocol::put(w, protocol::Release{key});
         return;
     } else {
         unassign(workers_[static_cast<std::size_t>(rank - 1)], t);
@@ -549,10 +538,7 @@ void Scheduler::maybe_release(TaskId t) {
     state_[t] = State::kReleased;
     results_.erase(t);
     const auto key = task_key(graph_->epoch, t);
-    to_holders(t, [key](ByteWriter& w) {
-        w.pod(Op::kRelease);
-        w.pod(key);
-    });
+    to_holders(t, [key](ByteWriter& w) { protocol::put(w, protocol::Release{key}); });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -562,8 +548,7 @@ void Scheduler::request_result(TaskId t) {
     if (results_.count(t) || (flags_[t] & kFetching)) return;
     flags_[t] |= kFetching;
     auto w = outbox_.to(owner_[t] == kEverywhere ? workers_.front().rank : owner_[t]);
-    w.pod(Op::kFetch);
-    w.pod(task_key(graph_->epoch, t));
+    protocol::put(w, protocol::Fetch{task_key(graph_->epoch, t)});
 }
 
 void Scheduler::throw_failure(TaskId t) const {
@@ -696,8 +681,7 @@ void Scheduler::shutdown(int code) {
     while (in_flight_ > 0) progress(true);
     for (const auto& w : workers_) {
         auto out = outbox_.to(w.rank);
-        out.pod(Op::kShutdown);
-        out.pod<std::int32_t>(code);
+        protocol::put(out, protocol::Shutdown{code});
     }
     outbox_.flush();
 }
@@ -706,7 +690,7 @@ RunSummary Scheduler::collect() {
     stats_pending_ = static_cast<int>(workers_.size());
     for (const auto& w : workers_) {
         auto out = outbox_.to(w.rank);
-        out.pod(Op::kCollect);
+        protocol::put(out, protocol::Collect{});
     }
     outbox_.flush();
     while (stats_pending_ > 0) progress(true);

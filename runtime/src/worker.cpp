@@ -107,36 +107,36 @@ void Worker::handle(const Envelope& env) {
                 on_assign(r);
                 break;
             case Op::kRelease:
-                on_release(r.pod<std::uint64_t>());
+                on_release(protocol::take<protocol::Release>(r).key);
                 break;
             case Op::kFetch:
-                on_fetch(env.source, r.pod<std::uint64_t>());
+                on_fetch(env.source, protocol::take<protocol::Fetch>(r).key);
                 break;
             case Op::kData: {
-                const auto key = r.pod<std::uint64_t>();
+                const auto key = protocol::take<protocol::Data>(r).key;
                 on_data(env.source, key, protocol::read_payload(r, comm_, env.source));
                 break;
             }
             case Op::kMissing:
-                on_missing(env.source, r.pod<std::uint64_t>());
+                on_missing(env.source, protocol::take<protocol::Missing>(r).key);
                 break;
             case Op::kConfigure:
-                tracing_ = r.pod<std::uint8_t>() != 0;
+                tracing_ = protocol::take<protocol::Configure>(r).tracing != 0;
                 break;
             case Op::kCollect: {
+                protocol::take<protocol::Collect>(r);
                 stats_.spills = store_.spills();
                 stats_.spill_bytes = store_.spill_bytes();
                 stats_.peak_memory = store_.peak_memory();
                 stats_.held_results = store_.size();
                 auto w = outbox_.to(env.source);
-                w.pod(Op::kStats);
-                protocol::write_stats(w, stats_);
+                protocol::put(w, stats_);
                 stats_.tasks_run.clear();  // events go out once; counters stay cumulative
                 stats_.transfers_in.clear();
                 break;
             }
             case Op::kShutdown:
-                exit_code_ = r.pod<std::int32_t>();
+                exit_code_ = protocol::take<protocol::Shutdown>(r).exit_code;
                 shutdown_ = true;
                 break;
             default:
@@ -148,26 +148,25 @@ void Worker::handle(const Envelope& env) {
 }
 
 void Worker::on_assign(ByteReader& r) {
+    const auto assign = protocol::take<protocol::Assign>(r);
     Task t;
-    t.key = r.pod<std::uint64_t>();
-    t.fn = r.pod<FunctionId>();
-    t.priority = r.pod<std::uint64_t>();
-    t.want_result = r.pod<std::uint8_t>() != 0;
-    const auto nargs = r.pod<std::uint32_t>();
-    t.inputs.resize(nargs);
+    t.key = assign.key;
+    t.fn = assign.fn;
+    t.priority = assign.priority;
+    t.want_result = assign.want_result != 0;
+    t.inputs.resize(assign.nargs);
     const bool collective =
         FunctionRegistry::instance().get(t.fn).placement == Placement::kCollective;
     std::string missing_here;
     for (auto& in : t.inputs) {
-        in.is_task = r.pod<protocol::ArgKind>() == protocol::ArgKind::kTask;
+        const auto arg = protocol::AssignArg::decode(r);
+        in.is_task = arg.kind == protocol::ArgKind::kTask;
         if (!in.is_task) {
-            const auto n = r.pod<std::uint64_t>();
-            const char* p = r.take(n);
-            in.literal.assign(p, p + n);
+            in.literal.assign(arg.literal.begin(), arg.literal.end());
             continue;
         }
-        in.key = r.pod<std::uint64_t>();
-        in.owner = r.pod<std::int32_t>();
+        in.key = arg.key;
+        in.owner = arg.owner;
         if (collective && in.owner != comm_.rank()) {
             in.absent = true;  // held by another worker, which passes it to the same collective
             continue;
@@ -182,8 +181,7 @@ void Worker::on_assign(ByteReader& r) {
         auto& waiters = waiting_for_[in.key];
         if (waiters.empty()) {  // first local task to need it: prefetch now
             auto w = outbox_.to(in.owner);
-            w.pod(Op::kFetch);
-            w.pod(in.key);
+            protocol::put(w, protocol::Fetch{in.key});
             fetch_started_[in.key] = now_ns();
         }
         waiters.push_back(t.key);
@@ -221,12 +219,10 @@ void Worker::on_fetch(int source, std::uint64_t key) {
         data = nullptr;  // an unreadable spill file: the requester reports the input missing
     }
     if (!data) {
-        w.pod(Op::kMissing);
-        w.pod(key);
+        protocol::put(w, protocol::Missing{key});
         return;
     }
-    w.pod(Op::kData);
-    w.pod(key);
+    protocol::put(w, protocol::Data{key});
     outbox_.write_payload(source, w, std::move(data));
 }
 
@@ -378,22 +374,15 @@ void Worker::complete(std::uint64_t key, Outcome& outcome, std::uint32_t thread)
     if (outcome.failed) {
         record(0);
         auto w = outbox_.to(0);
-        w.pod(Op::kFailed);
-        w.pod(key);
-        Codec<std::string>::encode(outcome.error, w);
+        protocol::put(w, protocol::Failed{key, outcome.error});
         return;
     }
     auto data = std::make_shared<const Bytes>(std::move(outcome.result));
     auto w = outbox_.to(0);
-    w.pod(Op::kDone);
-    w.pod(key);
-    w.pod<std::uint64_t>(data->size());
-    w.pod(seconds);
-    w.pod(fetched_bytes_);
-    w.pod(fetched_ns_);
+    protocol::put(w, protocol::Done{key, data->size(), seconds, fetched_bytes_, fetched_ns_,
+                                    static_cast<std::uint8_t>(task.want_result ? 1 : 0)});
     fetched_bytes_ = 0;
     fetched_ns_ = 0;
-    w.pod<std::uint8_t>(task.want_result ? 1 : 0);
     if (task.want_result) outbox_.write_payload(0, w, data);
     const std::uint64_t bytes_out = data->size();
     try {
@@ -412,9 +401,7 @@ void Worker::fail(std::uint64_t key, const std::string& message) {
         tasks_.erase(it);
     }
     auto w = outbox_.to(0);
-    w.pod(Op::kFailed);
-    w.pod(key);
-    Codec<std::string>::encode(message, w);
+    protocol::put(w, protocol::Failed{key, message});
 }
 
 }  // namespace tessera
