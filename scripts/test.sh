@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Quick start, part 2: set up, build, check the tree's rules (scripts/check-tree.sh: no stray
-# MPI calls, clang-format), run every test (unit tests, MPI tests with 1, 3 and 4 ranks, the
-# example against its serial twin, an install consumer), then the same suite built with the
-# address and undefined-behaviour sanitizers (skip that with TESSERA_SKIP_SANITIZERS=1).
+# MPI calls, clang-format, clang-tidy), run every test (unit tests, MPI tests with 1, 3 and 4
+# ranks, the example against its serial twin, an install consumer), then the same suite built
+# with the address and undefined-behaviour sanitizers (skip that with TESSERA_SKIP_SANITIZERS=1).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ./scripts/setup.sh --tests
-./scripts/check-tree.sh
+./scripts/check-tree.sh --tidy
 source scripts/mpi_env.sh
 ctest --test-dir build --output-on-failure -j2 "$@"
 if [ "${TESSERA_SKIP_SANITIZERS:-0}" != 1 ]; then

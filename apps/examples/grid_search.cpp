@@ -83,7 +83,7 @@ Buffer standardize_features(Buffer data) {
 }
 
 /// Fits on every fold but `fold` and scores on `fold`.
-Score fit_and_score(Buffer data, double alpha, std::int64_t fold, std::int64_t folds) {
+Score fit_and_score(const Buffer& data, double alpha, std::int64_t fold, std::int64_t folds) {
     const std::int64_t rows = data.shape()[0];
     const std::int64_t begin = rows * fold / folds, end = rows * (fold + 1) / folds;
     auto [x_train, y_train] = split_xy(data, begin, end, false);
@@ -148,6 +148,7 @@ int main(int argc, char** argv) {
     tessera::Runtime rt(argc, argv, options);
     return rt.run([&] {
         std::vector<double> alphas;
+        alphas.reserve(static_cast<std::size_t>(n_alphas));
         for (int i = 0; i < n_alphas; ++i)
             alphas.push_back(n_alphas == 1 ? 1.0 : std::pow(10.0, -3.0 + 6.0 * i / (n_alphas - 1)));
 

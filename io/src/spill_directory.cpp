@@ -21,7 +21,7 @@ std::string reason() { return std::strerror(errno); }
 
 }  // namespace
 
-SpillDirectory::SpillDirectory(std::filesystem::path base, std::string tag)
+SpillDirectory::SpillDirectory(std::filesystem::path base, const std::string& tag)
     : base_(std::move(base)), dir_(base_ / ("tessera-spill-" + tag)) {}
 
 SpillDirectory::SpillDirectory(SpillDirectory&& other) noexcept

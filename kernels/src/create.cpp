@@ -274,7 +274,7 @@ void random_range_transposed(Distribution dist, std::uint64_t seed, DType dtype,
                 const std::uint64_t lo = counter_of(dist, g), hi = counter_of(dist, g + rows - 1);
                 if (n + static_cast<std::int64_t>(hi - lo + 1) > kPhiloxBatch) break;
                 first_value[end - batch] =
-                    pairs ? 2 * n + static_cast<std::int64_t>(g - 2 * lo) : n;
+                    pairs ? 2 * std::int64_t{n} + static_cast<std::int64_t>(g - 2 * lo) : n;
                 for (std::uint64_t u = lo; u <= hi; ++u) counters[n++] = u;
             }
             if (end == batch) {  // a run longer than a batch: drawn as the rows are

@@ -338,6 +338,7 @@ std::vector<InputLayout> layouts(const Program& program, const std::vector<Opera
 
 std::vector<Operand> as_operands(const std::vector<const Buffer*>& inputs) {
     std::vector<Operand> ops;
+    ops.reserve(inputs.size());
     for (const Buffer* b : inputs) ops.push_back({b, {}});
     return ops;
 }

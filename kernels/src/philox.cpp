@@ -7,6 +7,7 @@
 #include <Random123/philox.h>
 
 #include <algorithm>
+#include <bit>
 
 #include "tessera/kernels/error.hpp"
 
@@ -16,10 +17,10 @@
 
 namespace tessera::kernels {
 
-void philox_pair(std::uint64_t seed, std::uint64_t g, std::uint64_t& w0, std::uint64_t& w1) {
+void philox_pair(std::uint64_t seed, std::uint64_t counter, std::uint64_t& w0, std::uint64_t& w1) {
     r123::Philox4x32 rng;
     r123::Philox4x32::ctr_type ctr = {
-        {static_cast<std::uint32_t>(g), static_cast<std::uint32_t>(g >> 32), 0, 0}};
+        {static_cast<std::uint32_t>(counter), static_cast<std::uint32_t>(counter >> 32), 0, 0}};
     r123::Philox4x32::key_type key = {
         {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}};
     const auto r = rng(ctr, key);
@@ -68,7 +69,7 @@ __attribute__((target_clones("avx2", "default"))) void philox_lanes(std::uint64_
             c2[i] = n2;
         }
     }
-    for (int i = 0; i < n; ++i) {
+    for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
         words[2 * i] = (static_cast<std::uint64_t>(c0[i]) << 32) | c1[i];
         words[2 * i + 1] = (static_cast<std::uint64_t>(c2[i]) << 32) | c3[i];
     }
@@ -107,11 +108,12 @@ __attribute__((target("avx512f"))) void philox_lanes_avx512(std::uint64_t seed, 
         for (int v = 0; v < kVectors; ++v) {
             const int at = base + 8 * v;
             const __m512i c =
-                counters
-                    ? _mm512_maskz_loadu_epi64(
-                          static_cast<__mmask8>(at < n ? (1u << std::min(8, n - at)) - 1 : 0),
-                          counters + at)
-                    : _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(first + at)), lane);
+                counters ? _mm512_maskz_loadu_epi64(
+                               static_cast<__mmask8>(at < n ? (1u << std::min(8, n - at)) - 1 : 0),
+                               counters + at)
+                         : _mm512_add_epi64(_mm512_set1_epi64(std::bit_cast<long long>(
+                                                first + static_cast<std::uint64_t>(at))),
+                                            lane);
             c0[v] = _mm512_and_si512(c, low);
             c1[v] = _mm512_srli_epi64(c, 32);
             c2[v] = c3[v] = _mm512_setzero_si512();
@@ -131,7 +133,7 @@ __attribute__((target("avx512f"))) void philox_lanes_avx512(std::uint64_t seed, 
                 _mm512_or_si512(_mm512_slli_epi64(c0[v], 32), _mm512_and_si512(c1[v], low));
             const __m512i w1 =
                 _mm512_or_si512(_mm512_slli_epi64(c2[v], 32), _mm512_and_si512(c3[v], low));
-            std::uint64_t* out = words + 2 * (base + 8 * v);
+            std::uint64_t* out = words + 2 * static_cast<std::size_t>(base + 8 * v);
             _mm512_storeu_si512(out, _mm512_permutex2var_epi64(w0, first_half, w1));
             _mm512_storeu_si512(out + 8, _mm512_permutex2var_epi64(w0, second_half, w1));
         }

@@ -260,7 +260,7 @@ public:
         return batches_[static_cast<std::size_t>(dest)].size() > (1u << 20);
     }
 
-    static constexpr std::size_t kAttachBytes = 64 * 1024;
+    static constexpr std::size_t kAttachBytes = std::size_t{64} << 10;
 
 private:
     Comm& comm_;

@@ -80,6 +80,7 @@ Array apply_builtin_kernel(const std::string& name, Span where, const Array& x,
     const auto& known = builtin_kernels();
     if (!known.count(name)) {
         std::vector<std::string> names;
+        names.reserve(known.size());
         for (const auto& [n, _] : known) names.push_back(n);
         throw ScriptError("map_overlap(): '" + name +
                               "' is not a built-in kernel (there are: laplacian, smooth)" +

@@ -514,11 +514,13 @@ void define_io(Members& m) {
         }
         if (a.interpreter->options().explain) {
             std::vector<Array> arrays;
+            arrays.reserve(datasets.size());
             for (const auto& [_, x] : datasets) arrays.push_back(x);
             a.interpreter->explain("to_hdf5 " + path, arrays, a.span);
             return Value();
         }
         std::vector<Array> arrays;
+        arrays.reserve(datasets.size());
         for (const auto& [_, x] : datasets) arrays.push_back(x);
         a.interpreter->record(arrays);
         to_hdf5(path, datasets, options);

@@ -449,7 +449,7 @@ Value subscript(const Value& object, const std::vector<Argument>& index, Span wh
         const std::string& s = object.as<std::string>();
         std::vector<std::string> chars;
         for (char c : s) chars.emplace_back(1, c);
-        Value r = index_sequence(chars, index, where, [](std::vector<std::string> v) {
+        Value r = index_sequence(chars, index, where, [](const std::vector<std::string>& v) {
             std::string joined;
             for (auto& c : v) joined += c;
             return Value(joined);

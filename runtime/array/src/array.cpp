@@ -359,7 +359,7 @@ Array Array::astype(DType dtype) const {
 // ---------------------------------------------------------------------------------------------
 // Reductions
 
-Array Array::reduce(kernels::Reduction op, Axes axes, bool keepdims, bool skip_nan,
+Array Array::reduce(kernels::Reduction op, const Axes& axes, bool keepdims, bool skip_nan,
                     std::int64_t ddof, int split_every) const {
     if (split_every < 2) throw UsageError("split_every must be at least 2");
     kernels::ReduceSpec spec;
@@ -385,31 +385,31 @@ Array Array::reduce(kernels::Reduction op, Axes axes, bool keepdims, bool skip_n
                 detail::ReduceParams{spec, keepdims, split_every});
 }
 
-Array Array::sum(Axes axes, bool keepdims) const {
+Array Array::sum(const Axes& axes, bool keepdims) const {
     return reduce(kernels::Reduction::kSum, axes, keepdims);
 }
-Array Array::prod(Axes axes, bool keepdims) const {
+Array Array::prod(const Axes& axes, bool keepdims) const {
     return reduce(kernels::Reduction::kProd, axes, keepdims);
 }
-Array Array::mean(Axes axes, bool keepdims) const {
+Array Array::mean(const Axes& axes, bool keepdims) const {
     return reduce(kernels::Reduction::kMean, axes, keepdims);
 }
-Array Array::var(Axes axes, std::int64_t ddof, bool keepdims) const {
+Array Array::var(const Axes& axes, std::int64_t ddof, bool keepdims) const {
     return reduce(kernels::Reduction::kVar, axes, keepdims, false, ddof);
 }
-Array Array::std(Axes axes, std::int64_t ddof, bool keepdims) const {
+Array Array::std(const Axes& axes, std::int64_t ddof, bool keepdims) const {
     return reduce(kernels::Reduction::kStd, axes, keepdims, false, ddof);
 }
-Array Array::min(Axes axes, bool keepdims) const {
+Array Array::min(const Axes& axes, bool keepdims) const {
     return reduce(kernels::Reduction::kMin, axes, keepdims);
 }
-Array Array::max(Axes axes, bool keepdims) const {
+Array Array::max(const Axes& axes, bool keepdims) const {
     return reduce(kernels::Reduction::kMax, axes, keepdims);
 }
-Array Array::any(Axes axes, bool keepdims) const {
+Array Array::any(const Axes& axes, bool keepdims) const {
     return reduce(kernels::Reduction::kAny, axes, keepdims);
 }
-Array Array::all(Axes axes, bool keepdims) const {
+Array Array::all(const Axes& axes, bool keepdims) const {
     return reduce(kernels::Reduction::kAll, axes, keepdims);
 }
 Array Array::argmin(std::optional<int> axis) const {
@@ -573,7 +573,7 @@ Array Array::expand_dims(int axis) const {
     return (*this)[idx];
 }
 
-Array Array::squeeze(Axes axes) const {
+Array Array::squeeze(const Axes& axes) const {
     const std::uint64_t mask = axes.empty() ? 0 : axes_mask(axes, ndim(), "squeeze");
     std::vector<int> relabel;
     Shape s;
@@ -613,8 +613,8 @@ Array Array::broadcast_to(const Shape& target) const {
     return make(Kind::kBroadcast, dtype(), target, c, {node_}, detail::BroadcastParams{});
 }
 
-Array Array::reshape(const Shape& target_in) const {
-    Shape target = target_in;
+Array Array::reshape(const Shape& requested) const {
+    Shape target = requested;
     std::int64_t known = 1;
     int unknown = -1;
     for (std::size_t d = 0; d < target.size(); ++d) {
@@ -628,7 +628,7 @@ Array Array::reshape(const Shape& target_in) const {
     if (unknown >= 0 && known > 0) target[static_cast<std::size_t>(unknown)] = size() / known;
     if (kernels::shape_size(target) != size())
         throw UsageError("cannot reshape an array of size " + std::to_string(size()) + " (shape " +
-                         shape_text(shape()) + ") into shape " + shape_text(target_in));
+                         shape_text(shape()) + ") into shape " + shape_text(requested));
     if (target == shape()) return *this;
     // Blocks that are whole along every dimension but the first are contiguous runs of the
     // C-ordered elements, on both sides; the output's first-dimension blocks follow the input's.

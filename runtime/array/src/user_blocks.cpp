@@ -140,7 +140,7 @@ std::vector<TaskId> Materializer::build_overlap(const NodePtr& node) {
 
 }  // namespace detail
 
-BlockFunction register_block_function(const std::string& name, BlockKernel kernel) {
+BlockFunction register_block_function(const std::string& name, const BlockKernel& kernel) {
     BlockFunction handle(name);
     handle.task_ = &register_raw_function(
         "blocks." + name, [name, kernel](std::span<const ArgView> args, Bytes& out) {

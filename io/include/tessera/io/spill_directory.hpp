@@ -15,7 +15,7 @@ class SpillDirectory {
 public:
     /// `base` is the node-local scratch (e.g. --local-dir or $TMPDIR); `tag` makes the
     /// directory name unique per job and rank.
-    SpillDirectory(std::filesystem::path base, std::string tag);
+    SpillDirectory(std::filesystem::path base, const std::string& tag);
     ~SpillDirectory();
     SpillDirectory(const SpillDirectory&) = delete;
     SpillDirectory& operator=(const SpillDirectory&) = delete;

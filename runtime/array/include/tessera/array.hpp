@@ -106,27 +106,27 @@ public:
     Array T() const { return transpose(); }
     Array transpose(std::vector<int> axes = {}) const;
     Array astype(DType dtype) const;
-    Array rechunk(const ChunkSpec& chunks) const;
+    Array rechunk(const ChunkSpec& spec) const;
     /// Basic indexing: x[{0, Slice{1, 10, 2}, Ellipsis{}, NewAxis{}}].
     Array operator[](const std::vector<Index>& index) const;
-    Array squeeze(Axes axes = {}) const;
+    Array squeeze(const Axes& axes = {}) const;
     Array expand_dims(int axis) const;
-    Array broadcast_to(const Shape& shape) const;
-    Array reshape(const Shape& shape) const;
+    Array broadcast_to(const Shape& target) const;
+    Array reshape(const Shape& requested) const;
 
     // Reductions (axes empty: all); split_every is the fan-in of the combine tree.
-    Array sum(Axes axes = {}, bool keepdims = false) const;
-    Array prod(Axes axes = {}, bool keepdims = false) const;
-    Array mean(Axes axes = {}, bool keepdims = false) const;
-    Array var(Axes axes = {}, std::int64_t ddof = 0, bool keepdims = false) const;
-    Array std(Axes axes = {}, std::int64_t ddof = 0, bool keepdims = false) const;
-    Array min(Axes axes = {}, bool keepdims = false) const;
-    Array max(Axes axes = {}, bool keepdims = false) const;
+    Array sum(const Axes& axes = {}, bool keepdims = false) const;
+    Array prod(const Axes& axes = {}, bool keepdims = false) const;
+    Array mean(const Axes& axes = {}, bool keepdims = false) const;
+    Array var(const Axes& axes = {}, std::int64_t ddof = 0, bool keepdims = false) const;
+    Array std(const Axes& axes = {}, std::int64_t ddof = 0, bool keepdims = false) const;
+    Array min(const Axes& axes = {}, bool keepdims = false) const;
+    Array max(const Axes& axes = {}, bool keepdims = false) const;
     Array argmin(std::optional<int> axis = std::nullopt) const;
     Array argmax(std::optional<int> axis = std::nullopt) const;
-    Array any(Axes axes = {}, bool keepdims = false) const;
-    Array all(Axes axes = {}, bool keepdims = false) const;
-    Array reduce(kernels::Reduction op, Axes axes, bool keepdims, bool skip_nan = false,
+    Array any(const Axes& axes = {}, bool keepdims = false) const;
+    Array all(const Axes& axes = {}, bool keepdims = false) const;
+    Array reduce(kernels::Reduction op, const Axes& axes, bool keepdims, bool skip_nan = false,
                  std::int64_t ddof = 0, int split_every = 8) const;
 
     Array dot(const Array& other) const;
@@ -288,11 +288,12 @@ public:
     const FunctionInfo& task() const;
 
 private:
-    friend BlockFunction register_block_function(const std::string& name, BlockKernel kernel);
+    friend BlockFunction register_block_function(const std::string& name,
+                                                 const BlockKernel& kernel);
     std::string name_;
     const FunctionInfo* task_ = nullptr;  // set at registration
 };
-BlockFunction register_block_function(const std::string& name, BlockKernel kernel);
+BlockFunction register_block_function(const std::string& name, const BlockKernel& kernel);
 
 /// Applies `fn` to corresponding blocks of the inputs (aligned and broadcast like an
 /// elementwise operation). The output has the inputs' chunks unless `chunks` gives other block
