@@ -4,7 +4,8 @@
 #   bench/compare_builds.sh OLD_BUILD_DIR [NEW_BUILD_DIR (default build)] [repeats (default 5)]
 # Cases: the scheduler bench (tree, independent), the array bench (seed_expr, triad, sum,
 # matmul_expr) and a tall-to-wide rechunk of a 8000 x 8000 random array through `tessera run`.
-# Each build's tessera runs under mpirun -n 3 (a scheduler and two workers).
+# Each build's tessera runs under mpirun -n 3 (a scheduler and two workers). CASES="triad sum"
+# picks cases.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/mpi_env.sh
@@ -30,7 +31,7 @@ run_case() {  # build case -> seconds
   esac
 }
 
-cases=(tree independent seed_expr triad sum matmul_expr rechunk)
+read -r -a cases <<<"${CASES:-tree independent seed_expr triad sum matmul_expr rechunk}"
 declare -A times
 for ((i = 0; i < repeats; i++)); do
   for c in "${cases[@]}"; do
