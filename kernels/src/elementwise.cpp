@@ -186,33 +186,37 @@ template <class T>
                 throw ValueError(std::string(op_name(op)) + " is not defined for bool");
         }
     } else if constexpr (std::is_integral_v<T>) {
+        // NumPy's integer arithmetic wraps: computed on the unsigned type, where overflow is
+        // defined, and converted back (modular since C++20).
+        using U = std::make_unsigned_t<T>;
         switch (op) {
             case Op::kAdd:
-                return static_cast<T>(x + y);
+                return static_cast<T>(static_cast<U>(x) + static_cast<U>(y));
             case Op::kSub:
-                return static_cast<T>(x - y);
+                return static_cast<T>(static_cast<U>(x) - static_cast<U>(y));
             case Op::kMul:
-                return static_cast<T>(x * y);
+                return static_cast<T>(static_cast<U>(x) * static_cast<U>(y));
             case Op::kFloorDiv: {  // Python semantics; NumPy gives 0 for division by zero
                 if (y == 0) return 0;
+                if (y == -1) return static_cast<T>(U{0} - static_cast<U>(x));  // MIN // -1 wraps
                 T q = static_cast<T>(x / y);
                 if ((x % y != 0) && ((x < 0) != (y < 0))) --q;
                 return q;
             }
             case Op::kMod: {
-                if (y == 0) return 0;
+                if (y == 0 || y == -1) return 0;  // MIN % -1 would trap
                 T r = static_cast<T>(x % y);
                 if (r != 0 && ((r < 0) != (y < 0))) r = static_cast<T>(r + y);
                 return r;
             }
             case Op::kPow: {
                 if (y < 0) return x == 1 ? 1 : 0;
-                T result = 1, base = x;
+                U result = 1, base = static_cast<U>(x);
                 for (auto e = y; e > 0; e >>= 1) {
-                    if (e & 1) result = static_cast<T>(result * base);
-                    base = static_cast<T>(base * base);
+                    if (e & 1) result *= base;
+                    base *= base;
                 }
-                return result;
+                return static_cast<T>(result);
             }
             case Op::kMaximum:
                 return std::max(x, y);

@@ -118,6 +118,79 @@ TEST(ScriptInterpreter, ErrorsNameTheProblem) {
               "tessera's arrays)");
 }
 
+TEST(ScriptParser, DeepNestingIsAnErrorNotACrash) {
+    // Thousands of nested brackets, unary operators or a chain of 20000 operators overflowed the
+    // parser's and the evaluator's stacks (SIGSEGV) before the limits.
+    auto nested = [](const std::string& open, const std::string& close, int n) {
+        std::string s = "x = ";
+        for (int i = 0; i < n; ++i) s += open;
+        s += "1";
+        for (int i = 0; i < n; ++i) s += close;
+        return s;
+    };
+    std::string chain = "x = a";
+    for (int i = 0; i < 20000; ++i) chain += " + a";
+    const std::pair<std::string, const char*> cases[] = {
+        {nested("(", ")", 5000), "too many nested parentheses"},
+        {nested("[", "]", 5000), "too many nested parentheses"},
+        {nested("f(", ")", 5000), "too many nested parentheses"},
+        {nested("-", "", 5000), "too many nested parentheses"},
+        {chain, "expression too deep: more than 1000 levels"},
+    };
+    for (const auto& [code, message] : cases) {
+        try {
+            parse(Source{"t.tsr", code});
+            ADD_FAILURE() << "no error for " << code.substr(0, 40);
+        } catch (const ScriptError& e) {
+            EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+            EXPECT_EQ(e.where().line, 1);
+        }
+    }
+    // Within the limits, deep expressions still parse and run.
+    EXPECT_NO_THROW(parse(Source{"t.tsr", nested("(", ")", 150)}));
+    std::string long_chain = "x = 1";
+    for (int i = 0; i < 900; ++i) long_chain += " + 1";
+    EXPECT_EQ(run(long_chain + "\nprint(x)"), "901\n");
+}
+
+TEST(ScriptInterpreter, IntegersThatLeaveSixtyFourBitsAreErrors) {
+    auto message = [](const std::string& code) {
+        try {
+            return run(code);
+        } catch (const ScriptError& e) {
+            return std::string(e.what());
+        }
+    };
+    // Python's ints have no limit; a script's are 64-bit and say so instead of wrapping or
+    // looping (2 ** 2 ** 62 looped for ever, 10 ** 20 wrapped, int(nan) gave INT64_MIN).
+    const std::pair<const char*, const char*> cases[] = {
+        {"print(2 ** 2 ** 62)", "integer overflow: 2 ** 4611686018427387904 is outside"},
+        {"print(10 ** 20)", "integer overflow: 10 ** 20"},
+        {"print(2 ** 62 + 2 ** 62)", "integer overflow: 4611686018427387904 + 4611686018427387904"},
+        {"print(-2 ** 62 * 2 - 1)", "integer overflow: -9223372036854775808 - 1"},
+        {"print((-2 ** 62 * 2) // -1)", "integer overflow: -9223372036854775808 // -1"},
+        {"print(abs(-2 ** 62 * 2))", "integer overflow: abs(-9223372036854775808)"},
+        {"print(int(1e300))", "int(): 1.0000000000000001e+300 is outside the 64-bit integers"},
+        {"print(int(float('nan')))", "int(): cannot convert float NaN to integer"},
+        {"print(int(float('inf')))", "int(): cannot convert float infinity to integer"},
+        {"print(round(1e300))", "round(): 1.0000000000000001e+300 is outside"},
+    };
+    for (const auto& [code, expected] : cases)
+        EXPECT_NE(message(code).find(expected), std::string::npos) << code << ": " << message(code);
+    // What fits is exact, as in Python.
+    EXPECT_EQ(run("print((-2 ** 62 * 2) % -1, 3 ** 39, int(2 ** 62 + 1), (-7) // 2, -7 % 3)"),
+              "0 4052555153018976267 4611686018427387905 -4 2\n");
+}
+
+TEST(ScriptInterpreter, Int64ArraysWrapAsNumPys) {
+    // NumPy's int64 arithmetic wraps, and MIN // -1 is MIN (MIN % -1 is 0): no SIGFPE.
+    EXPECT_EQ(run("import numpy as np\nm = np.full((2,), -2 ** 62 * 2, dtype='int64')\n"
+                  "print(m // -1, m % -1, m - 1, m * -1, (m + 1) // 0)"),
+              "[-9223372036854775808 -9223372036854775808] [0 0] "
+              "[9223372036854775807 9223372036854775807] "
+              "[-9223372036854775808 -9223372036854775808] [0 0]\n");
+}
+
 TEST(ScriptInterpreter, ExplainPlansWithoutRunning) {
     const std::string plan =
         run("x = random.random((400, 400), chunks=100, seed=1)\nprint(((x + x.T) - "

@@ -2,6 +2,7 @@
 // namespace under NumPy's and Dask's names (np, da, random, the array functions themselves),
 // and the attributes and methods of arrays.
 #include <cmath>
+#include <limits>
 #include <ostream>
 
 #include "builtin_kernels.hpp"
@@ -13,6 +14,15 @@ namespace tessera::script {
 namespace {
 
 using Members = std::map<std::string, Value>;
+
+/// abs of a 64-bit int; abs(-2**63) does not fit.
+std::int64_t checked_abs(std::int64_t x, Span where) {
+    if (x == std::numeric_limits<std::int64_t>::min())
+        throw ScriptError("integer overflow: abs(" + std::to_string(x) +
+                              ") is outside the 64-bit integers of tessera scripts",
+                          where);
+    return x < 0 ? -x : x;
+}
 using Body = std::function<Value(CallArgs&)>;
 
 Value function(std::string name, Body body) {
@@ -647,7 +657,11 @@ void define_python(Members& g, const Members& arrays) {
             if (!is_number(v))
                 throw a.error("x", name + "() argument must be a string or a number, not '" +
                                        type_name(v) + "'");
-            if (name == "int") return Value(static_cast<std::int64_t>(number_of(v)));
+            if (name == "int") {
+                if (v.is<std::int64_t>()) return v;
+                if (v.is<bool>()) return Value(std::int64_t{v.as<bool>()});
+                return Value(int_of_float(v.as<double>(), x->span, "int()"));
+            }
             if (name == "float") return Value(number_of(v));
             return Value(number_of(v) != 0);
         };
@@ -699,13 +713,14 @@ void define_python(Members& g, const Members& arrays) {
                 if (name == "abs")
                     return x.value.is<double>()
                                ? Value(std::fabs(x.value.as<double>()))
-                               : Value(std::llabs(to_int(x.value, x.span, "abs()")));
+                               : Value(checked_abs(to_int(x.value, x.span, "abs()"), x.span));
                 if (const Argument* n = a.get("ndigits")) {
                     const double scale = std::pow(
                         10.0, static_cast<double>(to_int(n->value, n->span, "round(): 'ndigits'")));
                     return Value(std::nearbyint(number_of(x.value) * scale) / scale);
                 }
-                return Value(static_cast<std::int64_t>(std::nearbyint(number_of(x.value))));
+                if (x.value.is<std::int64_t>()) return x.value;
+                return Value(int_of_float(std::nearbyint(number_of(x.value)), x.span, "round()"));
             }
             Values items;
             if (a.positional.size() == 1) {

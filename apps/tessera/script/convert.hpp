@@ -12,6 +12,9 @@ namespace tessera::script {
 std::optional<Scalar> as_scalar(const Value& v);
 bool is_number(const Value& v);
 double number_of(const Value& v);
+/// A float made a Python int (truncated, as int() does): NaN, infinities and values outside
+/// tessera's 64-bit integers are errors naming `what`, as Python raises for the first two.
+std::int64_t int_of_float(double x, Span where, const std::string& what);
 
 /// An array, a number (0-d), or nested lists/tuples of numbers (like np.asarray).
 Array to_array(const Value& v, Span where, const std::string& what);

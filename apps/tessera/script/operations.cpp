@@ -1,6 +1,8 @@
 // Operators and conversions: Python's rules between Python values, NumPy's as soon as an array
 // takes part.
 #include <cmath>
+#include <cstdio>
+#include <limits>
 
 #include "convert.hpp"
 #include "tessera/kernels/dtype.hpp"
@@ -24,6 +26,20 @@ double number_of(const Value& v) {
     if (v.is<bool>()) return v.as<bool>();
     if (v.is<std::int64_t>()) return static_cast<double>(v.as<std::int64_t>());
     return v.as<double>();
+}
+
+std::int64_t int_of_float(double x, Span where, const std::string& what) {
+    if (std::isnan(x)) throw ScriptError(what + ": cannot convert float NaN to integer", where);
+    if (std::isinf(x))
+        throw ScriptError(what + ": cannot convert float infinity to integer", where);
+    // The int64 range is [-2^63, 2^63): both bounds are exact doubles.
+    if (x >= 0x1p63 || x < -0x1p63) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.17g", x);
+        throw ScriptError(what + ": " + text + " is outside the 64-bit integers of tessera scripts",
+                          where);
+    }
+    return static_cast<std::int64_t>(x);
 }
 
 const Argument& required(const CallArgs& args, const std::string& name) {
@@ -209,6 +225,31 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
     return q;
 }
 
+/// Python ints have no limit; tessera's scripts hold 64-bit ones and refuse what leaves them.
+[[noreturn]] void integer_overflow(std::int64_t x, const std::string& op, std::int64_t y,
+                                   Span where) {
+    throw ScriptError("integer overflow: " + std::to_string(x) + " " + op + " " +
+                          std::to_string(y) +
+                          " is outside the 64-bit integers of tessera scripts (use floats)",
+                      where);
+}
+
+/// x ** y for y >= 0 by squaring, refusing a result outside 64 bits (so 2 ** 2 ** 62 answers at
+/// once instead of looping).
+std::int64_t checked_power(std::int64_t x, std::int64_t y, Span where) {
+    if (x == 0) return y == 0 ? 1 : 0;
+    if (x == 1) return 1;
+    if (x == -1) return y % 2 == 0 ? 1 : -1;
+    std::int64_t result = 1, base = x;
+    for (std::int64_t e = y;;) {
+        if ((e & 1) && __builtin_mul_overflow(result, base, &result))
+            integer_overflow(x, "**", y, where);
+        e >>= 1;
+        if (e == 0) return result;
+        if (__builtin_mul_overflow(base, base, &base)) integer_overflow(x, "**", y, where);
+    }
+}
+
 Value python_arithmetic(const std::string& op, const Value& a, const Value& b, Span where) {
     const bool ints = !a.is<double>() && !b.is<double>();
     const bool bools = a.is<bool>() && b.is<bool>();
@@ -250,16 +291,22 @@ Value python_arithmetic(const std::string& op, const Value& a, const Value& b, S
     if (ints && op != "/") {
         const std::int64_t x = a.is<bool>() ? a.as<bool>() : a.as<std::int64_t>();
         const std::int64_t y = b.is<bool>() ? b.as<bool>() : b.as<std::int64_t>();
-        if (op == "+") return x + y;
-        if (op == "-") return x - y;
-        if (op == "*") return x * y;
-        if (op == "//") return floor_div(x, y);
-        if (op == "%") return x - floor_div(x, y) * y;
+        std::int64_t r = 0;
+        const bool overflow = op == "+"   ? __builtin_add_overflow(x, y, &r)
+                              : op == "-" ? __builtin_sub_overflow(x, y, &r)
+                              : op == "*" ? __builtin_mul_overflow(x, y, &r)
+                                          : false;
+        if (overflow) integer_overflow(x, op, y, where);
+        if (op == "+" || op == "-" || op == "*") return r;
+        if (op == "//") {
+            if (y == -1 && x == std::numeric_limits<std::int64_t>::min())
+                integer_overflow(x, op, y, where);
+            return floor_div(x, y);
+        }
+        if (op == "%") return y == -1 ? 0 : x - floor_div(x, y) * y;
         if (op == "**") {
             if (y < 0) return std::pow(static_cast<double>(x), static_cast<double>(y));
-            std::int64_t r = 1;
-            for (std::int64_t k = 0; k < y; ++k) r *= x;
-            return r;
+            return checked_power(x, y, where);
         }
     }
     const double x = number_of(a), y = number_of(b);

@@ -41,6 +41,7 @@ public:
                     "column 1)",
                     peek().span);
             out.push_back(statement());
+            check_height(out.back());
             if (is_op(";")) {
                 next();
                 continue;
@@ -52,6 +53,35 @@ public:
     }
 
 private:
+    /// The evaluator recurses once per level of an expression's tree.
+    static void check_height(const Statement& s) {
+        if (!s.value) return;
+        const auto [levels, deepest] = height(*s.value);
+        if (levels > kMaxHeight)
+            throw ScriptError("expression too deep: more than " + std::to_string(kMaxHeight) +
+                                  " levels of operators and calls (split it into assignments)",
+                              deepest->span);
+    }
+
+    /// Counts the parser's own nesting (every recursion passes through factor()).
+    class Nesting {
+    public:
+        Nesting(Parser& p, Span where) : p_(p) {
+            if (++p_.nesting_ > kMaxNesting)
+                throw ScriptError(
+                    "too many nested parentheses, brackets, calls or unary operators "
+                    "(more than " +
+                        std::to_string(kMaxNesting) + ")",
+                    where);
+        }
+        ~Nesting() { --p_.nesting_; }
+        Nesting(const Nesting&) = delete;
+        Nesting& operator=(const Nesting&) = delete;
+
+    private:
+        Parser& p_;
+    };
+
     const Token& peek(std::size_t ahead = 0) const {
         return t_[std::min(i_ + ahead, t_.size() - 1)];
     }
@@ -260,6 +290,7 @@ private:
     }
     ExprPtr term() { return binary_level({"*", "/", "//", "%", "@"}, &Parser::factor); }
     ExprPtr factor() {
+        const Nesting nesting(*this, peek().span);
         if (is_op("-") || is_op("+") || is_op("~")) {
             const Token op = next();
             auto operand = factor();
@@ -463,6 +494,7 @@ private:
 
     std::vector<Token> t_;
     std::size_t i_ = 0;
+    int nesting_ = 0;
 };
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <climits>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 namespace tessera::script {
 
@@ -16,6 +18,37 @@ std::string Source::line(int number) const {
     }
     const std::size_t end = text.find('\n', begin);
     return text.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
+
+Expr::~Expr() {
+    std::vector<ExprPtr> pending;
+    const auto adopt = [&pending](Expr& e) {
+        for (auto& item : e.items)
+            if (item) pending.push_back(std::move(item));
+        for (auto& k : e.keywords)
+            if (k.value) pending.push_back(std::move(k.value));
+    };
+    adopt(*this);
+    while (!pending.empty()) {
+        ExprPtr e = std::move(pending.back());
+        pending.pop_back();
+        adopt(*e);  // e is freed here with no children left
+    }
+}
+
+std::pair<int, const Expr*> height(const Expr& root) {
+    std::pair<int, const Expr*> deepest{1, &root};
+    std::vector<std::pair<const Expr*, int>> pending{{&root, 1}};
+    while (!pending.empty()) {
+        const auto [e, depth] = pending.back();
+        pending.pop_back();
+        if (depth > deepest.first) deepest = {depth, e};
+        for (const auto& item : e->items)
+            if (item) pending.emplace_back(item.get(), depth + 1);
+        for (const auto& k : e->keywords)
+            if (k.value) pending.emplace_back(k.value.get(), depth + 1);
+    }
+    return deepest;
 }
 
 std::string ScriptError::render(const Source& source) const {

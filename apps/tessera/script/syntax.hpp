@@ -52,7 +52,18 @@ struct Keyword {
     ExprPtr value;
 };
 
+/// How far a script may nest: brackets, calls and unary operators within each other (as Python
+/// refuses more than 200 nested parentheses), and the height of one expression's tree (a chain
+/// of 1000 operators is as far as the evaluator goes; it recurses once per level).
+inline constexpr int kMaxNesting = 200;
+inline constexpr int kMaxHeight = 1000;
+
 struct Expr {
+    Expr() = default;
+    Expr(const Expr&) = delete;
+    Expr& operator=(const Expr&) = delete;
+    /// Frees the subtree without recursing: a long chain must not overflow the stack.
+    ~Expr();
     enum class Kind {
         kName,
         kInt,
@@ -94,6 +105,10 @@ struct Statement {
     std::string module;  // import: "numpy", "dask.array", ...
     ExprPtr value;
 };
+
+/// The height of an expression's tree (1 for a leaf), counted without recursing, and the node
+/// deepest in it.
+std::pair<int, const Expr*> height(const Expr& e);
 
 /// Parses a whole script; throws ScriptError at the first syntax error.
 std::vector<Statement> parse(const Source& source);
