@@ -9,6 +9,7 @@
 #include <new>
 #include <string>
 
+#include "tessera/kernels/checked.hpp"
 #include "tessera/kernels/error.hpp"
 
 namespace tessera::detail {
@@ -154,8 +155,8 @@ std::string shape_text(const Shape& shape) {
 std::int64_t shape_size(const Shape& shape) {
     std::int64_t n = 1;
     for (auto extent : shape) {
-        if (extent < 0) throw ValueError("negative extent in shape");
-        n *= extent;
+        if (extent < 0) throw ValueError("negative extent in shape " + shape_text(shape));
+        n = checked_mul(n, extent, "the number of elements of shape " + shape_text(shape));
     }
     return n;
 }
@@ -167,6 +168,8 @@ std::size_t Buffer::header_bytes(std::size_t ndim) {
 
 Buffer::Buffer(DType dtype, Shape shape)
     : dtype_(dtype), shape_(std::move(shape)), size_(shape_size(shape_)) {
+    checked_mul(size_, static_cast<std::int64_t>(dtype_size(dtype_)),
+                "the byte size of a block of shape " + shape_text(shape_));
     const std::size_t header = header_bytes(shape_.size());
     auto storage = std::make_shared<Bytes>(header + nbytes());
     data_ = reinterpret_cast<std::byte*>(storage->data() + header);

@@ -191,6 +191,32 @@ TEST(ScriptInterpreter, Int64ArraysWrapAsNumPys) {
               "[-9223372036854775808 -9223372036854775808] [0 0]\n");
 }
 
+TEST(ScriptInterpreter, AbsurdSizesAreRefusedWhenWritten) {
+    // Sizes that overflowed (x[:, :2].sum() of a (3, 2**62) array printed 5.5e-322, its .T
+    // crashed) or exhausted memory building a plan are errors naming the shape, at once.
+    auto message = [](const std::string& code) {
+        try {
+            return run(code);
+        } catch (const ScriptError& e) {
+            return std::string(e.what());
+        }
+    };
+    const std::pair<const char*, const char*> cases[] = {
+        {"x = ones((3, 2 ** 62), chunks=2 ** 62)\nprint(x[:, :2].sum())",
+         "the number of elements of shape (3, 4611686018427387904) overflows 64 bits"},
+        {"print(ones((2 ** 31, 2 ** 31)).nbytes)",
+         "the byte size of an array of shape (2147483648, 2147483648) overflows 64 bits"},
+        {"print(ones((2 ** 62, 4)).sum())", "overflows 64 bits (4611686018427387904 * 4)"},
+        {"print(ones((2 ** 31, 3), chunks=1).sum())",
+         "has more than 134217728 blocks, more than a plan can hold: use larger chunks"},
+    };
+    for (const auto& [code, expected] : cases)
+        EXPECT_NE(message(code).find(expected), std::string::npos) << code << ": " << message(code);
+    // Large but possible: described without being computed.
+    EXPECT_EQ(run("x = ones((2 ** 40, 2 ** 19), chunks=2 ** 30)\nprint(x.nbytes, x.numblocks)"),
+              "4611686018427387904 (1024, 1)\n");
+}
+
 TEST(ScriptInterpreter, ExplainPlansWithoutRunning) {
     const std::string plan =
         run("x = random.random((400, 400), chunks=100, seed=1)\nprint(((x + x.T) - "

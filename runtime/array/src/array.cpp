@@ -8,6 +8,7 @@
 #include <string>
 
 #include "array_node.hpp"
+#include "tessera/kernels/checked.hpp"
 #include "tessera/runtime/error.hpp"
 
 namespace tessera {
@@ -201,7 +202,9 @@ const Shape& Array::shape() const { return node_->shape; }
 const Chunks& Array::chunks() const { return node_->chunks; }
 std::int64_t Array::size() const { return kernels::shape_size(node_->shape); }
 std::int64_t Array::nbytes() const {
-    return size() * static_cast<std::int64_t>(kernels::dtype_size(dtype()));
+    return kernels::checked_mul(
+        size(), static_cast<std::int64_t>(kernels::dtype_size(dtype())),
+        "the byte size of an array of shape " + kernels::shape_text(shape()));
 }
 std::vector<std::int64_t> Array::numblocks() const {
     std::vector<std::int64_t> n;
