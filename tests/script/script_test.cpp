@@ -207,6 +207,8 @@ TEST(ScriptInterpreter, AbsurdSizesAreRefusedWhenWritten) {
         {"print(ones((2 ** 31, 2 ** 31)).nbytes)",
          "the byte size of an array of shape (2147483648, 2147483648) overflows 64 bits"},
         {"print(ones((2 ** 62, 4)).sum())", "overflows 64 bits (4611686018427387904 * 4)"},
+        {"print(arange(0, 10 ** 18, 1e-9).size)",
+         "arange(): a range of 1e+27 elements has more than a 64-bit count holds"},
         {"print(ones((2 ** 31, 3), chunks=1).sum())",
          "has more than 134217728 blocks, more than a plan can hold: use larger chunks"},
     };

@@ -2,6 +2,7 @@
 // operation is written, so a mismatch is reported where the user made it.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <optional>
 #include <set>
@@ -238,8 +239,16 @@ Array scalar(Scalar value) { return full({}, value, ChunkSpec(1)); }
 Array arange(double start, double stop, double step, const ChunkSpec& chunks,
              std::optional<DType> dtype) {
     if (step == 0) throw UsageError("arange: step must not be zero");
-    const auto n =
-        std::max<std::int64_t>(0, static_cast<std::int64_t>(std::ceil((stop - start) / step)));
+    const double length = std::ceil((stop - start) / step);
+    if (std::isnan(length)) throw ValueError("the length of the range is not a number");
+    // [-2^63, 2^63) is exactly representable at its ends; outside it the cast is undefined.
+    if (length >= 0x1p63) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.6g", length);
+        throw ValueError(std::string("a range of ") + text +
+                         " elements has more than a 64-bit count holds");
+    }
+    const auto n = std::max<std::int64_t>(0, static_cast<std::int64_t>(std::max(length, -1.0)));
     const bool integral =
         start == std::floor(start) && step == std::floor(step) && stop == std::floor(stop);
     detail::CreateParams p;
