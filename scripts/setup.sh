@@ -22,7 +22,7 @@ packages=(
 if [ "${1:-}" = --tests ]; then
   shift
   packages+=(chromium)                  # tests: the HTML report renders without script errors
-  packages+=(clang-format clang-tidy)   # tests: scripts/check-tree.sh (format and lint of the tree)
+  packages+=(clang-format clang-tidy libomp-dev)  # tests: scripts/check-tree.sh (clang-tidy reads omp.h)
 fi
 missing=()
 for p in "${packages[@]}"; do
