@@ -1,6 +1,7 @@
 // tessera run: rank 0 reads, parses and runs the script; the other ranks are workers.
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -15,10 +16,14 @@ namespace {
 
 script::Source load(const RunRequest& r) {
     if (!r.code.empty()) return {"-e", r.code};
+    std::error_code ec;
+    if (std::filesystem::is_directory(r.script_path, ec))
+        throw Error("cannot read the script " + r.script_path + ": it is a directory");
     std::ifstream in(r.script_path, std::ios::binary);
     if (!in) throw Error("cannot read the script " + r.script_path + ": " + std::strerror(errno));
     std::ostringstream text;
     text << in.rdbuf();
+    if (in.bad()) throw Error("cannot read the script " + r.script_path + ": " + std::strerror(errno));
     return {r.script_path, text.str()};
 }
 
