@@ -1,6 +1,9 @@
 #pragma once
 // The command-line flags every tessera program shares, parsed the same way on every rank.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -9,6 +12,26 @@
 #include "tessera/runtime/options.hpp"
 
 namespace tessera::apps {
+
+/// A file the job will write at its end (a trace, a report, a graph): checked when the command
+/// line is parsed, so a typo costs a usage error (exit 2) instead of the whole run.
+inline const CLI::Validator& output_file() {
+    static const CLI::Validator v(
+        [](std::string& path) -> std::string {
+            namespace fs = std::filesystem;
+            std::error_code ec;
+            if (fs::is_directory(path, ec)) return path + " is a directory";
+            const fs::path parent =
+                fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
+            if (!fs::is_directory(parent, ec))
+                return "the directory " + parent.string() + " of " + path + " does not exist";
+            if (access(parent.c_str(), W_OK) != 0)
+                return "the directory " + parent.string() + " of " + path + " is not writable";
+            return {};
+        },
+        "FILE");
+    return v;
+}
 
 /// Adds --memory-limit, --local-dir, --threads, --progress, --trace, --report and --summary to
 /// `app`, filling `options` when parsed.
@@ -31,9 +54,11 @@ inline void add_runtime_options(CLI::App& app, RuntimeOptions& options) {
         "auto (a bar on a terminal, lines in a batch log), bar, lines or none");
     app.add_option("--trace", options.trace_path,
                    "Write a Chrome/Perfetto trace (JSON) of every task and transfer")
+        ->check(output_file())
         ->type_name("FILE.json");
     app.add_option("--report", options.report_path,
                    "Write an HTML report of the job (task stream, operations, transfers, memory)")
+        ->check(output_file())
         ->type_name("FILE.html");
     app.add_flag("--summary", options.summary,
                  "Print tasks, transfers, spill and time per function at the end");

@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
     run_cmd
         ->add_option("--graph", run.graph_path,
                      "Write the task graph of the script's computations (Graphviz DOT)")
+        ->check(output_file())
         ->type_name("FILE.dot");
     run_cmd->add_flag(
         "--explain", run.explain,

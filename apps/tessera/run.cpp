@@ -23,7 +23,8 @@ script::Source load(const RunRequest& r) {
     if (!in) throw Error("cannot read the script " + r.script_path + ": " + std::strerror(errno));
     std::ostringstream text;
     text << in.rdbuf();
-    if (in.bad()) throw Error("cannot read the script " + r.script_path + ": " + std::strerror(errno));
+    if (in.bad())
+        throw Error("cannot read the script " + r.script_path + ": " + std::strerror(errno));
     return {r.script_path, text.str()};
 }
 
