@@ -108,7 +108,7 @@ struct Statement {
 
 /// The height of an expression's tree (1 for a leaf), counted without recursing, and the node
 /// deepest in it.
-std::pair<int, const Expr*> height(const Expr& e);
+std::pair<int, const Expr*> height(const Expr& root);
 
 /// Parses a whole script; throws ScriptError at the first syntax error.
 std::vector<Statement> parse(const Source& source);
