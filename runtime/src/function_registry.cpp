@@ -32,28 +32,32 @@ FunctionInfo& FunctionRegistry::add(FunctionInfo info) {
     return entries_.back();
 }
 
+namespace {
+/// What raw and collective functions share: any number of byte arguments, a byte result.
+FunctionInfo raw_function_info(std::string name, Placement placement) {
+    FunctionInfo info;
+    info.placement = placement;
+    info.name = std::move(name);
+    info.result_type = "bytes";
+    info.variadic = true;
+    return info;
+}
+}  // namespace
+
 const FunctionInfo& register_raw_function(std::string name,
                                           std::function<void(std::span<const ArgView>, Bytes&)> fn,
                                           Placement placement) {
     if (placement == Placement::kCollective)
         throw UsageError("function " + name +
                          ": collective functions are registered with register_collective_function");
-    FunctionInfo info;
-    info.placement = placement;
-    info.name = std::move(name);
-    info.result_type = "bytes";
+    FunctionInfo info = raw_function_info(std::move(name), placement);
     info.invoke = std::move(fn);
-    info.variadic = true;
     return FunctionRegistry::instance().add(std::move(info));
 }
 
 const FunctionInfo& register_collective_function(std::string name, CollectiveFn fn) {
-    FunctionInfo info;
-    info.placement = Placement::kCollective;
-    info.name = std::move(name);
-    info.result_type = "bytes";
+    FunctionInfo info = raw_function_info(std::move(name), Placement::kCollective);
     info.invoke_collective = std::move(fn);
-    info.variadic = true;
     return FunctionRegistry::instance().add(std::move(info));
 }
 

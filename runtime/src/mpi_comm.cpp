@@ -196,8 +196,8 @@ std::vector<Bytes> MpiWorkerGroup::alltoallv(std::vector<Bytes> send, std::int64
     for (std::size_t k = 0; k < w; ++k) sizes[k] = static_cast<std::int64_t>(send[k].size());
     TESSERA_CHECK_MPI(
         MPI_Alltoall(sizes.data(), 1, MPI_INT64_T, incoming.data(), 1, MPI_INT64_T, comm_));
-    std::int64_t longest = std::max(*std::max_element(sizes.begin(), sizes.end()),
-                                    *std::max_element(incoming.begin(), incoming.end()));
+    // Every message received is one some member sends: the longest send sets the rounds.
+    std::int64_t longest = *std::max_element(sizes.begin(), sizes.end());
     TESSERA_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &longest, 1, MPI_INT64_T, MPI_MAX, comm_));
     const std::int64_t rounds = std::max<std::int64_t>(1, (longest + round - 1) / round);
 

@@ -105,12 +105,16 @@ struct AssignArg {
     }
 };
 
-/// No task needs this result any more.
-struct Release {
-    static constexpr Op kOp = Op::kRelease;
+/// A record that is a result's key alone.
+template <Op O>
+struct KeyRecord {
+    static constexpr Op kOp = O;
     std::uint64_t key = 0;
     static auto fields(auto& s) { return std::tie(s.key); }
 };
+
+/// No task needs this result any more.
+using Release = KeyRecord<Op::kRelease>;
 
 struct Configure {
     static constexpr Op kOp = Op::kConfigure;
@@ -150,25 +154,12 @@ struct Failed {
     static auto fields(auto& s) { return std::tie(s.key, s.message); }
 };
 
-struct Fetch {
-    static constexpr Op kOp = Op::kFetch;
-    std::uint64_t key = 0;
-    static auto fields(auto& s) { return std::tie(s.key); }
-};
-
+/// Asks the holder of a result for it.
+using Fetch = KeyRecord<Op::kFetch>;
 /// The reply to a Fetch: followed by the result (Outbox::write_payload).
-struct Data {
-    static constexpr Op kOp = Op::kData;
-    std::uint64_t key = 0;
-    static auto fields(auto& s) { return std::tie(s.key); }
-};
-
+using Data = KeyRecord<Op::kData>;
 /// The reply to a Fetch of a result this worker does not hold.
-struct Missing {
-    static constexpr Op kOp = Op::kMissing;
-    std::uint64_t key = 0;
-    static auto fields(auto& s) { return std::tie(s.key); }
-};
+using Missing = KeyRecord<Op::kMissing>;
 
 struct TaskEvent {
     std::uint64_t key;
@@ -235,13 +226,11 @@ public:
     void write_payload(int dest, ByteWriter& w, SharedBytes data) {
         const bool attach = data->size() >= kAttachBytes;
         w.pod<std::uint8_t>(attach ? 1 : 0);
-        if (!attach) {
-            w.pod<std::uint64_t>(data->size());
-            w.write(data->data(), data->size());
-            return;
-        }
         w.pod<std::uint64_t>(data->size());
-        attachments_.emplace_back(dest, std::move(data));
+        if (attach)
+            attachments_.emplace_back(dest, std::move(data));
+        else
+            w.write(data->data(), data->size());
     }
     /// Sends every non-empty batch, then the payloads announced in them.
     void flush() {

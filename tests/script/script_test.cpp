@@ -83,6 +83,15 @@ std::string run(const std::string& code, bool explain = false,
     return out.str();
 }
 
+/// What a script prints, or its error's message.
+std::string output_or_error(const std::string& code) {
+    try {
+        return run(code);
+    } catch (const ScriptError& e) {
+        return e.what();
+    }
+}
+
 TEST(ScriptInterpreter, RunsOnAnInProcessCluster) {
     EXPECT_EQ(run("x = arange(10, chunks=3)\nprint(x.sum(), (x * x).max(), x[::4])"),
               "45 81 [0 4 8]\n");
@@ -154,13 +163,6 @@ TEST(ScriptParser, DeepNestingIsAnErrorNotACrash) {
 }
 
 TEST(ScriptInterpreter, IntegersThatLeaveSixtyFourBitsAreErrors) {
-    auto message = [](const std::string& code) {
-        try {
-            return run(code);
-        } catch (const ScriptError& e) {
-            return std::string(e.what());
-        }
-    };
     // Python's ints have no limit; a script's are 64-bit and say so instead of wrapping or
     // looping (2 ** 2 ** 62 looped for ever, 10 ** 20 wrapped, int(nan) gave INT64_MIN).
     const std::pair<const char*, const char*> cases[] = {
@@ -176,7 +178,8 @@ TEST(ScriptInterpreter, IntegersThatLeaveSixtyFourBitsAreErrors) {
         {"print(round(1e300))", "round(): 1.0000000000000001e+300 is outside"},
     };
     for (const auto& [code, expected] : cases)
-        EXPECT_NE(message(code).find(expected), std::string::npos) << code << ": " << message(code);
+        EXPECT_NE(output_or_error(code).find(expected), std::string::npos)
+            << code << ": " << output_or_error(code);
     // What fits is exact, as in Python.
     EXPECT_EQ(run("print((-2 ** 62 * 2) % -1, 3 ** 39, int(2 ** 62 + 1), (-7) // 2, -7 % 3)"),
               "0 4052555153018976267 4611686018427387905 -4 2\n");
@@ -194,13 +197,6 @@ TEST(ScriptInterpreter, Int64ArraysWrapAsNumPys) {
 TEST(ScriptInterpreter, AbsurdSizesAreRefusedWhenWritten) {
     // Sizes that overflowed (x[:, :2].sum() of a (3, 2**62) array printed 5.5e-322, its .T
     // crashed) or exhausted memory building a plan are errors naming the shape, at once.
-    auto message = [](const std::string& code) {
-        try {
-            return run(code);
-        } catch (const ScriptError& e) {
-            return std::string(e.what());
-        }
-    };
     const std::pair<const char*, const char*> cases[] = {
         {"x = ones((3, 2 ** 62), chunks=2 ** 62)\nprint(x[:, :2].sum())",
          "the number of elements of shape (3, 4611686018427387904) overflows 64 bits"},
@@ -213,7 +209,8 @@ TEST(ScriptInterpreter, AbsurdSizesAreRefusedWhenWritten) {
          "has more than 134217728 blocks, more than a plan can hold: use larger chunks"},
     };
     for (const auto& [code, expected] : cases)
-        EXPECT_NE(message(code).find(expected), std::string::npos) << code << ": " << message(code);
+        EXPECT_NE(output_or_error(code).find(expected), std::string::npos)
+            << code << ": " << output_or_error(code);
     // Large but possible: described without being computed.
     EXPECT_EQ(run("x = ones((2 ** 40, 2 ** 19), chunks=2 ** 30)\nprint(x.nbytes, x.numblocks)"),
               "4611686018427387904 (1024, 1)\n");

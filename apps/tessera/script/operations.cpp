@@ -264,25 +264,19 @@ Value python_arithmetic(const std::string& op, const Value& a, const Value& b, S
         return bools ? Value(r != 0) : Value(r);
     }
     if (op == "<" || op == ">" || op == "<=" || op == ">=" || op == "==" || op == "!=") {
-        if (ints) {  // exact for large integers
-            const auto p =
-                static_cast<std::int64_t>(a.is<bool>() ? a.as<bool>() : a.as<std::int64_t>());
-            const auto q =
-                static_cast<std::int64_t>(b.is<bool>() ? b.as<bool>() : b.as<std::int64_t>());
-            return op == "<"    ? p < q
-                   : op == ">"  ? p > q
-                   : op == "<=" ? p <= q
-                   : op == ">=" ? p >= q
-                   : op == "==" ? p == q
-                                : p != q;
-        }
-        const double x = number_of(a), y = number_of(b);
-        return op == "<"    ? x < y
-               : op == ">"  ? x > y
-               : op == "<=" ? x <= y
-               : op == ">=" ? x >= y
-               : op == "==" ? x == y
-                            : x != y;
+        const auto compare = [&op](auto x, auto y) {
+            return op == "<"    ? x < y
+                   : op == ">"  ? x > y
+                   : op == "<=" ? x <= y
+                   : op == ">=" ? x >= y
+                   : op == "==" ? x == y
+                                : x != y;
+        };
+        if (ints)  // exact for large integers
+            return compare(
+                static_cast<std::int64_t>(a.is<bool>() ? a.as<bool>() : a.as<std::int64_t>()),
+                static_cast<std::int64_t>(b.is<bool>() ? b.as<bool>() : b.as<std::int64_t>()));
+        return compare(number_of(a), number_of(b));
     }
     const bool zero = number_of(b) == 0;
     if (zero && (op == "/" || op == "//" || op == "%"))

@@ -41,7 +41,7 @@ bool made_by_consumers(const NodePtr& n) {
 
 /// The spec of an "array.transpose" task: the permutation of the block's axes.
 Bytes transpose_spec(const std::vector<int>& perm) {
-    return encode(std::vector<std::int64_t>(perm.begin(), perm.end()));
+    return encode_spec(std::vector<std::int64_t>(perm.begin(), perm.end()));
 }
 
 CreateSpec create_spec(const ArrayNode& n, std::int64_t block) {
@@ -334,7 +334,7 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
                 for (std::size_t d = 0; d < source.size(); ++d)
                     if (source[d] >= 0) ic[static_cast<std::size_t>(source[d])] = c[d];
                 out.push_back(
-                    add(tasks::relabel, encode(block_shape(n.chunks, c)),
+                    add(tasks::relabel, encode_spec(block_shape(n.chunks, c)),
                         {in[static_cast<std::size_t>(block_flat(n.inputs[0]->chunks, ic))]}));
             }
             return out;
@@ -482,7 +482,7 @@ std::vector<TaskId> Materializer::build_reduce(const NodePtr& node) {
             if (p.spec.axes >> d & 1) gc[d] = 0;
         groups[static_cast<std::size_t>(block_flat(group_chunks, gc))].push_back(state);
     }
-    const Bytes combine_spec = encode(p.spec);
+    const Bytes combine_spec = encode_spec(p.spec);
     std::vector<TaskId> out;
     for (std::size_t gi = 0; gi < groups.size(); ++gi) {
         auto level = std::move(groups[gi]);

@@ -29,6 +29,13 @@ struct ExchangeSpec {
     static auto fields(auto& s) { return std::tie(s.dtype, s.in, s.out, s.workers, s.round_bytes); }
 };
 
+/// The take task of output block `block`.
+struct TakeSpec {
+    std::int64_t block = 0;
+    std::int64_t workers = 1;
+    static auto fields(auto& s) { return std::tie(s.block, s.workers); }
+};
+
 /// A piece on the wire: [i64 output block][i64 dst_start x nd][i64 extent x nd][elements].
 void append_piece(Bytes& stream, std::int64_t block, const std::vector<std::int64_t>& dst_start,
                   const Shape& extent, const kernels::Buffer& src,
@@ -157,12 +164,6 @@ const FunctionInfo& tasks::rechunk_exchange = register_collective_function(
     });
 
 /// Output block b of an exchange over W workers: block b / W of worker b mod W's result.
-struct TakeSpec {
-    std::int64_t block = 0;
-    std::int64_t workers = 1;
-    static auto fields(auto& s) { return std::tie(s.block, s.workers); }
-};
-
 const FunctionInfo& tasks::rechunk_take =
     register_raw_function("array.rechunk_take", [](std::span<const ArgView> args, Bytes& out) {
         const auto [ob, workers] = read_spec<TakeSpec>(args[0]);
