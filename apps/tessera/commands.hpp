@@ -1,6 +1,7 @@
 #pragma once
 // The subcommands of the `tessera` command. Each returns the process exit code: 0 success,
-// 1 the job failed (bad input, a failed task), 2 usage (wrong command line, handled by CLI11).
+// 1 the job failed (bad input, a failed task), 2 usage (wrong command line, handled by CLI11),
+// 128 + N a signal N ended the job.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -43,6 +44,15 @@ struct GenTaxiRequest {
 /// tessera gen taxi: NYC-taxi-like CSV files (the columns of ../shared/bench/make_data.py), one
 /// task per file.
 int generate_taxi(const GenTaxiRequest& request, int& argc, char**& argv);
+
+struct CleanRequest {
+    std::vector<std::string> directories;
+    bool any_host = false;
+    bool dry_run = false;
+};
+/// tessera clean: the spill directories and temporary outputs in each directory whose job has
+/// ended; what a running job on this host uses is kept. 1 if something could not be removed.
+int clean_scratch(const CleanRequest& request);
 
 /// tessera info: groups and datasets of an HDF5 file.
 int describe_hdf5(const std::string& path);

@@ -1,10 +1,12 @@
 // The tessera command: run scripts on the ranks of an MPI job, generate inputs, list HDF5
 // files. Every rank parses the same command line (SPMD); only rank 0 prints usage errors.
 //
-// Exit codes: 0 success, 1 the job failed (bad input, a failed task), 2 usage.
+// Exit codes: 0 success, 1 the job failed (bad input, a failed task), 2 usage, 128 + N a signal N
+// ended it (interruption.hpp).
 #include <mpi.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <iostream>
 
 #include "../common/runtime_cli.hpp"
@@ -54,8 +56,10 @@ int main(int argc, char** argv) {
         "  mpirun -n 4 tessera run examples/seeds.tsr\n"
         "  tessera run -e 'print(ones((3, 3)).sum())'\n"
         "  mpirun -n 3 tessera gen array x.h5 --shape 4000,4000 --chunks 1000,1000\n"
-        "  tessera info x.h5\n\n"
-        "Exit codes: 0 success, 1 the job failed (bad input or a failed task), 2 usage.");
+        "  tessera info x.h5\n"
+        "  tessera clean /tmp\n\n"
+        "Exit codes: 0 success, 1 the job failed (bad input or a failed task), 2 usage,\n"
+        "128 + N a signal N ended the job (130 SIGINT, 138 SIGUSR1, 140 SIGUSR2, 143 SIGTERM).");
     app.set_version_flag("--version", version_text);
     app.require_subcommand(1);
 
@@ -140,11 +144,33 @@ int main(int argc, char** argv) {
     info_cmd->footer("Example:\n  tessera info x.h5");
     info_cmd->add_option("path", info_path, "HDF5 file")->required()->type_name("FILE.h5");
 
+    CleanRequest clean;
+    CLI::App* clean_cmd = app.add_subcommand(
+        "clean", "Remove the spill files and temporary outputs of jobs that were killed");
+    clean_cmd->footer(
+        "A job removes its own scratch when it ends, even by SIGTERM, SIGINT, SIGUSR1 or SIGUSR2;\n"
+        "a SIGKILL or a lost node leaves it, named after its host and process. What a running job\n"
+        "on this host uses is kept. Workers also remove abandoned spill directories as they "
+        "start.\n\n"
+        "Examples:\n"
+        "  tessera clean                  # $TMPDIR, or /tmp\n"
+        "  tessera clean /local/scratch results/ --dry-run");
+    clean_cmd
+        ->add_option("directories", clean.directories,
+                     "Where to look: spill directories (--local-dir) and output directories "
+                     "(default: $TMPDIR or /tmp)")
+        ->type_name("DIR");
+    clean_cmd->add_flag("--any-host", clean.any_host,
+                        "Also remove what other hosts' jobs left (their liveness cannot be checked "
+                        "from here)");
+    clean_cmd->add_flag("--dry-run", clean.dry_run, "Only list what would be removed");
+
     const std::string first = argc > 1 ? argv[1] : "";
-    if (!first.empty() && first[0] != '-' && first != "run" && first != "gen" && first != "info") {
+    if (!first.empty() && first[0] != '-' && first != "run" && first != "gen" && first != "info" &&
+        first != "clean") {
         if (tessera::launcher_rank().value_or(0) == 0)
             std::cerr << "tessera: unknown command '" << first
-                      << "' (the commands are run, gen and info)\n"
+                      << "' (the commands are run, gen, info and clean)\n"
                       << "Run with --help for more information.\n";
         return 2;
     }
@@ -171,5 +197,12 @@ int main(int argc, char** argv) {
     if (array_cmd->parsed()) return generate_array(gen_array, argc, argv);
     if (taxi_cmd->parsed()) return generate_taxi(gen_taxi, argc, argv);
     if (info_cmd->parsed()) return describe_hdf5(info_path);
+    if (clean_cmd->parsed()) {
+        if (clean.directories.empty()) {
+            const char* tmp = std::getenv("TMPDIR");
+            clean.directories.emplace_back(tmp && *tmp ? tmp : "/tmp");
+        }
+        return clean_scratch(clean);
+    }
     return 2;
 }

@@ -13,8 +13,7 @@
 
 namespace tessera::io {
 
-using detail::check, detail::dataset_layout, detail::hdf5_lock, detail::Id, detail::open_read_only,
-    detail::quiet_hdf5;
+using detail::check, detail::dataset_layout, detail::Hdf5Lock, detail::Id, detail::open_read_only;
 
 namespace {
 
@@ -69,6 +68,10 @@ DatasetInfo describe(hid_t dset, const std::string& where) {
     Id type(check(H5Dget_type(dset), where), H5Tclose);
     info.dtype = dtype_of(type, where);
     detail::DatasetLayout layout = dataset_layout(dset, where);
+    if (layout.null_space)
+        throw IoError(where +
+                      " has a null dataspace (no shape and no elements, not even one): there is "
+                      "no array to read");
     info.shape = std::move(layout.shape);
     info.chunks = std::move(layout.chunks);
     for (const auto& f : layout.filters)
@@ -109,9 +112,11 @@ struct OpenFile {
     bool collective = false;
 };
 
+/// Never destroyed: a job that fails may exit with files still open, and HDF5 closes those itself
+/// at exit, before static destructors would close the same identifiers a second time.
 std::unordered_map<std::uint64_t, std::unique_ptr<OpenFile>>& open_files() {
-    static std::unordered_map<std::uint64_t, std::unique_ptr<OpenFile>> files;
-    return files;
+    static auto* files = new std::unordered_map<std::uint64_t, std::unique_ptr<OpenFile>>;
+    return *files;
 }
 
 OpenFile& file_of(std::uint64_t token) {
@@ -174,8 +179,7 @@ void write_attribute(hid_t obj, const std::string& name, const AttributeValue& v
 }  // namespace
 
 DatasetInfo inspect(const std::string& path, const std::string& dataset) {
-    std::lock_guard lock(hdf5_lock());
-    quiet_hdf5();
+    Hdf5Lock lock;
     Id file = open_read_only(path);
     if (H5Lexists(file, dataset.c_str(), H5P_DEFAULT) <= 0) {
         std::vector<std::pair<std::string, DatasetInfo>> all;
@@ -191,8 +195,7 @@ DatasetInfo inspect(const std::string& path, const std::string& dataset) {
 }
 
 std::vector<std::pair<std::string, DatasetInfo>> list_datasets(const std::string& path) {
-    std::lock_guard lock(hdf5_lock());
-    quiet_hdf5();
+    Hdf5Lock lock;
     Id file = open_read_only(path);
     std::vector<std::pair<std::string, DatasetInfo>> out;
     collect_datasets(file, out, path);
@@ -201,8 +204,7 @@ std::vector<std::pair<std::string, DatasetInfo>> list_datasets(const std::string
 
 void open_file(std::uint64_t token, const std::string& path, bool create,
                const std::vector<DatasetToCreate>& datasets, MPI_Comm comm) {
-    std::lock_guard lock(hdf5_lock());
-    quiet_hdf5();
+    Hdf5Lock lock;
     auto& files = open_files();
     if (auto it = files.find(token); it != files.end()) {  // another worker thread of this process
         ++it->second->users;
@@ -253,7 +255,7 @@ void open_file(std::uint64_t token, const std::string& path, bool create,
 kernels::Buffer read_block(std::uint64_t token, const std::string& dataset,
                            const std::vector<std::int64_t>& offset, const kernels::Shape& shape,
                            kernels::DType dtype) {
-    std::lock_guard lock(hdf5_lock());
+    Hdf5Lock lock;
     OpenFile& f = file_of(token);
     const hid_t d = dataset_of(f, dataset);
     Id memspace;
@@ -268,7 +270,7 @@ kernels::Buffer read_block(std::uint64_t token, const std::string& dataset,
 
 void write_block(std::uint64_t token, const std::string& dataset,
                  const std::vector<std::int64_t>& offset, const kernels::Buffer& block) {
-    std::lock_guard lock(hdf5_lock());
+    Hdf5Lock lock;
     OpenFile& f = file_of(token);
     const hid_t d = dataset_of(f, dataset);
     if (block.size() == 0) return;
@@ -280,7 +282,7 @@ void write_block(std::uint64_t token, const std::string& dataset,
 }
 
 void close_file(std::uint64_t token) {
-    std::lock_guard lock(hdf5_lock());
+    Hdf5Lock lock;
     auto& files = open_files();
     auto it = files.find(token);
     if (it == files.end()) return;

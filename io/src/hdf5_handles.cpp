@@ -7,9 +7,16 @@
 
 namespace tessera::io::detail {
 
-std::mutex& hdf5_lock() {
+namespace {
+std::mutex& hdf5_mutex() {
     static std::mutex m;
     return m;
+}
+}  // namespace
+
+Hdf5Lock::Hdf5Lock() : guard_(hdf5_mutex()) {
+    static const bool quiet = H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0;
+    (void)quiet;
 }
 
 std::string hdf5_message() {
@@ -25,12 +32,6 @@ std::string hdf5_message() {
     return message.empty() ? "HDF5 error" : message;
 }
 
-void quiet_hdf5() {
-    static std::once_flag once;
-    std::call_once(
-        once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });  // errors come back as IoError
-}
-
 Id open_read_only(const std::string& path) {
     std::FILE* probe = std::fopen(path.c_str(), "rb");
     if (!probe) throw IoError("cannot open " + path + ": " + std::strerror(errno));
@@ -43,6 +44,10 @@ Id open_read_only(const std::string& path) {
 DatasetLayout dataset_layout(hid_t dset, const std::string& where) {
     DatasetLayout layout;
     Id space(check(H5Dget_space(dset), where + ": dataspace"), H5Sclose);
+    if (check(H5Sget_simple_extent_type(space), where + ": dataspace") == H5S_NULL) {
+        layout.null_space = true;
+        return layout;
+    }
     const int nd = check(H5Sget_simple_extent_ndims(space), where + ": rank");
     std::vector<hsize_t> dims(static_cast<std::size_t>(nd));
     check(H5Sget_simple_extent_dims(space, dims.data(), nullptr), where + ": extent");

@@ -15,9 +15,15 @@
 
 namespace tessera::io::detail {
 
-std::mutex& hdf5_lock();
-/// Errors come back as IoError instead of being printed by HDF5 (once per process).
-void quiet_hdf5();
+/// Held around every use of HDF5 (this build is not thread-safe). Taking it the first time turns
+/// off HDF5's own printing of its error stack: errors come back as one IoError instead.
+class Hdf5Lock {
+public:
+    Hdf5Lock();
+
+private:
+    std::lock_guard<std::mutex> guard_;
+};
 /// The innermost message of HDF5's error stack, the part a user can act on; clears the stack.
 std::string hdf5_message();
 
@@ -56,9 +62,11 @@ struct DatasetFilter {
 };
 
 /// Shape, HDF5 chunks (empty: not chunked) and filters of a dataset, with every HDF5 call
-/// checked (IoError names `where`).
+/// checked (IoError names `where`). A null dataspace (no shape, not even a scalar) has an empty
+/// shape and `null_space` set.
 struct DatasetLayout {
     kernels::Shape shape;
+    bool null_space = false;
     kernels::Shape chunks;
     std::vector<DatasetFilter> filters;
 };

@@ -9,8 +9,7 @@
 
 namespace tessera::io {
 
-using detail::check, detail::dataset_layout, detail::hdf5_lock, detail::Id, detail::open_read_only,
-    detail::quiet_hdf5;
+using detail::check, detail::dataset_layout, detail::Hdf5Lock, detail::Id, detail::open_read_only;
 
 namespace {
 
@@ -96,6 +95,7 @@ void describe_dataset(hid_t dset, ObjectListing& l) {
     Id type(check(H5Dget_type(dset), l.path), H5Tclose);
     l.type = type_text(type);
     detail::DatasetLayout layout = dataset_layout(dset, l.path);
+    if (layout.null_space) l.type += ", null dataspace";
     l.shape = std::move(layout.shape);
     l.chunks = std::move(layout.chunks);
     for (const auto& f : layout.filters) {
@@ -117,8 +117,7 @@ void describe_dataset(hid_t dset, ObjectListing& l) {
 }  // namespace
 
 std::vector<ObjectListing> describe_file(const std::string& path) {
-    std::lock_guard lock(hdf5_lock());
-    quiet_hdf5();
+    Hdf5Lock lock;
     Id file = open_read_only(path);
     std::vector<ObjectListing> out;
     ObjectListing root;

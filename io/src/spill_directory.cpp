@@ -22,10 +22,13 @@ std::string reason() { return std::strerror(errno); }
 }  // namespace
 
 SpillDirectory::SpillDirectory(std::filesystem::path base, const std::string& tag)
-    : base_(std::move(base)), dir_(base_ / ("tessera-spill-" + tag)) {}
+    : base_(std::move(base)), dir_(base_ / ("tessera-spill-" + scratch_owner() + "-" + tag)) {}
 
 SpillDirectory::SpillDirectory(SpillDirectory&& other) noexcept
-    : base_(std::move(other.base_)), dir_(std::move(other.dir_)), created_(other.created_) {
+    : base_(std::move(other.base_)),
+      dir_(std::move(other.dir_)),
+      created_(other.created_),
+      guard_(std::move(other.guard_)) {
     other.created_ = false;  // the moved-from object must not delete the directory
 }
 
@@ -41,6 +44,7 @@ void SpillDirectory::ensure_created() {
     std::filesystem::create_directories(dir_, ec);
     if (ec) throw IoError("cannot create spill directory " + dir_.string() + ": " + ec.message());
     created_ = true;
+    guard_ = ScratchGuard(dir_);
 }
 
 std::filesystem::path SpillDirectory::file_of(std::uint64_t key) const {

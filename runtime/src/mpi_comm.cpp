@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "tessera/io/scratch.hpp"
 #include "tessera/runtime/runtime.hpp"
 
 namespace tessera {
@@ -54,6 +55,7 @@ int ranks_on_node() {
 void world_barrier() { TESSERA_CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD)); }
 
 void abort_job(int code) {
+    io::remove_registered_scratch();  // MPI_Abort ends this process without unwinding it
     MPI_Abort(MPI_COMM_WORLD, code);
     std::abort();  // MPI_Abort does not return; this tells the compiler so
 }

@@ -9,7 +9,9 @@
 #include <exception>
 #include <iostream>
 
+#include "interruption.hpp"
 #include "mpi_comm.hpp"
+#include "tessera/io/scratch.hpp"
 #include "worker.hpp"
 
 namespace tessera {
@@ -47,7 +49,7 @@ WorkerConfig worker_config(const RuntimeOptions& options, int rank, int ranks_on
     c.memory_limit =
         options.memory_limit ? options.memory_limit : default_memory_limit(ranks_on_node);
     c.local_dir = default_local_dir(options);
-    c.spill_tag = std::to_string(getpid()) + "-rank" + std::to_string(rank);
+    c.spill_tag = "rank" + std::to_string(rank);
     c.epoch = epoch;
     return c;
 }
@@ -83,6 +85,7 @@ LocalCluster::~LocalCluster() {
 
 Runtime::Runtime(int& argc, char**& argv, RuntimeOptions options)
     : transport_(std::make_unique<Transport>()) {
+    interruption::install();  // before MPI and OpenMP start threads: they inherit its signal mask
     FunctionRegistry::instance().freeze();
     // Sleeps in the idle back-off should last microseconds, not the default 50 us slack.
     prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
@@ -91,6 +94,7 @@ Runtime::Runtime(int& argc, char**& argv, RuntimeOptions options)
     mpi::initialize(argc, argv);
     const int rank = mpi::world_rank();
     world_size_ = mpi::world_size();
+    interruption::set_rank(rank, world_size_);
     const int ranks_on_node = mpi::ranks_on_node();
     // The workers' own group, for collective phases such as a rechunk or opening a parallel file.
     std::unique_ptr<MpiWorkerGroup> group = MpiWorkerGroup::split_workers(MPI_COMM_WORLD);
@@ -99,7 +103,9 @@ Runtime::Runtime(int& argc, char**& argv, RuntimeOptions options)
     const auto epoch = std::chrono::steady_clock::now();
 
     if (world_size_ == 1) {
-        tune_allocator(worker_config(options, 1, 1, epoch).memory_limit);
+        const WorkerConfig config = worker_config(options, 1, 1, epoch);
+        io::remove_abandoned_spill(config.local_dir);  // what killed jobs on this host left
+        tune_allocator(config.memory_limit);
         local_ = std::make_unique<LocalCluster>(1, std::move(options));
         return;
     }
@@ -110,6 +116,7 @@ Runtime::Runtime(int& argc, char**& argv, RuntimeOptions options)
     }
     int code = 1;
     const WorkerConfig config = worker_config(options, rank, ranks_on_node, epoch);
+    io::remove_abandoned_spill(config.local_dir);  // what killed jobs on this host left
     tune_allocator(config.memory_limit);
     try {
         code = Worker(*transport_->mpi, *group, config).run();

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "interruption.hpp"
 #include "tessera/runtime/function_registry.hpp"
 
 namespace tessera {
@@ -131,6 +132,7 @@ void Scheduler::submit(detail::GraphState& g, std::span<const TaskId> targets, b
     dispatch();
     outbox_.flush();
     progress_display_.update(finished_, submitted_);
+    interruption::note_progress(finished_, submitted_);
 }
 
 void Scheduler::finish_walk(TaskId t) {
@@ -389,6 +391,7 @@ void Scheduler::progress(bool may_wait) {
     if (worked) dispatch();
     outbox_.flush();
     progress_display_.update(finished_, submitted_);
+    interruption::note_progress(finished_, submitted_);
     if (worked)
         backoff_.reset();
     else if (may_wait)

@@ -58,7 +58,7 @@ TEST_F(ChunkStoreTest, ErasingASpilledResultDeletesItsFile) {
     store_.put(1, bytes(700, 'a'), true);
     store_.put(2, bytes(10, 'b'), true);
     ASSERT_EQ(store_.spills(), 1u);
-    const auto file = dir_ / "tessera-spill-t" / "1.chunk";
+    const auto file = dir_ / ("tessera-spill-" + tessera::io::scratch_owner() + "-t") / "1.chunk";
     EXPECT_TRUE(std::filesystem::exists(file));
     store_.erase(1);
     EXPECT_FALSE(std::filesystem::exists(file));
@@ -68,7 +68,7 @@ TEST_F(ChunkStoreTest, AReloadedResultKeepsItsFileAndIsNotWrittenAgain) {
     store_.put(1, bytes(500, 'a'), true);
     store_.put(2, bytes(500, 'b'), true);  // 1 spills
     ASSERT_EQ(store_.spill_bytes(), 500u);
-    const auto file = dir_ / "tessera-spill-t" / "1.chunk";
+    const auto file = dir_ / ("tessera-spill-" + tessera::io::scratch_owner() + "-t") / "1.chunk";
     EXPECT_EQ(*store_.get(1), tessera::Bytes(500, 'a'));  // back in memory; 2 spills
     EXPECT_TRUE(std::filesystem::exists(file));
     EXPECT_EQ(store_.spill_bytes(), 1000u);

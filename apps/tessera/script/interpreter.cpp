@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "tessera/runtime/function_registry.hpp"
+#include "tessera/runtime/runtime.hpp"
 
 namespace tessera::script {
 
@@ -69,7 +70,10 @@ Interpreter::Interpreter(Source source, ScriptOptions options, std::ostream& out
 
 void Interpreter::run() {
     const std::vector<Statement> program = parse(source_);
-    for (const auto& s : program) execute(s);
+    for (const auto& s : program) {
+        set_driver_location(source_.name + ":" + std::to_string(s.span.line));
+        execute(s);
+    }
     out_.flush();
 }
 
@@ -246,7 +250,10 @@ Value Interpreter::call(const Expr& e) {
     } catch (const TaskError& err) {
         throw ScriptError(err.what(), e.span);
     } catch (const Error& err) {
-        throw ScriptError(f.name + "(): " + err.what(), e.span);
+        // The C++ API names itself ("to_hdf5: ..."); the script's message names the call once.
+        std::string_view what = err.what();
+        if (what.starts_with(f.name + ": ")) what.remove_prefix(f.name.size() + 2);
+        throw ScriptError(f.name + "(): " + std::string(what), e.span);
     }
 }
 

@@ -14,6 +14,7 @@
 #include "array_tasks.hpp"
 #include "materialize.hpp"
 #include "tessera/io/hdf5.hpp"
+#include "tessera/io/scratch.hpp"
 #include "tessera/kernels/reduction.hpp"
 #include "tessera/runtime/client.hpp"
 #include "tessera/runtime/function_registry.hpp"
@@ -164,6 +165,13 @@ std::vector<TaskId> Materializer::build_from_hdf5(const NodePtr& node) {
 
 namespace {
 
+/// The files this process has opened with from_hdf5, by canonical path. Writing one of them would
+/// replace it under the arrays still reading it.
+std::set<std::filesystem::path>& files_read() {
+    static std::set<std::filesystem::path> paths;
+    return paths;
+}
+
 /// Dask-like default chunks for a dataset: whole multiples of its HDF5 chunks, grown one
 /// dimension at a time (from the last, the contiguous one) to about `target` bytes.
 Chunks aligned_chunks(const io::DatasetInfo& info, std::int64_t target) {
@@ -197,6 +205,8 @@ Array from_hdf5(const std::string& path, const std::string& dataset,
     io::DatasetInfo info;
     try {
         info = io::inspect(path, dataset);
+        std::error_code ec;
+        files_read().insert(std::filesystem::weakly_canonical(path, ec));
     } catch (const io::IoError& e) {
         throw UsageError(e.what());
     }
@@ -210,24 +220,43 @@ Array from_hdf5(const std::string& path, const std::string& dataset,
     return Array(std::move(n));
 }
 
+namespace {
+
+/// Everything that would make to_hdf5 fail after the computation, checked before it runs.
+void check_output_path(const std::filesystem::path& target) {
+    namespace fs = std::filesystem;
+    const std::string path = target.string();
+    if (path.empty() || !target.has_filename())
+        throw UsageError("to_hdf5: '" + path + "' is not a file name");
+    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec))
+        throw UsageError("to_hdf5: directory " + dir.string() + " of " + path + " does not exist");
+    if (access(dir.c_str(), W_OK) != 0)
+        throw UsageError("to_hdf5: cannot write to directory " + dir.string());
+    if (fs::is_directory(target, ec)) throw UsageError("to_hdf5: " + path + " is a directory");
+    if (files_read().contains(fs::weakly_canonical(target, ec)))
+        throw UsageError("to_hdf5: " + path +
+                         " is an input of this job (from_hdf5 reads it); write to another file");
+}
+
+}  // namespace
+
 void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, Array>>& datasets,
              const Hdf5WriteOptions& options) {
     namespace fs = std::filesystem;
     if (datasets.empty()) throw UsageError("to_hdf5: no datasets to write to " + path);
     if (options.gzip < 0 || options.gzip > 9) throw UsageError("to_hdf5: gzip level must be 0-9");
     const fs::path target(path);
-    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-    if (!fs::is_directory(dir))
-        throw UsageError("to_hdf5: directory " + dir.string() + " of " + path + " does not exist");
-    if (access(dir.c_str(), W_OK) != 0)
-        throw UsageError("to_hdf5: cannot write to directory " + dir.string());
+    check_output_path(target);
     if (options.gzip > 0 && Client::current().workers_are_processes())
         throw UsageError(
             "to_hdf5: gzip compression needs collective writes, which parallel tessera jobs do not "
             "do yet; "
             "write " +
             path + " uncompressed (gzip=0) or from a one-rank job");
-    const std::string temporary = path + ".tessera-tmp-" + std::to_string(getpid());
+    const std::string temporary = io::temporary_output(target).string();
+    const io::ScratchGuard removed_if_interrupted(temporary);
 
     detail::Hdf5FileSpec file;
     file.token = detail::new_token();
@@ -296,7 +325,11 @@ void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, A
     detail::release_hold(*g, opened);
     std::error_code ec;
     fs::rename(temporary, target, ec);
-    if (ec) throw io::IoError("cannot rename " + temporary + " to " + path + ": " + ec.message());
+    if (ec) {
+        std::error_code ignored;
+        fs::remove(temporary, ignored);
+        throw io::IoError("cannot rename " + temporary + " to " + path + ": " + ec.message());
+    }
 }
 
 }  // namespace tessera

@@ -1,12 +1,15 @@
 #pragma once
 // Node-local scratch files for chunks that a worker spills out of memory. One directory per rank,
 // created on first use under the configured local directory and removed with everything in it
-// when the object is destroyed. Not thread-safe: the owning chunk store serialises calls.
+// when the object is destroyed, or when a signal ends the job (io/scratch.hpp: its name carries the
+// host and process, so what a SIGKILL leaves is found and removed later). Not thread-safe: the
+// owning chunk store serialises calls.
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "tessera/io/scratch.hpp"
 #include "tessera/kernels/buffer.hpp"
 
 namespace tessera::io {
@@ -14,7 +17,7 @@ namespace tessera::io {
 class SpillDirectory {
 public:
     /// `base` is the node-local scratch (e.g. --local-dir or $TMPDIR); `tag` makes the
-    /// directory name unique per job and rank.
+    /// directory name unique within the process ("rank3"): base/tessera-spill-HOST-PID-TAG.
     SpillDirectory(std::filesystem::path base, const std::string& tag);
     ~SpillDirectory();
     SpillDirectory(const SpillDirectory&) = delete;
@@ -39,6 +42,7 @@ private:
     std::filesystem::path base_;
     std::filesystem::path dir_;
     bool created_ = false;
+    ScratchGuard guard_;  // removed by an interruption while it exists
 };
 
 }  // namespace tessera::io

@@ -23,6 +23,10 @@ namespace tessera {
 /// The MPI library's name and version, its first line (for --version).
 std::string mpi_library_version();
 
+/// Where the driver is, in its user's terms ("heat.tsr:12"), for the message of a job that a
+/// signal ends (SIGTERM, SIGINT, SIGUSR1, SIGUSR2: see Runtime). Thread-safe.
+void set_driver_location(std::string where);
+
 /// Driver and workers as threads of this process over the in-process transport (Dask's
 /// LocalCluster(processes=False)). Used by one-rank jobs and by tests of the scheduling logic.
 /// No MPI involved.
@@ -47,6 +51,10 @@ class Runtime {
 public:
     /// Collective over MPI_COMM_WORLD: initialises MPI. On ranks >= 1 it runs the worker loop and
     /// ends the process (std::exit with the driver's exit code); it returns only on rank 0.
+    /// Construct it first in main, before any thread starts: from here on SIGTERM, SIGINT,
+    /// SIGUSR1 and SIGUSR2 end the job on every rank that receives them, removing its temporary
+    /// outputs and spill files, with exit code 128 + the signal (143 for SIGTERM). Spill files
+    /// that killed jobs (SIGKILL) left on this host are removed as the workers start.
     Runtime(int& argc, char**& argv, RuntimeOptions options = {});
     /// Shuts the workers down (with the exit code of run) and finalises MPI.
     ~Runtime();

@@ -1,0 +1,134 @@
+#include "interruption.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tessera/io/scratch.hpp"
+#include "tessera/runtime/runtime.hpp"
+
+namespace tessera {
+
+namespace {
+
+std::atomic<int> this_rank{-1};
+std::atomic<int> job_size{1};
+std::atomic<std::uint64_t> tasks_done{0};
+std::atomic<std::uint64_t> tasks_total{0};
+
+struct Location {
+    std::mutex mutex;
+    std::string where;
+};
+Location& location() {
+    static auto* l = new Location;  // never destroyed: a signal may come during exit
+    return *l;
+}
+
+sigset_t interrupting_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2}) sigaddset(&set, s);
+    return set;
+}
+
+std::string signal_name(int sig) {
+    switch (sig) {
+        case SIGTERM:
+            return "SIGTERM";
+        case SIGINT:
+            return "SIGINT";
+        case SIGUSR1:
+            return "SIGUSR1";
+        case SIGUSR2:
+            return "SIGUSR2";
+        default:
+            return "signal " + std::to_string(sig);
+    }
+}
+
+std::string removed_text(const std::vector<std::filesystem::path>& removed) {
+    if (removed.empty()) return "";
+    std::string out = "; removed";
+    for (std::size_t i = 0; i < removed.size(); ++i) out += (i ? ", " : " ") + removed[i].string();
+    return out;
+}
+
+/// `sender` is the process that sent the signal (0: the kernel, as for Ctrl-C).
+[[noreturn]] void end_job(int sig, pid_t sender) {
+    const auto removed = io::remove_registered_scratch();
+    const int rank = this_rank.load();
+    const int code = 128 + sig;
+    std::string message;
+    if (rank <= 0) {
+        std::string where;
+        {
+            std::lock_guard lock(location().mutex);
+            where = location().where;
+        }
+        message = "tessera: interrupted by " + signal_name(sig);
+        if (!where.empty()) message += " at " + where;
+        const auto total = tasks_total.load(), done = tasks_done.load();
+        if (total > done)
+            message += " with " + std::to_string(done) + " of " + std::to_string(total) +
+                       " tasks of the running computation done";
+        message += removed_text(removed) + "; exit code " + std::to_string(code) + "\n";
+        if (isatty(STDERR_FILENO)) message.insert(0, "\n");  // below the progress bar
+    } else if (sender != 0 && sender != getppid()) {
+        // The launcher (mpirun's daemon, slurmstepd: this rank's parent) and the terminal signal
+        // every rank, and rank 0 speaks for the job. Anyone else signalled this rank alone.
+        message = "tessera: rank " + std::to_string(rank) + " interrupted by " + signal_name(sig) +
+                  " from process " + std::to_string(sender) + removed_text(removed) + "\n";
+    }
+    const ssize_t written = write(STDERR_FILENO, message.data(), message.size());
+    (void)written;
+    // The first rank to exit ends the job under mpirun: give the workers time for their spill.
+    if (rank <= 0 && job_size.load() > 1) std::this_thread::sleep_for(std::chrono::seconds(1));
+    _exit(code);  // not exit(): other threads are mid-task, and static destructors would race them
+}
+
+}  // namespace
+
+void set_driver_location(std::string where) {
+    std::lock_guard lock(location().mutex);
+    location().where = std::move(where);
+}
+
+namespace interruption {
+
+void install() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        const sigset_t set = interrupting_signals();
+        pthread_sigmask(SIG_BLOCK, &set, nullptr);
+        std::thread([set] {
+            siginfo_t info{};
+            while (sigwaitinfo(&set, &info) < 0) {
+            }
+            end_job(info.si_signo, info.si_code <= 0 ? info.si_pid : 0);
+        }).detach();
+    });
+}
+
+void set_rank(int rank, int size) {
+    this_rank.store(rank);
+    job_size.store(size);
+}
+
+void note_progress(std::uint64_t done, std::uint64_t total) {
+    tasks_done.store(done, std::memory_order_relaxed);
+    tasks_total.store(total, std::memory_order_relaxed);
+}
+
+}  // namespace interruption
+
+}  // namespace tessera
