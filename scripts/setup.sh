@@ -2,8 +2,8 @@
 # Installs what tessera needs on Debian or Ubuntu (only the packages that are missing) and
 # builds tessera into build/ (everything, or only the targets named as arguments). With --tests
 # it also installs what only the tests use (a headless browser for the HTML report, clang-format
-# and clang-tidy for the tree checks). Safe to
-# run again: it only redoes what changed.
+# and clang-tidy for the tree checks, clang-16 with libFuzzer for the fuzz targets). Safe to run
+# again: it only redoes what changed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -23,6 +23,7 @@ if [ "${1:-}" = --tests ]; then
   shift
   packages+=(chromium)                  # tests: the HTML report renders without script errors
   packages+=(clang-format clang-tidy libomp-dev)  # tests: scripts/check-tree.sh (clang-tidy reads omp.h)
+  packages+=(clang-16 libfuzzer-16-dev libomp-16-dev)  # tests: the libFuzzer targets (tests/fuzz)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 
 namespace tessera::io::detail {
 
@@ -51,7 +52,17 @@ DatasetLayout dataset_layout(hid_t dset, const std::string& where) {
     const int nd = check(H5Sget_simple_extent_ndims(space), where + ": rank");
     std::vector<hsize_t> dims(static_cast<std::size_t>(nd));
     check(H5Sget_simple_extent_dims(space, dims.data(), nullptr), where + ": extent");
+    // A corrupt or hostile file may claim any extent: it must fit tessera's signed 64-bit sizes.
+    for (const hsize_t d : dims)
+        if (d > static_cast<hsize_t>(std::numeric_limits<std::int64_t>::max()))
+            throw IoError(where + " claims an extent of " + std::to_string(d) +
+                          ", beyond 2^63 - 1 (a corrupt file?)");
     layout.shape.assign(dims.begin(), dims.end());
+    try {
+        (void)kernels::shape_size(layout.shape);
+    } catch (const ValueError& e) {
+        throw IoError(where + ": " + e.what() + " (a corrupt file?)");
+    }
     Id plist(check(H5Dget_create_plist(dset), where + ": creation properties"), H5Pclose);
     if (check(H5Pget_layout(plist), where + ": layout") == H5D_CHUNKED) {
         std::vector<hsize_t> c(dims.size());

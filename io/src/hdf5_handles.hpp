@@ -5,6 +5,7 @@
 // listing (hdf5_listing.cpp) read.
 #include <hdf5.h>
 
+#include <exception>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -32,6 +33,19 @@ template <class T>
 T check(T rc, const std::string& what) {
     if (rc < 0) throw IoError(what + ": " + hdf5_message());
     return rc;
+}
+
+/// Runs the body of an HDF5 iteration callback (H5Lvisit, H5Aiterate). An exception must not
+/// unwind through libhdf5's C frames, which would leave the library half-changed: it is kept in
+/// `error`, to rethrow once the iteration has returned, and the iteration stops.
+template <class Body>
+herr_t guarded(std::exception_ptr& error, Body&& body) noexcept {
+    try {
+        return body();
+    } catch (...) {
+        error = std::current_exception();
+        return -1;
+    }
 }
 
 /// Closes an HDF5 identifier when it goes out of scope.

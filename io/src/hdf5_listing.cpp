@@ -3,6 +3,7 @@
 #include <hdf5.h>
 
 #include <cstdio>
+#include <exception>
 
 #include "hdf5_handles.hpp"
 #include "tessera/io/hdf5.hpp"
@@ -46,6 +47,11 @@ std::string attribute_text(hid_t attr) {
     Id space(H5Aget_space(attr), H5Sclose);
     const hssize_t n = H5Sget_simple_extent_npoints(space);
     const H5T_class_t cls = H5Tget_class(type);
+    // What a listing shows of an attribute is small; a corrupt file may claim anything.
+    constexpr hssize_t kMaxRead = 1 << 20;
+    if (n < 0 || type.id < 0) return "(unreadable)";
+    if (n > kMaxRead || static_cast<double>(H5Tget_size(type)) * static_cast<double>(n) > 64e6)
+        return "(" + std::to_string(n) + " values, not shown)";
     if (cls == H5T_STRING) {
         if (H5Tis_variable_str(type) > 0) {
             if (n != 1) return "(" + std::to_string(n) + " strings)";
@@ -79,16 +85,24 @@ std::string attribute_text(hid_t attr) {
 }
 
 void list_attributes(hid_t obj, ObjectListing& listing) {
+    struct Visit {
+        ObjectListing* listing;
+        std::exception_ptr error;
+    } visit{&listing, nullptr};
     H5Aiterate2(
         obj, H5_INDEX_NAME, H5_ITER_INC, nullptr,
         [](hid_t o, const char* name, const H5A_info_t*, void* data) -> herr_t {
-            Id a(H5Aopen(o, name, H5P_DEFAULT), H5Aclose);
-            auto* l = static_cast<ObjectListing*>(data);
-            l->attributes.emplace_back(name, a.id >= 0 ? attribute_text(a) : "(unreadable)");
-            return 0;
+            auto* v = static_cast<Visit*>(data);
+            return detail::guarded(v->error, [&]() -> herr_t {
+                Id a(H5Aopen(o, name, H5P_DEFAULT), H5Aclose);
+                v->listing->attributes.emplace_back(name,
+                                                    a.id >= 0 ? attribute_text(a) : "(unreadable)");
+                return 0;
+            });
         },
-        &listing);
+        &visit);
     H5Eclear2(H5E_DEFAULT);
+    if (visit.error) std::rethrow_exception(visit.error);
 }
 
 void describe_dataset(hid_t dset, ObjectListing& l) {
@@ -125,25 +139,37 @@ std::vector<ObjectListing> describe_file(const std::string& path) {
     root.is_group = true;
     list_attributes(file, root);
     out.push_back(std::move(root));
+    struct Visit {
+        std::vector<ObjectListing>* out;
+        std::exception_ptr error;
+    } visit{&out, nullptr};
     H5Lvisit(
         file, H5_INDEX_NAME, H5_ITER_INC,
         [](hid_t group, const char* name, const H5L_info_t*, void* data) -> herr_t {
-            Id obj(H5Oopen(group, name, H5P_DEFAULT), H5Oclose);
-            if (obj.id < 0) {
-                H5Eclear2(H5E_DEFAULT);
+            auto* v = static_cast<Visit*>(data);
+            return detail::guarded(v->error, [&]() -> herr_t {
+                Id obj(H5Oopen(group, name, H5P_DEFAULT), H5Oclose);
+                if (obj.id < 0) {
+                    H5Eclear2(H5E_DEFAULT);
+                    return 0;
+                }
+                const H5I_type_t kind = H5Iget_type(obj);
+                if (kind != H5I_DATASET && kind != H5I_GROUP) return 0;
+                ObjectListing l;
+                l.path = std::string("/") + name;
+                l.is_group = kind == H5I_GROUP;
+                try {
+                    if (!l.is_group) describe_dataset(obj, l);
+                } catch (const IoError& e) {
+                    l.type = std::string("unreadable (") + e.what() + ")";  // listed all the same
+                }
+                list_attributes(obj, l);
+                v->out->push_back(std::move(l));
                 return 0;
-            }
-            const H5I_type_t kind = H5Iget_type(obj);
-            if (kind != H5I_DATASET && kind != H5I_GROUP) return 0;
-            ObjectListing l;
-            l.path = std::string("/") + name;
-            l.is_group = kind == H5I_GROUP;
-            if (!l.is_group) describe_dataset(obj, l);
-            list_attributes(obj, l);
-            static_cast<std::vector<ObjectListing>*>(data)->push_back(std::move(l));
-            return 0;
+            });
         },
-        &out);
+        &visit);
+    if (visit.error) std::rethrow_exception(visit.error);
     return out;
 }
 

@@ -199,7 +199,7 @@ void write_header(char* out, std::uint32_t header, DType dtype, const Shape& sha
     std::memcpy(out + 4, &dtype, 1);
     const std::uint64_t nd = shape.size();
     std::memcpy(out + 8, &nd, 8);
-    std::memcpy(out + 16, shape.data(), 8 * shape.size());
+    if (!shape.empty()) std::memcpy(out + 16, shape.data(), 8 * shape.size());  // 0-d: no data()
 }
 
 Header read_header(const char* data, std::size_t size, bool exact = true) {
@@ -213,7 +213,7 @@ Header read_header(const char* data, std::size_t size, bool exact = true) {
         static_cast<std::uint8_t>(h.dtype) > 4)
         throw ValueError("malformed block header");
     h.shape.resize(nd);
-    std::memcpy(h.shape.data(), data + 16, 8 * nd);
+    if (nd > 0) std::memcpy(h.shape.data(), data + 16, 8 * nd);  // 0-d: no data()
     const std::size_t total =
         h.bytes + static_cast<std::size_t>(shape_size(h.shape)) * dtype_size(h.dtype);
     if (exact ? total != size : total > size)

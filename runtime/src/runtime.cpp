@@ -142,7 +142,7 @@ int Runtime::run(const std::function<void()>& driver) {
     try {
         driver();
     } catch (const std::exception& e) {
-        std::cerr << "tessera: error: " << e.what() << '\n';
+        std::cerr << "tessera: error: " << error_message(e) << '\n';
         client().set_exit_code(1);
     }
     return client().exit_code();

@@ -325,7 +325,7 @@ bool Worker::start_task(std::uint64_t key) {
                 info.invoke(views, out.result);
         } catch (const std::exception& e) {
             out.failed = true;
-            out.error = e.what();
+            out.error = error_message(e);
         } catch (...) {
             out.failed = true;
             out.error = "unknown exception (not derived from std::exception)";

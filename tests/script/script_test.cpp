@@ -176,6 +176,12 @@ TEST(ScriptInterpreter, IntegersThatLeaveSixtyFourBitsAreErrors) {
         {"print(int(float('nan')))", "int(): cannot convert float NaN to integer"},
         {"print(int(float('inf')))", "int(): cannot convert float infinity to integer"},
         {"print(round(1e300))", "round(): 1.0000000000000001e+300 is outside"},
+        // range() is a list: 10 ** 18 of them allocated until std::bad_alloc, with no line.
+        {"print(len(range(10 ** 18)))", "range() of 1000000000000000000 numbers"},
+        {"print(len(range(0, -2 ** 62 * 2, -1)))", "range() of 9223372036854775808 numbers"},
+        // A chunk larger than the node's memory is an error with the call's line, not a bare
+        // std::bad_alloc.
+        {"print(ones((2 ** 36,), chunks=2 ** 36).sum())", "out of memory: an allocation failed"},
     };
     for (const auto& [code, expected] : cases)
         EXPECT_NE(output_or_error(code).find(expected), std::string::npos)
@@ -183,6 +189,8 @@ TEST(ScriptInterpreter, IntegersThatLeaveSixtyFourBitsAreErrors) {
     // What fits is exact, as in Python.
     EXPECT_EQ(run("print((-2 ** 62 * 2) % -1, 3 ** 39, int(2 ** 62 + 1), (-7) // 2, -7 % 3)"),
               "0 4052555153018976267 4611686018427387905 -4 2\n");
+    EXPECT_EQ(run("print(range(0, -10, -3), range(5, 0), range(1, 8, 3), len(range(-3, 3)))"),
+              "[0, -3, -6, -9] [] [1, 4, 7] 6\n");
 }
 
 TEST(ScriptInterpreter, Int64ArraysWrapAsNumPys) {

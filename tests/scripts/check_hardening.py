@@ -148,6 +148,9 @@ def leftovers(mpiexec, tessera, work):
     shutil.rmtree(work, ignore_errors=True)
 
 
+REGRESSIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fuzz", "regressions", "hdf5")
+
+
 def hdf5(mpiexec, tessera, work):
     fresh(work)
     good = os.path.join(work, "kinds.h5")
@@ -171,6 +174,8 @@ def hdf5(mpiexec, tessera, work):
         (good, "missing", "no dataset 'missing'"),
         (truncated, "x", "truncated file"),
         (text, "x", "is not an HDF5 file"),
+        # Found by the fuzzer (tests/fuzz): an extent whose element count overflows 64 bits.
+        (os.path.join(REGRESSIONS, "extent-overflow.h5"), "x", "overflows 64 bits"),
     ]
     for ranks, checked in [(1, cases), (3, cases[:1] + cases[4:6])]:  # workers open files too
         for path, name, expect in checked:
@@ -193,6 +198,11 @@ def hdf5(mpiexec, tessera, work):
     for path in [truncated, text]:
         r = subprocess.run([tessera, "info", path], capture_output=True, text=True)
         if r.returncode != 1 or r.stderr.count("error:") != 1 or "HDF5-DIAG" in r.stderr:
+            fail(f"tessera info {path}: exit {r.returncode}", r.stderr)
+    # What the fuzzer found lists (marking what cannot be read) or fails with one message.
+    for path in glob.glob(os.path.join(REGRESSIONS, "*")):
+        r = subprocess.run([tessera, "info", path], capture_output=True, text=True)
+        if r.returncode not in (0, 1) or r.stderr.count("error:") > 1 or "HDF5-DIAG" in r.stderr:
             fail(f"tessera info {path}: exit {r.returncode}", r.stderr)
     print(f"{len(cases)} broken or unreadable datasets refused with one message (3 of them on 3 ranks); "
           "the scalar read; the listing marks the null dataspace")

@@ -694,7 +694,19 @@ void define_python(Members& g, const Members& arrays) {
             std::swap(start, stop);
         const std::int64_t step = argument(a, "step", to_int, std::int64_t{1});
         if (step == 0) throw a.error("step", "range() step must not be zero");
+        // A script's range is a list (there are no loops to make it lazy for): refuse one that
+        // would fill the node's memory before allocating it.
+        const __int128 span = static_cast<__int128>(stop) - start;
+        const __int128 length =
+            span == 0 || (span > 0) != (step > 0) ? 0 : (span + step + (step > 0 ? -1 : 1)) / step;
+        constexpr std::int64_t kMaxRange = std::int64_t{1} << 27;
+        if (length > kMaxRange)
+            throw ScriptError("range() of " + std::to_string(static_cast<std::uint64_t>(length)) +
+                                  " numbers: tessera scripts make range a list, of at most " +
+                                  std::to_string(kMaxRange) + "; use arange() for an array",
+                              a.span);
         Values out;
+        out.reserve(static_cast<std::size_t>(length));
         for (std::int64_t i = start; step > 0 ? i < stop : i > stop; i += step) out.emplace_back(i);
         return make_list(std::move(out));
     });

@@ -254,6 +254,8 @@ Value Interpreter::call(const Expr& e) {
         std::string_view what = err.what();
         if (what.starts_with(f.name + ": ")) what.remove_prefix(f.name.size() + 2);
         throw ScriptError(f.name + "(): " + std::string(what), e.span);
+    } catch (const std::bad_alloc& err) {
+        throw ScriptError(f.name + "(): " + error_message(err), e.span);
     }
 }
 

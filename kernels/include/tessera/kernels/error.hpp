@@ -10,7 +10,9 @@
 //   ├── io::IoError  a failed file operation (tessera/io/io_error.hpp)
 //   ├── CommError    a failed MPI call or a broken message (tessera/runtime/error.hpp)
 //   └── TaskError    an error inside a task on some rank, rethrown on the driver (same header)
+#include <new>
 #include <stdexcept>
+#include <string>
 
 namespace tessera {
 
@@ -31,5 +33,16 @@ class ValueError : public Error {
 public:
     using Error::Error;
 };
+
+/// The message of any exception a task or a script call may throw: its what(), except for the
+/// standard library's, whose what() says nothing a user can act on ("std::bad_alloc").
+inline std::string error_message(const std::exception& e) {
+    if (dynamic_cast<const std::bad_alloc*>(&e))
+        return "out of memory: an allocation failed (a shape, a chunk or a list too large for "
+               "this node's memory?)";
+    if (dynamic_cast<const std::length_error*>(&e))
+        return std::string("a size too large to allocate (") + e.what() + ")";
+    return e.what();
+}
 
 }  // namespace tessera
