@@ -3,7 +3,7 @@
 #  1. no MPI call outside the runtime's transport (runtime/src/mpi_comm.*) and io/ (parallel
 #     HDF5): collections reach MPI through the worker group, never directly;
 #  2. every C/C++ file formatted by clang-format with the repository's .clang-format;
-#  3. with --tidy (as CI runs it; about 3 minutes on two cores): clang-tidy with the
+#  3. with --tidy (as CI runs it; about 5 minutes on two cores): clang-tidy-16 with the
 #     repository's .clang-tidy over the libraries' and apps' sources (needs
 #     build/compile_commands.json: run after scripts/setup.sh).
 # Prints every offence and exits 1 when there is one.
@@ -31,7 +31,7 @@ if [ "${1:-}" = --tidy ]; then
   mapfile -t units < <(git ls-files 'kernels/src/*.cpp' 'io/src/*.cpp' 'runtime/src/*.cpp' \
     'runtime/*/src/*.cpp' 'apps/*.cpp' 'apps/**/*.cpp')
   report=$(printf '%s\n' "${units[@]}" |
-    xargs -P"$(nproc)" -n4 clang-tidy -p build --quiet 2>/dev/null || true)
+    xargs -P"$(nproc)" -n4 clang-tidy-16 -p build --quiet 2>/dev/null || true)
   problems=$(grep -E -A3 '(error|warning):' <<<"$report" || true)
   if [ -n "$problems" ]; then
     echo "$problems" >&2

@@ -22,8 +22,9 @@ packages=(
 if [ "${1:-}" = --tests ]; then
   shift
   packages+=(chromium)                  # tests: the HTML report renders without script errors
-  packages+=(clang-format clang-tidy libomp-dev)  # tests: scripts/check-tree.sh (clang-tidy reads omp.h)
-  packages+=(clang-16 libfuzzer-16-dev libomp-16-dev)  # tests: the libFuzzer targets (tests/fuzz)
+  # tests: scripts/check-tree.sh (clang-format, clang-tidy, which reads omp.h) and the libFuzzer
+  # targets (tests/fuzz). One LLVM for both: libomp-16-dev and the default libomp-dev conflict.
+  packages+=(clang-format clang-tidy-16 clang-16 libfuzzer-16-dev libomp-16-dev)
 fi
 missing=()
 for p in "${packages[@]}"; do

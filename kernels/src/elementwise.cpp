@@ -100,9 +100,9 @@ template <class F>
 void with_constant_op(Op op, F&& f) {
     constexpr int first = static_cast<int>(Op::kNeg), last = static_cast<int>(Op::kXor);
     [&]<int... I>(std::integer_sequence<int, I...>) {
-        ((static_cast<int>(op) == first + I &&
-          (f(std::integral_constant<Op, static_cast<Op>(first + I)>{}), true)) ||
-         ...);
+        (void)((static_cast<int>(op) == first + I &&
+                (f(std::integral_constant<Op, static_cast<Op>(first + I)>{}), true)) ||
+               ...);
     }
     (std::make_integer_sequence<int, last - first + 1>{});
 }

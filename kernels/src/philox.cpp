@@ -78,8 +78,10 @@ __attribute__((target_clones("avx2", "default"))) void philox_lanes(std::uint64_
 #if defined(__x86_64__)
 // GCC 12 flags the placeholder operand inside its own AVX-512 shift intrinsics as maybe
 // uninitialised (GCC bug 105593).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 /// The same with AVX-512 by hand, 32 counters per step (the compiler's version of the loop
 /// above runs at a third of this speed): each counter word lives in a 64-bit lane, so one
 /// vpmuludq gives eight full 32x32->64 products; the high halves left in the lanes between
@@ -139,7 +141,9 @@ __attribute__((target("avx512f"))) void philox_lanes_avx512(std::uint64_t seed, 
         }
     }
 }
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 #endif
 
 }  // namespace

@@ -1,0 +1,43 @@
+# Runs a libFuzzer target (FUZZER) for a bounded time in WORK with ARGS, then judges every input it
+# kept as a crash (crash-*, oom-*, timeout-*, leak-*): each fails the test, unless LIBRARY is set
+# and the input's stack reaches that library's frames before any of tessera's, which makes it the
+# library's bug (printed, kept, not tessera's to fix).
+file(GLOB stale ${WORK}/crash-* ${WORK}/oom-* ${WORK}/timeout-* ${WORK}/leak-*)
+if(stale)
+  file(REMOVE ${stale})
+endif()
+execute_process(COMMAND ${FUZZER} ${ARGS} WORKING_DIRECTORY ${WORK} RESULT_VARIABLE rc
+                ERROR_VARIABLE err OUTPUT_VARIABLE out)
+string(REGEX MATCHALL "stat::[a-z_]+: *[0-9]+" stats "${err}")
+string(REPLACE ";" "\n  " stats "${stats}")
+message(STATUS "exit ${rc}\n  ${stats}")
+file(GLOB found ${WORK}/crash-* ${WORK}/oom-* ${WORK}/timeout-* ${WORK}/leak-*)
+set(ours "")
+foreach(input IN LISTS found)
+  execute_process(COMMAND ${FUZZER} -timeout=10 -rss_limit_mb=3072 -detect_leaks=0 ${input}
+                  WORKING_DIRECTORY ${WORK} RESULT_VARIABLE replay_rc ERROR_VARIABLE trace)
+  set(owner tessera)
+  if(LIBRARY)
+    string(REGEX MATCH "#[0-9]+ [^\n]*(${LIBRARY}|tessera::)" first "${trace}")
+    if(first MATCHES "${LIBRARY}")
+      set(owner ${LIBRARY})
+    endif()
+  endif()
+  get_filename_component(name ${input} NAME)
+  if(owner STREQUAL tessera)
+    list(APPEND ours ${name})
+    message("${name}: tessera's\n${trace}")
+  else()
+    message(STATUS "${name}: inside ${LIBRARY}, kept in ${WORK}")
+  endif()
+endforeach()
+file(GLOB inputs ${WORK}/input-*)  # the file each crashed child of fork mode was reading
+if(inputs)
+  file(REMOVE ${inputs})
+endif()
+if(ours)
+  message(FATAL_ERROR "the fuzzer found ${ours} in ${WORK}: make each a regression test")
+endif()
+if(NOT found AND NOT rc EQUAL 0)
+  message(FATAL_ERROR "the fuzzer failed (exit ${rc}) without keeping an input:\n${err}")
+endif()
