@@ -47,10 +47,19 @@ def wait_for(pattern, proc, seconds=60):
 
 def tessera_pids(root):
     """The tessera processes of the job rooted at `root` (itself, or mpirun's children)."""
-    out = subprocess.run(["ps", "-o", "pid=,ppid=,comm=", "-e"], capture_output=True, text=True).stdout
-    rows = [line.split() for line in out.splitlines()]
-    pids = [int(p) for p, pp, comm in rows if comm == "tessera" and (int(pp) == root or int(p) == root)]
-    return sorted(set(pids))
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{entry}/stat").read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        if comm == "tessera" and (ppid == root or int(entry) == root):
+            pids.append(int(entry))
+    return sorted(pids)
 
 
 def start(mpiexec, tessera, ranks, work, script, *args):
