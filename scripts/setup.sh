@@ -23,8 +23,9 @@ if [ "${1:-}" = --tests ]; then
   shift
   packages+=(chromium)                  # tests: the HTML report renders without script errors
   # tests: scripts/check-tree.sh (clang-format, clang-tidy, which reads omp.h) and the libFuzzer
-  # targets (tests/fuzz). One LLVM for both: libomp-16-dev and the default libomp-dev conflict.
-  packages+=(clang-format clang-tidy-16 clang-16 libfuzzer-16-dev libomp-16-dev)
+  # targets (tests/fuzz; libclang-rt-16-dev holds the sanitizer and fuzzer runtimes, which clang-16
+  # only recommends). One LLVM for both: libomp-16-dev and the default libomp-dev conflict.
+  packages+=(clang-format clang-tidy-16 clang-16 libclang-rt-16-dev libfuzzer-16-dev libomp-16-dev)
 fi
 missing=()
 for p in "${packages[@]}"; do
