@@ -1,13 +1,11 @@
 #pragma once
 // The command-line flags every tessera program shares, parsed the same way on every rank.
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
-#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
 
+#include "tessera/io/scratch.hpp"
 #include "tessera/runtime/error.hpp"
 #include "tessera/runtime/options.hpp"
 
@@ -17,19 +15,7 @@ namespace tessera::apps {
 /// line is parsed, so a typo costs a usage error (exit 2) instead of the whole run.
 inline const CLI::Validator& output_file() {
     static const CLI::Validator v(
-        [](std::string& path) -> std::string {
-            namespace fs = std::filesystem;
-            std::error_code ec;
-            if (fs::is_directory(path, ec)) return path + " is a directory";
-            const fs::path parent =
-                fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
-            if (!fs::is_directory(parent, ec))
-                return "the directory " + parent.string() + " of " + path + " does not exist";
-            if (access(parent.c_str(), W_OK) != 0)
-                return "the directory " + parent.string() + " of " + path + " is not writable";
-            return {};
-        },
-        "FILE");
+        [](std::string& path) -> std::string { return io::output_path_problem(path); }, "FILE");
     return v;
 }
 

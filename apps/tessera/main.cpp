@@ -6,12 +6,12 @@
 #include <mpi.h>
 
 #include <CLI/CLI.hpp>
-#include <cstdlib>
 #include <iostream>
 
 #include "../common/runtime_cli.hpp"
 #include "commands.hpp"
 #include "tessera/io/hdf5_library.hpp"
+#include "tessera/io/scratch.hpp"
 #include "tessera/runtime/runtime.hpp"
 #include "tessera/version.hpp"
 
@@ -198,10 +198,8 @@ int main(int argc, char** argv) {
     if (taxi_cmd->parsed()) return generate_taxi(gen_taxi, argc, argv);
     if (info_cmd->parsed()) return describe_hdf5(info_path);
     if (clean_cmd->parsed()) {
-        if (clean.directories.empty()) {
-            const char* tmp = std::getenv("TMPDIR");
-            clean.directories.emplace_back(tmp && *tmp ? tmp : "/tmp");
-        }
+        if (clean.directories.empty())
+            clean.directories.push_back(tessera::io::default_scratch_directory().string());
         return clean_scratch(clean);
     }
     return 2;

@@ -82,32 +82,18 @@ DatasetInfo describe(hid_t dset, const std::string& where) {
 
 void collect_datasets(hid_t file, std::vector<std::pair<std::string, DatasetInfo>>& out,
                       const std::string& path) {
-    struct Visit {
-        std::vector<std::pair<std::string, DatasetInfo>>* out;
-        std::string path;
-        std::exception_ptr error;
-    } visit{&out, path, nullptr};
-    H5Lvisit(
-        file, H5_INDEX_NAME, H5_ITER_NATIVE,
-        [](hid_t group, const char* name, const H5L_info_t*, void* data) -> herr_t {
-            auto* v = static_cast<Visit*>(data);
-            return detail::guarded(v->error, [&]() -> herr_t {
-                Id obj(H5Oopen(group, name, H5P_DEFAULT), H5Oclose);
-                if (obj.id < 0 || H5Iget_type(obj) != H5I_DATASET) {
-                    H5Eclear2(H5E_DEFAULT);
-                    return 0;
-                }
-                try {
-                    v->out->emplace_back(std::string("/") + name,
-                                         describe(obj, v->path + ":/" + name));
-                } catch (const IoError&) {
-                    // a dataset of a type tessera cannot read is left out of listings
-                }
-                return 0;
-            });
-        },
-        &visit);
-    if (visit.error) std::rethrow_exception(visit.error);
+    detail::visit_links(file, H5_ITER_NATIVE, [&](hid_t group, const char* name) {
+        Id obj(H5Oopen(group, name, H5P_DEFAULT), H5Oclose);
+        if (obj.id < 0 || H5Iget_type(obj) != H5I_DATASET) {
+            H5Eclear2(H5E_DEFAULT);
+            return;
+        }
+        try {
+            out.emplace_back(std::string("/") + name, describe(obj, path + ":/" + name));
+        } catch (const IoError&) {
+            // a dataset of a type tessera cannot read is left out of listings
+        }
+    });
 }
 
 struct OpenFile {

@@ -8,6 +8,7 @@
 #include <exception>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -35,17 +36,51 @@ T check(T rc, const std::string& what) {
     return rc;
 }
 
-/// Runs the body of an HDF5 iteration callback (H5Lvisit, H5Aiterate). An exception must not
-/// unwind through libhdf5's C frames, which would leave the library half-changed: it is kept in
-/// `error`, to rethrow once the iteration has returned, and the iteration stops.
-template <class Body>
-herr_t guarded(std::exception_ptr& error, Body&& body) noexcept {
-    try {
-        return body();
-    } catch (...) {
-        error = std::current_exception();
-        return -1;
-    }
+/// Calls `f(group, name)` for every link below `root` (H5Lvisit), or `f(object, name)` for every
+/// attribute of `object` (H5Aiterate2). An exception from `f` must not unwind through libhdf5's C
+/// frames, which would leave the library half-changed: it stops the iteration and is rethrown
+/// once libhdf5 has returned.
+template <class F>
+void visit_links(hid_t root, H5_iter_order_t order, F&& f) {
+    struct State {
+        std::remove_reference_t<F>* f;
+        std::exception_ptr error;
+    } state{&f, nullptr};
+    H5Lvisit(
+        root, H5_INDEX_NAME, order,
+        [](hid_t group, const char* name, const H5L_info_t*, void* data) -> herr_t {
+            auto* s = static_cast<State*>(data);
+            try {
+                (*s->f)(group, name);
+                return 0;
+            } catch (...) {
+                s->error = std::current_exception();
+                return -1;
+            }
+        },
+        &state);
+    if (state.error) std::rethrow_exception(state.error);
+}
+template <class F>
+void visit_attributes(hid_t object, F&& f) {
+    struct State {
+        std::remove_reference_t<F>* f;
+        std::exception_ptr error;
+    } state{&f, nullptr};
+    H5Aiterate2(
+        object, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+        [](hid_t o, const char* name, const H5A_info_t*, void* data) -> herr_t {
+            auto* s = static_cast<State*>(data);
+            try {
+                (*s->f)(o, name);
+                return 0;
+            } catch (...) {
+                s->error = std::current_exception();
+                return -1;
+            }
+        },
+        &state);
+    if (state.error) std::rethrow_exception(state.error);
 }
 
 /// Closes an HDF5 identifier when it goes out of scope.

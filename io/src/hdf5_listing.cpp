@@ -3,7 +3,6 @@
 #include <hdf5.h>
 
 #include <cstdio>
-#include <exception>
 
 #include "hdf5_handles.hpp"
 #include "tessera/io/hdf5.hpp"
@@ -85,24 +84,11 @@ std::string attribute_text(hid_t attr) {
 }
 
 void list_attributes(hid_t obj, ObjectListing& listing) {
-    struct Visit {
-        ObjectListing* listing;
-        std::exception_ptr error;
-    } visit{&listing, nullptr};
-    H5Aiterate2(
-        obj, H5_INDEX_NAME, H5_ITER_INC, nullptr,
-        [](hid_t o, const char* name, const H5A_info_t*, void* data) -> herr_t {
-            auto* v = static_cast<Visit*>(data);
-            return detail::guarded(v->error, [&]() -> herr_t {
-                Id a(H5Aopen(o, name, H5P_DEFAULT), H5Aclose);
-                v->listing->attributes.emplace_back(name,
-                                                    a.id >= 0 ? attribute_text(a) : "(unreadable)");
-                return 0;
-            });
-        },
-        &visit);
+    detail::visit_attributes(obj, [&](hid_t o, const char* name) {
+        Id a(H5Aopen(o, name, H5P_DEFAULT), H5Aclose);
+        listing.attributes.emplace_back(name, a.id >= 0 ? attribute_text(a) : "(unreadable)");
+    });
     H5Eclear2(H5E_DEFAULT);
-    if (visit.error) std::rethrow_exception(visit.error);
 }
 
 void describe_dataset(hid_t dset, ObjectListing& l) {
@@ -139,37 +125,25 @@ std::vector<ObjectListing> describe_file(const std::string& path) {
     root.is_group = true;
     list_attributes(file, root);
     out.push_back(std::move(root));
-    struct Visit {
-        std::vector<ObjectListing>* out;
-        std::exception_ptr error;
-    } visit{&out, nullptr};
-    H5Lvisit(
-        file, H5_INDEX_NAME, H5_ITER_INC,
-        [](hid_t group, const char* name, const H5L_info_t*, void* data) -> herr_t {
-            auto* v = static_cast<Visit*>(data);
-            return detail::guarded(v->error, [&]() -> herr_t {
-                Id obj(H5Oopen(group, name, H5P_DEFAULT), H5Oclose);
-                if (obj.id < 0) {
-                    H5Eclear2(H5E_DEFAULT);
-                    return 0;
-                }
-                const H5I_type_t kind = H5Iget_type(obj);
-                if (kind != H5I_DATASET && kind != H5I_GROUP) return 0;
-                ObjectListing l;
-                l.path = std::string("/") + name;
-                l.is_group = kind == H5I_GROUP;
-                try {
-                    if (!l.is_group) describe_dataset(obj, l);
-                } catch (const IoError& e) {
-                    l.type = std::string("unreadable (") + e.what() + ")";  // listed all the same
-                }
-                list_attributes(obj, l);
-                v->out->push_back(std::move(l));
-                return 0;
-            });
-        },
-        &visit);
-    if (visit.error) std::rethrow_exception(visit.error);
+    detail::visit_links(file, H5_ITER_INC, [&](hid_t group, const char* name) {
+        Id obj(H5Oopen(group, name, H5P_DEFAULT), H5Oclose);
+        if (obj.id < 0) {
+            H5Eclear2(H5E_DEFAULT);
+            return;
+        }
+        const H5I_type_t kind = H5Iget_type(obj);
+        if (kind != H5I_DATASET && kind != H5I_GROUP) return;
+        ObjectListing l;
+        l.path = std::string("/") + name;
+        l.is_group = kind == H5I_GROUP;
+        try {
+            if (!l.is_group) describe_dataset(obj, l);
+        } catch (const IoError& e) {
+            l.type = std::string("unreadable (") + e.what() + ")";  // listed all the same
+        }
+        list_attributes(obj, l);
+        out.push_back(std::move(l));
+    });
     return out;
 }
 

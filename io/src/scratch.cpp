@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <system_error>
@@ -100,6 +101,23 @@ std::string scratch_owner() { return host_name() + "-" + std::to_string(getpid()
 
 fs::path temporary_output(const fs::path& output) {
     return output.string() + std::string(kTemporaryInfix) + scratch_owner();
+}
+
+std::string output_path_problem(const fs::path& output) {
+    const std::string path = output.string();
+    std::error_code ec;
+    if (fs::is_directory(output, ec)) return path + " is a directory";
+    const fs::path dir = output.has_parent_path() ? output.parent_path() : fs::path(".");
+    if (!fs::is_directory(dir, ec))
+        return "the directory " + dir.string() + " of " + path + " does not exist";
+    if (access(dir.c_str(), W_OK) != 0)
+        return "the directory " + dir.string() + " of " + path + " is not writable";
+    return {};
+}
+
+fs::path default_scratch_directory() {
+    const char* tmp = std::getenv("TMPDIR");
+    return tmp && *tmp ? fs::path(tmp) : fs::path("/tmp");
 }
 
 ScratchGuard::ScratchGuard(fs::path path) {

@@ -19,9 +19,8 @@ namespace tessera {
 namespace {
 
 std::filesystem::path default_local_dir(const RuntimeOptions& options) {
-    if (!options.local_dir.empty()) return options.local_dir;
-    if (const char* tmp = std::getenv("TMPDIR"); tmp && *tmp) return tmp;
-    return "/tmp";
+    return options.local_dir.empty() ? io::default_scratch_directory()
+                                     : std::filesystem::path(options.local_dir);
 }
 
 /// 80% of the node's physical memory divided among the ranks on the node.

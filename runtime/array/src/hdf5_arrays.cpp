@@ -228,13 +228,9 @@ void check_output_path(const std::filesystem::path& target) {
     const std::string path = target.string();
     if (path.empty() || !target.has_filename())
         throw UsageError("to_hdf5: '" + path + "' is not a file name");
-    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    if (const std::string problem = io::output_path_problem(target); !problem.empty())
+        throw UsageError("to_hdf5: " + problem);
     std::error_code ec;
-    if (!fs::is_directory(dir, ec))
-        throw UsageError("to_hdf5: directory " + dir.string() + " of " + path + " does not exist");
-    if (access(dir.c_str(), W_OK) != 0)
-        throw UsageError("to_hdf5: cannot write to directory " + dir.string());
-    if (fs::is_directory(target, ec)) throw UsageError("to_hdf5: " + path + " is a directory");
     if (files_read().contains(fs::weakly_canonical(target, ec)))
         throw UsageError("to_hdf5: " + path +
                          " is an input of this job (from_hdf5 reads it); write to another file");

@@ -21,6 +21,14 @@ std::string scratch_owner();
 /// The temporary name an output is written under before the rename that makes it whole.
 std::filesystem::path temporary_output(const std::filesystem::path& output);
 
+/// What would stop a file being written at `output` at the end of a job: "P is a directory",
+/// "the directory D of P does not exist" or "... is not writable"; empty if nothing. Checked
+/// before the job runs (to_hdf5, --trace, --report, --graph), not after it.
+std::string output_path_problem(const std::filesystem::path& output);
+
+/// Where scratch goes unless the job says otherwise (--local-dir): $TMPDIR, or /tmp.
+std::filesystem::path default_scratch_directory();
+
 /// Registers a path (a file, or a directory with everything in it) for removal if the job is
 /// interrupted, for as long as the guard lives. The guard does not remove it itself.
 class ScratchGuard {
