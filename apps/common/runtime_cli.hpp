@@ -50,20 +50,25 @@ inline void add_runtime_options(CLI::App& app, RuntimeOptions& options) {
                  "Print tasks, transfers, spill and time per function at the end");
 }
 
-/// Parses argv; on a usage error prints the message on the launch rank 0 only (every rank parses
-/// the same argv) and returns the exit code, else nullopt.
+/// The exit code of a usage error on this process. Every rank parses the same argv, so only the
+/// launch rank 0 reports the error and exits 2; the others exit 0, because mpirun kills the whole
+/// job as soon as one process exits non-zero, which could be before rank 0 has written its message.
+inline int usage_error_code() { return launcher_rank().value_or(0) == 0 ? 2 : 0; }
+
+/// Parses argv; on a usage error prints the message on the launch rank 0 only and returns the exit
+/// code, else nullopt.
 inline std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
     try {
         app.parse(argc, argv);
         return std::nullopt;
     } catch (const CLI::ParseError& e) {
-        const bool print = launcher_rank().value_or(0) == 0;
-        if (!print) return e.get_exit_code() == 0 ? 0 : 2;
+        if (launcher_rank().value_or(0) != 0)
+            return e.get_exit_code() == 0 ? 0 : usage_error_code();
         const int code = app.exit(e);
-        return code == 0 ? 0 : 2;
+        return code == 0 ? 0 : usage_error_code();
     } catch (const tessera::Error& e) {
         if (launcher_rank().value_or(0) == 0) std::cerr << "tessera: error: " << e.what() << '\n';
-        return 2;
+        return usage_error_code();
     }
 }
 

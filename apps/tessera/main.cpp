@@ -172,7 +172,7 @@ int main(int argc, char** argv) {
             std::cerr << "tessera: unknown command '" << first
                       << "' (the commands are run, gen, info and clean)\n"
                       << "Run with --help for more information.\n";
-        return 2;
+        return usage_error_code();
     }
     // Everything after the script (or after -e CODE, the first positional on) belongs to the
     // script: only the words before it are tessera's.
@@ -190,7 +190,7 @@ int main(int argc, char** argv) {
             if (tessera::launcher_rank().value_or(0) == 0)
                 std::cerr
                     << "tessera run: give a script file or -e CODE (see tessera run --help)\n";
-            return 2;
+            return usage_error_code();
         }
         return run_script(run, argc, argv);
     }
