@@ -19,7 +19,8 @@ inline const CLI::Validator& output_file() {
     return v;
 }
 
-/// Adds --memory-limit, --local-dir, --threads, --progress, --trace, --report and --summary to
+/// Adds --memory-limit, --local-dir, --threads, --progress, --trace, --report, --summary and the
+/// resilience options (--resume, --walltime, --heartbeat-timeout, --io-retries, --drain-time) to
 /// `app`, filling `options` when parsed.
 inline void add_runtime_options(CLI::App& app, RuntimeOptions& options) {
     app.add_option_function<std::string>(
@@ -48,6 +49,32 @@ inline void add_runtime_options(CLI::App& app, RuntimeOptions& options) {
         ->type_name("FILE.html");
     app.add_flag("--summary", options.summary,
                  "Print tasks, transfers, spill and time per function at the end");
+    app.add_flag("--resume", options.resume,
+                 "Finish the outputs an interrupted run of the same script left (OUT.partial): "
+                 "only the chunks its ledger does not record are computed");
+    app.add_option_function<std::string>(
+           "--walltime",
+           [&options](const std::string& s) { options.walltime_seconds = parse_duration(s); },
+           "The job's time limit (HH:MM:SS; default: from SLURM_JOB_END_TIME or PBS_WALLTIME): "
+           "before it, stop starting tasks and exit 75 with the outputs resumable")
+        ->type_name("TIME");
+    app.add_option_function<std::string>(
+           "--heartbeat-timeout",
+           [&options](const std::string& s) {
+               options.heartbeat_timeout_seconds = parse_duration(s);
+           },
+           "End the job when a worker with tasks is silent this long (seconds or MM:SS; 0: never)")
+        ->default_str("30");
+    app.add_option("--io-retries", options.io_retries,
+                   "Tries again of a task whose HDF5 read or write fails")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    app.add_option_function<std::string>(
+           "--drain-time",
+           [&options](const std::string& s) { options.drain_seconds = parse_duration(s); },
+           "After SIGTERM/SIGUSR1/SIGUSR2, wait this long for running tasks before ending with "
+           "the outputs resumable")
+        ->default_str("20");
 }
 
 /// The exit code of a usage error on this process. Every rank parses the same argv, so only the

@@ -101,7 +101,16 @@ struct OpenFile {
     std::unordered_map<std::string, Id> datasets;
     int users = 0;  // threads of this process that opened it (in-process workers)
     bool collective = false;
+    bool writing = false;
 };
+
+/// Dataset access for writing: no chunk cache, so each block goes to the file as it is written
+/// (a killed writer then loses nothing it reported written).
+Id uncached_access() {
+    Id dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
+    H5Pset_chunk_cache(dapl, 0, 0, H5D_CHUNK_CACHE_W0_DEFAULT);
+    return dapl;
+}
 
 /// Never destroyed: a job that fails may exit with files still open, and HDF5 closes those itself
 /// at exit, before static destructors would close the same identifiers a second time.
@@ -120,8 +129,8 @@ OpenFile& file_of(std::uint64_t token) {
 hid_t dataset_of(OpenFile& f, const std::string& name) {
     auto it = f.datasets.find(name);
     if (it != f.datasets.end()) return it->second;
-    Id d(check(H5Dopen2(f.file, name.c_str(), H5P_DEFAULT), "cannot open dataset " + name),
-         H5Dclose);
+    Id dapl = f.writing ? uncached_access() : Id(H5P_DEFAULT, nullptr);
+    Id d(check(H5Dopen2(f.file, name.c_str(), dapl), "cannot open dataset " + name), H5Dclose);
     return f.datasets.emplace(name, std::move(d)).first->second;
 }
 
@@ -193,8 +202,9 @@ std::vector<std::pair<std::string, DatasetInfo>> list_datasets(const std::string
     return out;
 }
 
-void open_file(std::uint64_t token, const std::string& path, bool create,
-               const std::vector<DatasetToCreate>& datasets, MPI_Comm comm) {
+void open_file(std::uint64_t token, const std::string& path, OpenMode mode,
+               const std::vector<DatasetToCreate>& datasets,
+               const std::map<std::string, AttributeValue>& file_attributes, MPI_Comm comm) {
     Hdf5Lock lock;
     auto& files = open_files();
     if (auto it = files.find(token); it != files.end()) {  // another worker thread of this process
@@ -204,10 +214,11 @@ void open_file(std::uint64_t token, const std::string& path, bool create,
     auto f = std::make_unique<OpenFile>();
     f->users = 1;
     f->collective = comm != MPI_COMM_NULL;
+    f->writing = mode != OpenMode::kRead;
     Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
     if (f->collective)
         check(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL), "MPI-IO file access for " + path);
-    if (create) {
+    if (mode == OpenMode::kCreate) {
         f->file = Id(check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl),
                            "cannot create " + path),
                      H5Fclose);
@@ -218,6 +229,12 @@ void open_file(std::uint64_t token, const std::string& path, bool create,
                          : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                      H5Sclose);
             Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+            // Space for every block now, so that writing one changes no metadata; no fill value
+            // is written into it, since every block is written.
+            if (d.gzip == 0) {
+                H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
+                H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+            }
             if (!d.chunks.empty() && kernels::shape_size(d.shape) > 0) {
                 std::vector<hsize_t> c(d.chunks.begin(), d.chunks.end());
                 check(H5Pset_chunk(dcpl, static_cast<int>(c.size()), c.data()),
@@ -230,17 +247,45 @@ void open_file(std::uint64_t token, const std::string& path, bool create,
             Id lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
             H5Pset_create_intermediate_group(lcpl, 1);
             Id type = memory_type(d.dtype);
-            Id ds(check(H5Dcreate2(f->file, d.name.c_str(), type, space, lcpl, dcpl, H5P_DEFAULT),
+            Id ds(check(H5Dcreate2(f->file, d.name.c_str(), type, space, lcpl, dcpl,
+                                   uncached_access()),
                         "cannot create dataset " + d.name + " in " + path),
                   H5Dclose);
             for (const auto& [name, value] : d.attributes) write_attribute(ds, name, value);
             f->datasets.emplace(d.name, std::move(ds));
         }
+        for (const auto& [name, value] : file_attributes) write_attribute(f->file, name, value);
+        check(H5Fflush(f->file, H5F_SCOPE_GLOBAL), "cannot write the metadata of " + path);
+    } else if (mode == OpenMode::kUpdate) {
+        f->file = Id(
+            check(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl), "cannot open " + path + " to write"),
+            H5Fclose);
     } else {
         f->file =
             Id(check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl), "cannot open " + path), H5Fclose);
     }
     files.emplace(token, std::move(f));
+}
+
+std::optional<std::string> root_text_attribute(const std::string& path, const std::string& name) {
+    Hdf5Lock lock;
+    const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) return std::nullopt;
+    Id owner(file, H5Fclose);
+    if (H5Aexists(file, name.c_str()) <= 0) return std::nullopt;
+    Id attr(H5Aopen(file, name.c_str(), H5P_DEFAULT), H5Aclose);
+    Id type(H5Aget_type(attr), H5Tclose);
+    if (attr.id < 0 || type.id < 0 || H5Tget_class(type) != H5T_STRING ||
+        H5Tis_variable_str(type) <= 0)
+        return std::nullopt;
+    Id mem(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mem, H5T_VARIABLE);
+    H5Tset_cset(mem, H5Tget_cset(type));
+    char* value = nullptr;
+    if (H5Aread(attr, mem, &value) < 0) return std::nullopt;
+    std::string out = value ? value : "";
+    H5free_memory(value);
+    return out;
 }
 
 kernels::Buffer read_block(std::uint64_t token, const std::string& dataset,

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -33,7 +34,7 @@ std::string host_name() {
 struct Registry {
     std::mutex mutex;
     std::uint64_t next = 0;
-    std::map<std::uint64_t, fs::path> paths;
+    std::map<std::uint64_t, std::pair<fs::path, OnInterrupt>> paths;
 };
 
 /// Never destroyed: a signal may end the job while static destructors run.
@@ -120,11 +121,11 @@ fs::path default_scratch_directory() {
     return tmp && *tmp ? fs::path(tmp) : fs::path("/tmp");
 }
 
-ScratchGuard::ScratchGuard(fs::path path) {
+ScratchGuard::ScratchGuard(fs::path path, OnInterrupt on) {
     auto& r = registry();
     std::lock_guard lock(r.mutex);
     id_ = r.next++;
-    r.paths.emplace(*id_, std::move(path));
+    r.paths.emplace(*id_, std::make_pair(std::move(path), on));
 }
 
 ScratchGuard::~ScratchGuard() {
@@ -145,16 +146,30 @@ std::vector<fs::path> remove_registered_scratch() {
     auto& r = registry();
     std::lock_guard lock(r.mutex);
     std::vector<fs::path> removed;
-    for (const auto& [id, path] : r.paths) {
+    for (const auto& [id, entry] : r.paths) {
+        const auto& [path, on] = entry;
         std::error_code ec;
-        if (!fs::exists(fs::symlink_status(path, ec))) continue;
+        if (on == OnInterrupt::kKeep || !fs::exists(fs::symlink_status(path, ec))) continue;
         // A worker thread may still be writing a spill file into a directory being removed.
         for (int attempt = 0; attempt < 3 && fs::exists(fs::symlink_status(path, ec)); ++attempt)
             fs::remove_all(path, ec);
         removed.push_back(path);
     }
-    r.paths.clear();
+    std::erase_if(r.paths, [](const auto& e) { return e.second.second == OnInterrupt::kRemove; });
     return removed;
+}
+
+std::vector<fs::path> kept_scratch() {
+    auto& r = registry();
+    std::lock_guard lock(r.mutex);
+    std::vector<fs::path> kept;
+    for (const auto& [id, entry] : r.paths) {
+        std::error_code ec;
+        if (entry.second == OnInterrupt::kKeep && fs::exists(entry.first, ec) &&
+            std::find(kept.begin(), kept.end(), entry.first) == kept.end())
+            kept.push_back(entry.first);
+    }
+    return kept;
 }
 
 std::vector<Leftover> find_scratch(const fs::path& dir) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "tessera/io/scratch.hpp"
+#include "tessera/runtime/options.hpp"
 #include "tessera/runtime/runtime.hpp"
 
 namespace tessera {
@@ -41,33 +43,27 @@ sigset_t interrupting_signals() {
     return set;
 }
 
-std::string signal_name(int sig) {
-    switch (sig) {
-        case SIGTERM:
-            return "SIGTERM";
-        case SIGINT:
-            return "SIGINT";
-        case SIGUSR1:
-            return "SIGUSR1";
-        case SIGUSR2:
-            return "SIGUSR2";
-        default:
-            return "signal " + std::to_string(sig);
-    }
-}
+std::atomic<int> drain_signal{0};
+std::atomic<double> drain_limit{20};
 
-std::string removed_text(const std::vector<std::filesystem::path>& removed) {
-    if (removed.empty()) return "";
-    std::string out = "; removed";
-    for (std::size_t i = 0; i < removed.size(); ++i) out += (i ? ", " : " ") + removed[i].string();
+std::string paths_text(const char* what, const std::vector<std::filesystem::path>& paths) {
+    if (paths.empty()) return "";
+    std::string out = std::string("; ") + what;
+    for (std::size_t i = 0; i < paths.size(); ++i) out += (i ? ", " : " ") + paths[i].string();
     return out;
 }
 
-/// `sender` is the process that sent the signal (0: the kernel, as for Ctrl-C).
-[[noreturn]] void end_job(int sig, pid_t sender) {
+}  // namespace
+
+namespace interruption {
+
+void end_process(int code, const std::string& cause, long sender) {
+    static std::atomic<bool> ending{false};
+    if (ending.exchange(true))
+        for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));  // another thread ends it
     const auto removed = io::remove_registered_scratch();
+    const auto kept = io::kept_scratch();
     const int rank = this_rank.load();
-    const int code = 128 + sig;
     std::string message;
     if (rank <= 0) {
         std::string where;
@@ -75,25 +71,51 @@ std::string removed_text(const std::vector<std::filesystem::path>& removed) {
             std::lock_guard lock(location().mutex);
             where = location().where;
         }
-        message = "tessera: interrupted by " + signal_name(sig);
+        message = "tessera: " + cause;
         if (!where.empty()) message += " at " + where;
         const auto total = tasks_total.load(), done = tasks_done.load();
         if (total > done)
             message += " with " + std::to_string(done) + " of " + std::to_string(total) +
                        " tasks of the running computation done";
-        message += removed_text(removed) + "; exit code " + std::to_string(code) + "\n";
+        message += paths_text("kept", kept);
+        if (!kept.empty()) message += " (rerun with --resume to finish it)";
+        message += paths_text("removed", removed) + "; exit code " + std::to_string(code) + "\n";
         if (isatty(STDERR_FILENO)) message.insert(0, "\n");  // below the progress bar
     } else if (sender != 0 && sender != getppid()) {
         // The launcher (mpirun's daemon, slurmstepd: this rank's parent) and the terminal signal
         // every rank, and rank 0 speaks for the job. Anyone else signalled this rank alone.
-        message = "tessera: rank " + std::to_string(rank) + " interrupted by " + signal_name(sig) +
-                  " from process " + std::to_string(sender) + removed_text(removed) + "\n";
+        message = "tessera: rank " + std::to_string(rank) + " " + cause + " from process " +
+                  std::to_string(sender) + paths_text("removed", removed) + "\n";
     }
     const ssize_t written = write(STDERR_FILENO, message.data(), message.size());
     (void)written;
     // The first rank to exit ends the job under mpirun: give the workers time for their spill.
     if (rank <= 0 && job_size.load() > 1) std::this_thread::sleep_for(std::chrono::seconds(1));
     _exit(code);  // not exit(): other threads are mid-task, and static destructors would race them
+}
+
+}  // namespace interruption
+
+namespace {
+
+/// Takes the signals. With a resumable output in progress the first one asks for a drain (the
+/// scheduler ends the job); a second one, or a drain that overstays, ends the process here.
+void watch(const sigset_t& set) {
+    siginfo_t info{};
+    while (sigwaitinfo(&set, &info) < 0) {
+    }
+    const int sig = info.si_signo;
+    const long sender = info.si_code <= 0 ? static_cast<long>(info.si_pid) : 0L;
+    int code = 128 + sig;
+    if (!io::kept_scratch().empty()) {
+        drain_signal.store(sig);
+        const timespec wait{static_cast<time_t>(drain_limit.load() + 3), 0};
+        while (sigtimedwait(&set, &info, &wait) < 0 && errno == EINTR) {
+        }
+        // A second signal, or a drain that overstayed: what the ledger recorded stays kept.
+        code = kResumableExitCode;
+    }
+    interruption::end_process(code, "interrupted by " + interruption::signal_name(sig), sender);
 }
 
 }  // namespace
@@ -110,12 +132,7 @@ void install() {
     std::call_once(once, [] {
         const sigset_t set = interrupting_signals();
         pthread_sigmask(SIG_BLOCK, &set, nullptr);
-        std::thread([set] {
-            siginfo_t info{};
-            while (sigwaitinfo(&set, &info) < 0) {
-            }
-            end_job(info.si_signo, info.si_code <= 0 ? info.si_pid : 0);
-        }).detach();
+        std::thread([set] { watch(set); }).detach();
     });
 }
 
@@ -128,6 +145,25 @@ void note_progress(std::uint64_t done, std::uint64_t total) {
     tasks_done.store(done, std::memory_order_relaxed);
     tasks_total.store(total, std::memory_order_relaxed);
 }
+
+std::string signal_name(int sig) {
+    switch (sig) {
+        case SIGTERM:
+            return "SIGTERM";
+        case SIGINT:
+            return "SIGINT";
+        case SIGUSR1:
+            return "SIGUSR1";
+        case SIGUSR2:
+            return "SIGUSR2";
+        default:
+            return "signal " + std::to_string(sig);
+    }
+}
+
+void set_drain_seconds(double seconds) { drain_limit.store(seconds); }
+
+int drain_requested() { return drain_signal.load(std::memory_order_relaxed); }
 
 }  // namespace interruption
 

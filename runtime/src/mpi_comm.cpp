@@ -211,6 +211,7 @@ std::vector<Bytes> MpiWorkerGroup::alltoallv(std::vector<Bytes> send, std::int64
     std::vector<int> scount(w), sdispl(w), rcount(w), rdispl(w);
     Bytes sendbuf, recvbuf;
     for (std::int64_t r = 0; r < rounds; ++r) {
+        keepalive();
         std::int64_t stotal = 0, rtotal = 0;
         for (std::size_t k = 0; k < w; ++k) {
             scount[k] = static_cast<int>(piece(sizes[k], r));

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
+#include <vector>
 
 #include "tessera/runtime/error.hpp"
 
@@ -65,6 +67,51 @@ std::string format_bytes(double bytes) {
     char buf[32];
     std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
     return buf;
+}
+
+double parse_duration(std::string_view text) {
+    const std::string s(text);
+    auto refuse = [&s]() -> double {
+        throw UsageError("'" + s +
+                         "' is not a duration; use HH:MM:SS, MM:SS, D-HH:MM:SS or seconds");
+    };
+    std::string rest = s;
+    double days = 0;
+    if (const auto dash = rest.find('-'); dash != std::string::npos) {
+        char* end = nullptr;
+        days = std::strtod(rest.c_str(), &end);
+        if (end != rest.c_str() + dash || !(days >= 0)) return refuse();
+        rest = rest.substr(dash + 1);
+    }
+    std::vector<double> fields;
+    std::size_t at = 0;
+    for (;;) {
+        const auto colon = rest.find(':', at);
+        const std::string field = rest.substr(at, colon == std::string::npos ? colon : colon - at);
+        char* end = nullptr;
+        const double v = std::strtod(field.c_str(), &end);
+        if (field.empty() || *end != '\0' || !(v >= 0) || !std::isfinite(v)) return refuse();
+        fields.push_back(v);
+        if (colon == std::string::npos) break;
+        at = colon + 1;
+    }
+    if (fields.size() > 3 || (days > 0 && fields.size() < 2)) return refuse();
+    double seconds = 0;
+    for (double f : fields) seconds = seconds * 60 + f;
+    if (fields.size() == 2 && days > 0) seconds *= 60;  // D-HH:MM
+    return days * 86400 + seconds;
+}
+
+double walltime_from_env() {
+    if (const char* end = std::getenv("SLURM_JOB_END_TIME")) {
+        const double left = std::strtod(end, nullptr) - static_cast<double>(std::time(nullptr));
+        if (left > 0) return left;
+    }
+    if (const char* walltime = std::getenv("PBS_WALLTIME")) {
+        const double seconds = std::strtod(walltime, nullptr);
+        if (seconds > 0) return seconds;
+    }
+    return 0;
 }
 
 std::optional<int> launcher_rank() {

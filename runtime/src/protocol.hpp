@@ -47,9 +47,10 @@ enum class Op : std::uint8_t {
     kCollect,     // Collect: reply with kStats
     kShutdown,    // Shutdown
     // worker -> scheduler
-    kDone,    // Done, then the result as a payload when it carries one
-    kFailed,  // Failed
-    kStats,   // WorkerStats
+    kDone,       // Done, then the result as a payload when it carries one
+    kFailed,     // Failed
+    kStats,      // WorkerStats
+    kHeartbeat,  // Heartbeat
     // any rank -> worker holding data, and the reply
     kFetch,    // Fetch
     kData,     // Data, then the bytes as a payload
@@ -118,8 +119,16 @@ using Release = KeyRecord<Op::kRelease>;
 
 struct Configure {
     static constexpr Op kOp = Op::kConfigure;
-    std::uint8_t tracing = 0;  // record task and transfer events for the trace and report
-    static auto fields(auto& s) { return std::tie(s.tracing); }
+    std::uint8_t tracing = 0;      // record task and transfer events for the trace and report
+    double heartbeat_seconds = 0;  // while holding tasks, send a Heartbeat this often (0: never)
+    std::int32_t io_retries = 0;   // tries again of a task that fails with an I/O error
+    static auto fields(auto& s) { return std::tie(s.tracing, s.heartbeat_seconds, s.io_retries); }
+};
+
+/// "Still here" from a worker that holds tasks; any message from it counts the same.
+struct Heartbeat {
+    static constexpr Op kOp = Op::kHeartbeat;
+    static auto fields(auto&) { return std::tie(); }
 };
 
 struct Collect {
@@ -130,7 +139,10 @@ struct Collect {
 struct Shutdown {
     static constexpr Op kOp = Op::kShutdown;
     std::int32_t exit_code = 0;
-    static auto fields(auto& s) { return std::tie(s.exit_code); }
+    /// End the process at once (a drained job), abandoning running tasks and keeping resumable
+    /// outputs, instead of finishing what runs and returning from Worker::run.
+    std::uint8_t now = 0;
+    static auto fields(auto& s) { return std::tie(s.exit_code, s.now); }
 };
 
 /// A finished task: followed by its result (Outbox::write_payload) when has_result is set.

@@ -49,6 +49,7 @@ WorkerConfig worker_config(const RuntimeOptions& options, int rank, int ranks_on
         options.memory_limit ? options.memory_limit : default_memory_limit(ranks_on_node);
     c.local_dir = default_local_dir(options);
     c.spill_tag = "rank" + std::to_string(rank);
+    c.rank = rank;
     c.epoch = epoch;
     return c;
 }

@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <map>
 
 #include "interruption.hpp"
+#include "tessera/io/scratch.hpp"
 #include "tessera/runtime/function_registry.hpp"
 
 namespace tessera {
@@ -21,13 +25,23 @@ Scheduler::Scheduler(Comm& comm, RuntimeOptions options)
     for (int r = 1; r < comm_.size(); ++r) workers_.push_back(WorkerSlot{.rank = r, .queue = {}});
     worker_stats_.resize(workers_.size());
     if (workers_.empty()) throw UsageError("the scheduler needs at least one worker rank");
-    if (!options_.trace_path.empty() || !options_.report_path.empty()) {  // workers record events
-        for (const auto& w : workers_) {
-            auto out = outbox_.to(w.rank);
-            protocol::put(out, protocol::Configure{1});
-        }
-        outbox_.flush();
+    protocol::Configure configure;
+    configure.tracing = !options_.trace_path.empty() || !options_.report_path.empty();
+    // Worker threads of this process cannot stall apart from it: heartbeats are for processes.
+    if (comm_.spans_processes())
+        configure.heartbeat_seconds = options_.heartbeat_timeout_seconds / 6;
+    configure.io_retries = std::max(options_.io_retries, 0);
+    for (const auto& w : workers_) {
+        auto out = outbox_.to(w.rank);
+        protocol::put(out, configure);
     }
+    outbox_.flush();
+    last_heard_.assign(workers_.size(), Clock::now());
+    if (options_.walltime_seconds <= 0) options_.walltime_seconds = walltime_from_env();
+    if (options_.walltime_seconds > 0)
+        walltime_ = start_ + std::chrono::duration_cast<Clock::duration>(
+                                 std::chrono::duration<double>(options_.walltime_seconds));
+    interruption::set_drain_seconds(options_.drain_seconds);
     graph_ = std::make_shared<detail::GraphState>();
     graph_->epoch = next_epoch_++;
 }
@@ -254,6 +268,7 @@ void Scheduler::dispatch() {
 
 bool Scheduler::fill(WorkerSlot& w) {
     bool any = false;
+    if (draining()) return false;
     while (w.in_flight < kMinInFlight ||
            (w.busy_seconds < kLatencyToHide && w.in_flight < kMaxInFlight)) {
         TaskId t;
@@ -275,6 +290,16 @@ bool Scheduler::fill(WorkerSlot& w) {
             continue;  // steal_for moved a task into w.queue
         }
         if (state_[t] != State::kReady) continue;  // erred while queued
+        if (walltime_ && Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                            std::chrono::duration<double>(expected_seconds(t) +
+                                                                          walltime_margin())) >
+                             *walltime_) {
+            // It would not finish before the walltime: put it back and drain.
+            w.queue.emplace(order_[t], t);
+            drain_cause_ = "stopped before the walltime";
+            drain_until_ = *walltime_;
+            break;
+        }
         assign(w, t);
         any = true;
     }
@@ -385,10 +410,13 @@ void Scheduler::progress(bool may_wait) {
     bool worked = false;
     Envelope env;
     for (int n = 0; n < 64 && comm_.try_receive(env); ++n) {
+        last_heard_[static_cast<std::size_t>(env.source - 1)] = Clock::now();
         handle(env);
         worked = true;
     }
     if (worked) dispatch();
+    if (!worked) check_heartbeats();
+    if (draining() && (in_flight_ == 0 || Clock::now() >= drain_until_)) end_drained();
     outbox_.flush();
     progress_display_.update(finished_, submitted_);
     interruption::note_progress(finished_, submitted_);
@@ -434,6 +462,9 @@ void Scheduler::handle(const Envelope& env) {
                         "result lost: rank " + std::to_string(env.source) + " no longer holds it");
                 break;
             }
+            case Op::kHeartbeat:
+                protocol::take<protocol::Heartbeat>(r);  // last_heard_ is all it changes
+                break;
             case Op::kStats: {
                 auto s = protocol::take<protocol::WorkerStats>(r);
                 auto& acc = worker_stats_[static_cast<std::size_t>(env.source - 1)];
@@ -486,6 +517,12 @@ void Scheduler::on_done(int rank, std::uint64_t key, std::uint64_t nbytes, doubl
     ++ft.count;
     ft.seconds += seconds;
     if (result) results_[t] = std::move(*result);
+    if (!graph_->on_done.empty())
+        if (auto it = graph_->on_done.find(t); it != graph_->on_done.end()) {
+            auto f = std::move(it->second);
+            graph_->on_done.erase(it);
+            f();
+        }
     for (auto e = first_edge_[t]; e != kNoEdge; e = next_edge_[e]) {
         const TaskId d = edge_task_[e];
         if (state_[d] == State::kWaiting && --waiting_[d] == 0) make_ready(d);
@@ -674,6 +711,84 @@ void Scheduler::release_hold(detail::GraphState& g, TaskId t) {
     if (&g != graph_.get()) return;
     --holds_[t];
     maybe_release(t);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resilience: stalled workers, drains
+
+std::string Scheduler::tasks_held_by(int rank) const {
+    std::map<std::string, int> count;
+    for (TaskId t = 0; t < state_.size(); ++t)
+        if (state_[t] == State::kProcessing && (owner_[t] == rank || owner_[t] == kEverywhere))
+            ++count[FunctionRegistry::instance().get(graph_->graph.function(t)).name];
+    std::string out;
+    for (const auto& [name, n] : count)
+        out += (out.empty() ? "" : ", ") + name + (n > 1 ? " (" + std::to_string(n) + ")" : "");
+    return out;
+}
+
+void Scheduler::check_heartbeats() {
+    const double timeout = options_.heartbeat_timeout_seconds;
+    if (timeout <= 0 || !comm_.spans_processes()) return;
+    const auto now = Clock::now();
+    if (now - last_heartbeat_check_ < std::chrono::milliseconds(250)) return;
+    // The driver was away (in its own code, not waiting here): what workers sent meanwhile was
+    // not read yet, so silence says nothing about them.
+    if (now - last_heartbeat_check_ > std::chrono::duration<double>(timeout / 3))
+        std::fill(last_heard_.begin(), last_heard_.end(), now);
+    last_heartbeat_check_ = now;
+    for (const auto& w : workers_) {
+        const double silent =
+            std::chrono::duration<double>(now - last_heard_[static_cast<std::size_t>(w.rank - 1)])
+                .count();
+        if (w.in_flight == 0 || silent < timeout) continue;
+        // The others abandon their tasks and remove their scratch; the launcher ends this one.
+        for (const auto& other : workers_) {
+            if (other.rank == w.rank) continue;
+            auto out = outbox_.to(other.rank);
+            protocol::put(out, protocol::Shutdown{1, 1});
+        }
+        outbox_.flush();
+        char seconds[32];
+        std::snprintf(seconds, sizeof seconds, "%.0f", silent);
+        interruption::end_process(
+            1, "rank " + std::to_string(w.rank) + " has not answered for " + seconds +
+                   " s while running " + tasks_held_by(w.rank) +
+                   "; it is stalled (a hung file system, a stopped process) or lost, so the job "
+                   "ends (--heartbeat-timeout sets how long to wait)");
+    }
+}
+
+double Scheduler::walltime_margin() const {
+    // Time to record what finished and end every rank, with room for a task that overruns.
+    return std::min(60.0, 0.05 * options_.walltime_seconds);
+}
+
+bool Scheduler::draining() {
+    if (!drain_cause_.empty()) return true;
+    if (const int sig = interruption::drain_requested(); sig != 0) {
+        drain_cause_ = "interrupted by " + interruption::signal_name(sig);
+        drain_until_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                          std::chrono::duration<double>(options_.drain_seconds));
+        return true;
+    }
+    return false;
+}
+
+void Scheduler::end_drained() {
+    const bool resumable = !io::kept_scratch().empty();
+    const int code = resumable ? kResumableExitCode : 1;
+    if (comm_.spans_processes()) {
+        for (const auto& w : workers_) {
+            auto out = outbox_.to(w.rank);
+            protocol::put(out, protocol::Shutdown{code, 1});
+        }
+        outbox_.flush();
+    }
+    std::string cause = drain_cause_;
+    if (in_flight_ > 0) cause += " (" + std::to_string(in_flight_) + " running tasks abandoned)";
+    if (!resumable) cause += "; nothing to resume (no to_hdf5 output was in progress)";
+    interruption::end_process(code, cause);
 }
 
 // ---------------------------------------------------------------------------------------------

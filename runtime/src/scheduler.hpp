@@ -128,7 +128,17 @@ private:
     /// One round: receive and handle what arrived, dispatch, flush. Sleeps (backs off) if
     /// nothing happened and `may_wait`.
     void progress(bool may_wait);
+    /// Ends the job when a worker holding tasks has been silent for the heartbeat timeout.
+    void check_heartbeats();
+    /// A drain was asked for (a signal) or the walltime is near: true while no task may start.
+    bool draining();
+    /// How long before the walltime the last task should end.
+    double walltime_margin() const;
+    /// Ends a drained job on every rank: workers abandon what runs, resumable outputs are kept.
+    [[noreturn]] void end_drained();
+    /// What `rank` holds, for messages: "array.add (3), io.h5_write".
     void handle(const Envelope& env);
+    std::string tasks_held_by(int rank) const;
     void on_done(int rank, std::uint64_t key, std::uint64_t nbytes, double seconds,
                  std::optional<Bytes> result);
     void on_failed(int rank, std::uint64_t key, std::string message);
@@ -184,6 +194,14 @@ private:
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
     int stats_pending_ = 0;
     std::vector<protocol::WorkerStats> worker_stats_;  // per worker, events accumulated
+
+    // Resilience (docs/architecture.md, "Resilience").
+    using Clock = std::chrono::steady_clock;
+    std::vector<Clock::time_point> last_heard_;  // per worker: its last message
+    Clock::time_point last_heartbeat_check_ = Clock::now();
+    std::optional<Clock::time_point> walltime_;  // the job's end
+    std::string drain_cause_;                    // why no task may start, once draining
+    Clock::time_point drain_until_;              // a drain waits this long for running tasks
 };
 
 }  // namespace tessera

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <exception>
 
+#include "interruption.hpp"
+#include "tessera/io/io_error.hpp"
 #include "tessera/runtime/function_registry.hpp"
 
 namespace tessera {
@@ -65,7 +67,13 @@ Worker::Worker(Comm& comm, WorkerGroup& group, WorkerConfig config)
       outbox_(comm),
       store_(config_.memory_limit, io::SpillDirectory(config_.local_dir, config_.spill_tag)),
       executor_(comm.waker()),
-      fn_seconds_(FunctionRegistry::instance().size(), -1.0) {}
+      fn_seconds_(FunctionRegistry::instance().size(), -1.0),
+      faults_(config_.rank) {
+    group_.set_keepalive([this] {
+        maybe_heartbeat();
+        outbox_.flush();
+    });
+}
 
 std::int64_t Worker::now_ns() const {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
@@ -88,6 +96,7 @@ int Worker::run() {
             worked = true;
         }
         if (!running_ && !shutdown_) worked = start_ready_tasks() || worked;
+        maybe_heartbeat();
         outbox_.flush();
         if (worked)
             backoff.reset();
@@ -120,9 +129,13 @@ void Worker::handle(const Envelope& env) {
             case Op::kMissing:
                 on_missing(env.source, protocol::take<protocol::Missing>(r).key);
                 break;
-            case Op::kConfigure:
-                tracing_ = protocol::take<protocol::Configure>(r).tracing != 0;
+            case Op::kConfigure: {
+                const auto c = protocol::take<protocol::Configure>(r);
+                tracing_ = c.tracing != 0;
+                heartbeat_seconds_ = c.heartbeat_seconds;
+                io_retries_ = c.io_retries;
                 break;
+            }
             case Op::kCollect: {
                 protocol::take<protocol::Collect>(r);
                 stats_.spills = store_.spills();
@@ -135,10 +148,14 @@ void Worker::handle(const Envelope& env) {
                 stats_.transfers_in.clear();
                 break;
             }
-            case Op::kShutdown:
-                exit_code_ = protocol::take<protocol::Shutdown>(r).exit_code;
+            case Op::kShutdown: {
+                const auto s = protocol::take<protocol::Shutdown>(r);
+                // A drained job: running tasks are abandoned, resumable outputs kept.
+                if (s.now) interruption::end_process(s.exit_code, "drained");
+                exit_code_ = s.exit_code;
                 shutdown_ = true;
                 break;
+            }
             default:
                 throw CommError("worker " + std::to_string(comm_.rank()) + ": unknown message op " +
                                 std::to_string(static_cast<int>(op)) + " from rank " +
@@ -319,10 +336,26 @@ bool Worker::start_task(std::uint64_t key) {
             }
         }
         try {
-            if (info.placement == Placement::kCollective)
-                info.invoke_collective(group_, views, out.result);
-            else
-                info.invoke(views, out.result);
+            // An I/O error may be the file system's hiccup: tried again after 0.1, 0.2, 0.4 s...
+            for (int attempt = 0;; ++attempt) {
+                try {
+                    faults_.before_task(info.name);
+                    if (info.placement == Placement::kCollective)
+                        info.invoke_collective(group_, views, out.result);
+                    else
+                        info.invoke(views, out.result);
+                    break;
+                } catch (const io::IoError& e) {
+                    if (attempt >= io_retries_ || info.placement == Placement::kCollective) {
+                        if (attempt == 0) throw;
+                        throw io::IoError(std::string(e.what()) + " (failed " +
+                                          std::to_string(attempt + 1) + " times)");
+                    }
+                    out.result.clear();
+                    std::this_thread::sleep_for(
+                        std::chrono::milliseconds(100 << std::min(attempt, 6)));
+                }
+            }
         } catch (const std::exception& e) {
             out.failed = true;
             out.error = error_message(e);
@@ -392,6 +425,15 @@ void Worker::complete(std::uint64_t key, Outcome& outcome, std::uint32_t thread)
         // The result could not be kept (spilling failed): the scheduler must not count on it.
         fail(key, std::string("cannot store result: ") + e.what());
     }
+}
+
+void Worker::maybe_heartbeat() {
+    if (heartbeat_seconds_ <= 0 || (!running_ && tasks_.empty())) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_heartbeat_ < std::chrono::duration<double>(heartbeat_seconds_)) return;
+    last_heartbeat_ = now;
+    auto w = outbox_.to(0);
+    protocol::put(w, protocol::Heartbeat{});
 }
 
 void Worker::fail(std::uint64_t key, const std::string& message) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "chunk_store.hpp"
+#include "fault_injection.hpp"
 #include "protocol.hpp"
 #include "tessera/runtime/comm.hpp"
 #include "tessera/runtime/task_graph.hpp"
@@ -31,6 +32,7 @@ struct WorkerConfig {
     std::filesystem::path local_dir;
     std::string spill_tag;
     std::chrono::steady_clock::time_point epoch = std::chrono::steady_clock::now();
+    int rank = 1;
 };
 
 /// Runs one job at a time on its own thread. start() and poll() are called by the progress
@@ -100,6 +102,8 @@ private:
     bool start_task(std::uint64_t key);
     void complete(std::uint64_t key, Outcome& outcome, std::uint32_t thread);
     void fail(std::uint64_t key, const std::string& message);
+    /// Sends a Heartbeat when tasks are held and the last one is heartbeat_seconds_ old.
+    void maybe_heartbeat();
     void forget_inputs(const Task& task);
     std::int64_t now_ns() const;
 
@@ -126,6 +130,10 @@ private:
     Outcome running_outcome_;
 
     bool tracing_ = false;
+    double heartbeat_seconds_ = 0;
+    std::chrono::steady_clock::time_point last_heartbeat_;
+    int io_retries_ = 0;
+    FaultInjection faults_;
     protocol::WorkerStats stats_;
     bool shutdown_ = false;
     int exit_code_ = 0;

@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (const auto& [name, listed] : tessera::io::list_datasets(path)) {
             const auto info = tessera::io::inspect(path, name);
             if (tessera::kernels::shape_size(info.shape) > (1 << 16)) continue;
-            tessera::io::open_file(1, path, false, {}, MPI_COMM_NULL);
+            tessera::io::open_file(1, path, tessera::io::OpenMode::kRead, {}, {}, MPI_COMM_NULL);
             try {
                 (void)tessera::io::read_block(1, name, std::vector<std::int64_t>(info.shape.size()),
                                               info.shape, info.dtype);

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Bad inputs and interrupted jobs, checked from outside tessera.
 
-  check_hardening.py signals MPIEXEC TESSERA WORK   SIGTERM, SIGINT, SIGUSR1 mid-to_hdf5 and
+  check_hardening.py signals MPIEXEC TESSERA WORK   SIGTERM, SIGINT, SIGUSR1 mid-to_hdf5 (kept
+                                                    resumable, or removed when compressed) and
                                                     mid-spill, on 1 and 3 ranks
   check_hardening.py leftovers MPIEXEC TESSERA WORK what a SIGKILL leaves, found and removed by
                                                     the next job and by `tessera clean`
@@ -21,7 +22,11 @@ import time
 
 # Long enough to be interrupted (tens of seconds uninterrupted), small enough to start at once.
 WRITE = """x = random.random((12000, 12000), chunks=1000, seed=3)
-to_hdf5(argv[1], {"y": (x * 2 + 1).T})
+to_hdf5(argv[1], {"y": (sin(x) * 2 + 1).T})
+"""
+# Compressed outputs are not resumable: an interrupted one is removed.
+WRITE_GZIP = """x = random.random((8000, 8000), chunks=1000, seed=3)
+to_hdf5(argv[1], {"y": (sin(x) * 2 + 1).T}, gzip=1)
 """
 SPILL = """x = random.random((12000, 12000), chunks=1000, seed=4)
 y = (x * 2 + 1).persist()
@@ -62,11 +67,11 @@ def tessera_pids(root):
     return sorted(pids)
 
 
-def start(mpiexec, tessera, ranks, work, script, *args):
+def start(mpiexec, tessera, ranks, work, script, *args, options=()):
     path = os.path.join(work, "job.tsr")
     with open(path, "w") as f:
         f.write(script)
-    command = [tessera, "run", "--progress", "none", "--local-dir", work, "--memory-limit", "100MB", path, *args]
+    command = [tessera, "run", *options, "--progress", "none", "--local-dir", work, "--memory-limit", "100MB", path, *args]
     if ranks > 1:
         command = [mpiexec, "-n", str(ranks), "--oversubscribe", *command]
     return subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -77,9 +82,11 @@ def fresh(work):
     os.makedirs(work)
 
 
-def interrupt(mpiexec, tessera, work, ranks, sig, script, waits_for):
+def interrupt(mpiexec, tessera, work, ranks, sig, script, waits_for, kept=()):
     """Sends `sig` to the job: to the one process, or to mpirun, which passes it to every rank as
-    srun, scancel and qdel do (a signal from its launcher makes a worker stay quiet)."""
+    srun, scancel and qdel do (a signal from its launcher makes a worker stay quiet). A job with a
+    resumable output drains, keeps `kept` and exits 75; any other exits 128 + the signal's number
+    with nothing left behind."""
     fresh(work)
     out = os.path.join(work, "out.h5")
     proc = start(mpiexec, tessera, ranks, work, script, out)
@@ -98,20 +105,31 @@ def interrupt(mpiexec, tessera, work, ranks, sig, script, waits_for):
     lines = [line for line in err.splitlines() if "interrupted" in line]
     if len(lines) != 1 or f"tessera: interrupted by {name} at " not in lines[0] or "job.tsr:" not in lines[0]:
         fail(f"expected one line 'tessera: interrupted by {name} at job.tsr:N ...'", err)
-    want = 128 + sig.value
-    if ranks == 1 and proc.returncode != want:
+    want = 75 if kept else 128 + sig.value
+    # mpirun exits 1 when it is itself sent SIGTERM, whatever its ranks' codes; it passes on
+    # SIGUSR1 and SIGUSR2 and then reports theirs.
+    if (ranks == 1 or (kept and sig != signal.SIGTERM)) and proc.returncode != want:
         fail(f"expected exit code {want}, got {proc.returncode}", err)
     if proc.returncode == 0:
         fail("the interrupted job exited 0", err)
+    if kept and (f"exit code {want}" not in lines[0] or "rerun with --resume" not in lines[0]):
+        fail("the message does not say how to resume", err)
     left = sorted(os.listdir(work))
-    if left != ["job.tsr"]:
+    if left != sorted(["job.tsr", *kept]):
         fail(f"{sig.name} on {ranks} rank(s) left {left} in {work}", err)
     print(f"{ranks} rank(s), {name} while waiting on {waits_for}: exit {proc.returncode}; {lines[0]}")
+    if kept:  # and the rerun finishes it
+        proc = start(mpiexec, tessera, ranks, work, script, out, options=["--resume"])
+        _, err = proc.communicate(timeout=120)
+        if proc.returncode != 0 or sorted(os.listdir(work)) != ["job.tsr", "out.h5"]:
+            fail(f"the resumed job exited {proc.returncode} leaving {sorted(os.listdir(work))}", err)
 
 
 def signals(mpiexec, tessera, work):
+    resumable = ["out.h5.partial", "out.h5.partial.ledger"]
     for ranks, sig in [(1, signal.SIGTERM), (1, signal.SIGINT), (3, signal.SIGUSR1), (3, signal.SIGTERM)]:
-        interrupt(mpiexec, tessera, work, ranks, sig, WRITE, "out.h5.tessera-tmp-*")
+        interrupt(mpiexec, tessera, work, ranks, sig, WRITE, "out.h5.partial", resumable)
+    interrupt(mpiexec, tessera, work, 1, signal.SIGTERM, WRITE_GZIP, "out.h5.tessera-tmp-*")
     for ranks in [1, 3]:
         interrupt(mpiexec, tessera, work, ranks, signal.SIGTERM, SPILL, "tessera-spill-*/*.chunk")
 

@@ -37,11 +37,21 @@ struct OverlapParams {
     BlockFunction function;
     kernels::HaloSpec halo;  // depth, boundary, constant; edges filled per block
 };
+/// An HDF5 file an array reads, as it was when read (fingerprint.hpp).
+struct InputIdentity {
+    std::string path;
+    std::uintmax_t size = 0;
+    std::int64_t modified_ns = 0;
+    bool operator==(const InputIdentity&) const = default;
+};
 /// Blocks computed by persist() and kept alive by holds on their tasks.
 struct PersistedParams {
     std::shared_ptr<GraphState> graph;
     std::vector<TaskId> blocks;
     std::shared_ptr<void> holds;
+    // What the persisted values were computed from (fingerprint.hpp).
+    std::string digest;
+    std::vector<InputIdentity> inputs;
 };
 struct FromHdf5Params {
     std::string path;

@@ -9,6 +9,7 @@
 #include <tuple>
 #include <vector>
 
+#include "tessera/io/hdf5.hpp"
 #include "tessera/kernels/create.hpp"
 #include "tessera/kernels/elementwise.hpp"
 #include "tessera/kernels/reduction.hpp"
@@ -124,7 +125,11 @@ struct MatmulSpec {
 struct Hdf5FileSpec {
     std::uint64_t token = 0;
     std::string path;
-    std::uint8_t create = 0;
+    io::OpenMode mode = io::OpenMode::kRead;
+    /// The ledger's header (ledger.hpp), kept in the root of a created file; empty for none.
+    std::string fingerprint;
+    /// A resumable output: kept, not removed, when the job is interrupted.
+    std::uint8_t resumable = 0;
     struct Dataset {
         std::string name;
         std::vector<std::int64_t> shape, chunks;
@@ -139,7 +144,9 @@ struct Hdf5FileSpec {
         }
     };
     std::vector<Dataset> datasets;
-    static auto fields(auto& s) { return std::tie(s.token, s.path, s.create, s.datasets); }
+    static auto fields(auto& s) {
+        return std::tie(s.token, s.path, s.mode, s.fingerprint, s.resumable, s.datasets);
+    }
 };
 
 /// One hyperslab of a dataset of an open file.

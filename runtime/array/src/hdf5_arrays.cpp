@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <iostream>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <set>
@@ -12,6 +15,7 @@
 #include "array_node.hpp"
 #include "array_specs.hpp"
 #include "array_tasks.hpp"
+#include "ledger.hpp"
 #include "materialize.hpp"
 #include "tessera/io/hdf5.hpp"
 #include "tessera/io/scratch.hpp"
@@ -23,6 +27,36 @@
 namespace tessera {
 
 namespace detail {
+
+namespace {
+
+/// The root attribute holding the ledger header of the computation that wrote the file: a
+/// resumed job skips an output that is already whole.
+constexpr const char* kFingerprintAttribute = "tessera.fingerprint";
+
+/// The resumable outputs this process has open, registered as kept (io::OnInterrupt::kKeep).
+class ResumableOutputs {
+public:
+    void add(std::uint64_t token, const std::string& path) {
+        std::lock_guard lock(mutex_);
+        guards_.try_emplace(token, path, io::OnInterrupt::kKeep);
+    }
+    void remove(std::uint64_t token) {
+        std::lock_guard lock(mutex_);
+        guards_.erase(token);
+    }
+
+private:
+    std::mutex mutex_;
+    std::map<std::uint64_t, io::ScratchGuard> guards_;
+};
+ResumableOutputs& resumable_outputs() {
+    static auto* outputs = new ResumableOutputs;  // never destroyed: a signal may come at exit
+    return *outputs;
+}
+
+}  // namespace
+
 const FunctionInfo& tasks::h5_open = register_collective_function(
     "io.h5_open", [](WorkerGroup& group, std::span<const ArgView> args, Bytes& out) {
         const auto s = read_spec<Hdf5FileSpec>(args[0]);
@@ -34,7 +68,11 @@ const FunctionInfo& tasks::h5_open = register_collective_function(
             for (const auto& [k, v] : d.int_attributes) c.attributes[k] = v;
             datasets.push_back(std::move(c));
         }
-        io::open_file(s.token, s.path, s.create != 0, datasets, group.mpi_communicator());
+        std::map<std::string, io::AttributeValue> file_attributes;
+        if (!s.fingerprint.empty()) file_attributes[kFingerprintAttribute] = s.fingerprint;
+        io::open_file(s.token, s.path, s.mode, datasets, file_attributes, group.mpi_communicator());
+        // This rank drains on a signal instead of ending at once while a resumable output is open.
+        if (s.resumable) resumable_outputs().add(s.token, s.path);
         ByteWriter w(out);
         w.pod(s.token);
     });
@@ -42,7 +80,9 @@ const FunctionInfo& tasks::h5_open = register_collective_function(
 const FunctionInfo& tasks::h5_close = register_collective_function(
     "io.h5_close", [](WorkerGroup&, std::span<const ArgView> args, Bytes& out) {
         ByteReader r(args[1].data, args[1].size);  // the open phase's token
-        io::close_file(r.pod<std::uint64_t>());
+        const auto token = r.pod<std::uint64_t>();
+        io::close_file(token);
+        resumable_outputs().remove(token);
         out.clear();
     });
 
@@ -112,6 +152,7 @@ Materializer::InputFile& Materializer::input_file(const NodePtr& node) {
         Hdf5FileSpec file;
         file.token = new_token();
         file.path = std::get<FromHdf5Params>(node->params).path;
+        file.mode = io::OpenMode::kRead;
         it->second.token = file.token;
         it->second.opened = add(tasks::h5_open, encode_spec(file), {});
     }
@@ -241,6 +282,7 @@ void check_output_path(const std::filesystem::path& target) {
 void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, Array>>& datasets,
              const Hdf5WriteOptions& options) {
     namespace fs = std::filesystem;
+    using detail::OutputLedger;
     if (datasets.empty()) throw UsageError("to_hdf5: no datasets to write to " + path);
     if (options.gzip < 0 || options.gzip > 9) throw UsageError("to_hdf5: gzip level must be 0-9");
     const fs::path target(path);
@@ -251,22 +293,67 @@ void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, A
             "do yet; "
             "write " +
             path + " uncompressed (gzip=0) or from a one-rank job");
-    const std::string temporary = io::temporary_output(target).string();
-    const io::ScratchGuard removed_if_interrupted(temporary);
-
-    detail::Hdf5FileSpec file;
-    file.token = detail::new_token();
-    file.path = temporary;
-    file.create = 1;
+    std::vector<std::pair<std::string, Array>> named;
     std::set<std::string> names;
     for (const auto& [name0, a] : datasets) {
         const std::string name = name0.empty() || name0[0] != '/' ? "/" + name0 : name0;
         if (!names.insert(name).second)
             throw UsageError("to_hdf5: dataset " + name + " given twice");
+        named.emplace_back(name, a);
+    }
+
+    // An uncompressed output is resumable: written as OUT.partial with a ledger of its finished
+    // blocks, both kept if the job is interrupted. A compressed one allocates its chunks as they
+    // are written, so a killed writer leaves no valid file: it goes to a temporary removed then.
+    const bool resumable = options.gzip == 0;
+    const fs::path partial = resumable ? fs::path(path + ".partial") : io::temporary_output(target);
+    const fs::path ledger_path = path + ".partial.ledger";
+    const std::string header = resumable ? OutputLedger::header(named) : "";
+    io::OpenMode mode = io::OpenMode::kCreate;
+    std::set<OutputLedger::Block> written;
+    if (resumable && Client::current().options().resume) {
+        std::error_code ec;
+        if (auto recorded = OutputLedger::read(ledger_path); recorded && fs::exists(partial, ec)) {
+            if (const auto changed = OutputLedger::differences(recorded->header, header);
+                !changed.empty())
+                throw UsageError("to_hdf5: cannot resume " + path + " from " + partial.string() +
+                                 ": " + changed + "; rerun without --resume to compute it anew");
+            written = std::move(recorded->written);
+            mode = io::OpenMode::kUpdate;
+        } else if (io::root_text_attribute(path, detail::kFingerprintAttribute) == header) {
+            std::cerr << "tessera: " << path
+                      << " is whole from the interrupted run; not computed\n";
+            return;
+        }
+    }
+    std::int64_t total_blocks = 0;
+    for (const auto& [name, a] : named) total_blocks += detail::grid_size(a.chunks());
+    if (mode == io::OpenMode::kUpdate)
+        std::cerr << "tessera: resuming " << path << ": " << written.size() << " of "
+                  << total_blocks << " blocks were written by the interrupted run\n";
+    const auto on_interrupt = resumable ? io::OnInterrupt::kKeep : io::OnInterrupt::kRemove;
+    const io::ScratchGuard file_guard(partial, on_interrupt);
+    std::optional<io::ScratchGuard> ledger_guard;
+    std::optional<OutputLedger> ledger;
+    if (resumable) {
+        ledger_guard.emplace(ledger_path, io::OnInterrupt::kKeep);
+        ledger.emplace(ledger_path, header, mode == io::OpenMode::kCreate);
+    }
+
+    detail::Hdf5FileSpec file;
+    file.token = detail::new_token();
+    file.path = partial.string();
+    file.mode = mode;
+    file.fingerprint = header;
+    file.resumable = resumable ? 1 : 0;
+    for (const auto& [name, a] : named) {
         detail::Hdf5FileSpec::Dataset d{name, a.shape(), {}, a.dtype(), options.gzip, {}, {}, {}};
         for (std::size_t k = 0; k < a.chunks().size(); ++k)
             d.chunks.push_back(std::max<std::int64_t>(1, a.chunks()[k][0]));
-        if (auto it = options.attributes.find(name0); it != options.attributes.end())
+        const std::string given = name.substr(1);
+        auto it = options.attributes.find(name);
+        if (it == options.attributes.end()) it = options.attributes.find(given);
+        if (it != options.attributes.end())
             for (const auto& [key, value] : it->second) {
                 if (const auto* s = std::get_if<std::string>(&value))
                     d.text_attributes.emplace_back(key, *s);
@@ -282,10 +369,13 @@ void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, A
     detail::Materializer m(*g);
     const TaskId opened = m.add(detail::tasks::h5_open, detail::encode_spec(file), {});
     std::vector<TaskId> after{opened};
-    for (std::size_t i = 0; i < datasets.size(); ++i) {
-        const Array& a = datasets[i].second;
+    std::vector<TaskId> recorded_on_done;
+    for (std::size_t i = 0; i < named.size(); ++i) {
+        const Array& a = named[i].second;
         const auto& blocks = m.blocks(a.node());
         for (std::int64_t b = 0; b < detail::grid_size(a.chunks()); ++b) {
+            const OutputLedger::Block block{static_cast<std::int64_t>(i), b};
+            if (written.contains(block)) continue;
             const auto c = detail::block_coords(a.chunks(), b);
             detail::Hdf5BlockSpec s{file.token, file.datasets[i].name, {}, {}, a.dtype()};
             for (std::size_t d = 0; d < c.size(); ++d) {
@@ -294,19 +384,34 @@ void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, A
                     off += a.chunks()[d][static_cast<std::size_t>(k)];
                 s.offset.push_back(off);
             }
-            after.push_back(m.add(detail::tasks::h5_write, detail::encode_spec(s),
-                                  {opened, blocks[static_cast<std::size_t>(b)]}));
+            const TaskId write = m.add(detail::tasks::h5_write, detail::encode_spec(s),
+                                       {opened, blocks[static_cast<std::size_t>(b)]});
+            after.push_back(write);
+            if (ledger) {
+                g->on_done[write] = [&ledger, block] { ledger->record(block); };
+                recorded_on_done.push_back(write);
+            }
         }
     }
+    // The ledger's callbacks refer to this frame: none may outlive it.
+    struct ForgetCallbacks {
+        detail::GraphState& g;
+        const std::vector<TaskId>& tasks;
+        ~ForgetCallbacks() {
+            for (TaskId t : tasks) g.on_done.erase(t);
+        }
+    } forget{*g, recorded_on_done};
     const auto inputs_closed = m.close_inputs(after);
     after.insert(after.end(), inputs_closed.begin(), inputs_closed.end());
     const TaskId closed = m.add(detail::tasks::h5_close, {}, after);
     detail::hold(*g, opened);  // kept until the file is closed, whatever fails
+    std::error_code ignored;
     try {
         const TaskId targets[] = {closed};
         detail::compute(*g, targets);
     } catch (...) {
-        // Close the file on every worker that opened it, then leave nothing behind.
+        // Close the file on every worker that opened it, then leave nothing behind: a failed
+        // computation is not an interrupted one, and its rerun starts afresh.
         try {
             const TaskId cleanup[] = {m.add(detail::tasks::h5_close, {}, {opened})};
             detail::compute(*g, cleanup);
@@ -314,18 +419,22 @@ void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, A
             // the open itself failed: nothing to close
         }
         detail::release_hold(*g, opened);
-        std::error_code ignored;
-        fs::remove(temporary, ignored);
+        ledger.reset();
+        fs::remove(partial, ignored);
+        fs::remove(ledger_path, ignored);
         throw;
     }
     detail::release_hold(*g, opened);
+    ledger.reset();
     std::error_code ec;
-    fs::rename(temporary, target, ec);
+    fs::rename(partial, target, ec);
     if (ec) {
-        std::error_code ignored;
-        fs::remove(temporary, ignored);
-        throw io::IoError("cannot rename " + temporary + " to " + path + ": " + ec.message());
+        fs::remove(partial, ignored);
+        fs::remove(ledger_path, ignored);
+        throw io::IoError("cannot rename " + partial.string() + " to " + path + ": " +
+                          ec.message());
     }
+    fs::remove(ledger_path, ignored);
 }
 
 }  // namespace tessera

@@ -10,6 +10,7 @@
 #include "array_node.hpp"
 #include "array_specs.hpp"
 #include "array_tasks.hpp"
+#include "fingerprint.hpp"
 #include "tessera/kernels/block_ops.hpp"
 #include "tessera/runtime/client.hpp"
 #include "tessera/runtime/delayed.hpp"
@@ -601,7 +602,8 @@ Array Array::persist() const {
     n->dtype = dtype();
     n->shape = shape();
     n->chunks = chunks();
-    n->params = detail::PersistedParams{g, blocks, holds};
+    n->params = detail::PersistedParams{g, blocks, holds, detail::expression_digest(node_),
+                                        detail::input_identities(node_)};
     return Array(std::move(n));
 }
 

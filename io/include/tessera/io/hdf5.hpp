@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -60,10 +61,22 @@ struct DatasetToCreate {
     std::map<std::string, AttributeValue> attributes;
 };
 
+enum class OpenMode : std::uint8_t {
+    kRead,
+    /// Creates the file with its datasets (allocated at once) and attributes, and writes all its
+    /// metadata before any block: a file whose writer is killed is then a valid file with the
+    /// blocks written so far, which a resumed job continues (kUpdate).
+    kCreate,
+    kUpdate,  // an existing file, for writing blocks
+};
+
 /// Collective over `comm` (MPI_COMM_NULL: this process only, shared by its threads): opens
-/// `path` for reading, or creates it with `create` datasets, under `token`.
-void open_file(std::uint64_t token, const std::string& path, bool create,
-               const std::vector<DatasetToCreate>& datasets, MPI_Comm comm);
+/// `path` under `token`; kCreate makes `datasets` and the root's `file_attributes`.
+void open_file(std::uint64_t token, const std::string& path, OpenMode mode,
+               const std::vector<DatasetToCreate>& datasets,
+               const std::map<std::string, AttributeValue>& file_attributes, MPI_Comm comm);
+/// The text attribute `name` of the root group of `path`, if the file opens and has it.
+std::optional<std::string> root_text_attribute(const std::string& path, const std::string& name);
 /// Independent hyperslab I/O on a file opened under `token`.
 kernels::Buffer read_block(std::uint64_t token, const std::string& dataset,
                            const std::vector<std::int64_t>& offset, const kernels::Shape& shape,

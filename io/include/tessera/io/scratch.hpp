@@ -29,12 +29,18 @@ std::string output_path_problem(const std::filesystem::path& output);
 /// Where scratch goes unless the job says otherwise (--local-dir): $TMPDIR, or /tmp.
 std::filesystem::path default_scratch_directory();
 
-/// Registers a path (a file, or a directory with everything in it) for removal if the job is
-/// interrupted, for as long as the guard lives. The guard does not remove it itself.
+/// What an interrupted job does with a registered path.
+enum class OnInterrupt {
+    kRemove,  // scratch: removed
+    kKeep,    // a resumable partial output (out.h5.partial and its ledger): kept and named
+};
+
+/// Registers a path (a file, or a directory with everything in it) for removal (or keeping) if
+/// the job is interrupted, for as long as the guard lives. The guard does not remove it itself.
 class ScratchGuard {
 public:
     ScratchGuard() = default;
-    explicit ScratchGuard(std::filesystem::path path);
+    explicit ScratchGuard(std::filesystem::path path, OnInterrupt on = OnInterrupt::kRemove);
     ~ScratchGuard();
     ScratchGuard(ScratchGuard&& other) noexcept;
     ScratchGuard& operator=(ScratchGuard&& other) noexcept;
@@ -48,6 +54,8 @@ private:
 /// Removes every registered path, and returns those that existed. Thread-safe; for the end of an
 /// interrupted job (the process exits right after).
 std::vector<std::filesystem::path> remove_registered_scratch();
+/// The registered paths to keep (OnInterrupt::kKeep) that exist.
+std::vector<std::filesystem::path> kept_scratch();
 
 /// A spill directory or temporary output found in a directory, with its owner.
 struct Leftover {

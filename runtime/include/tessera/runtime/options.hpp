@@ -30,7 +30,35 @@ struct RuntimeOptions {
     /// Bytes a worker sends to each other worker per round of a collective exchange (rechunk):
     /// bounds the memory an exchange takes beyond the blocks themselves.
     std::size_t exchange_round_bytes = std::size_t{256} << 20;
+
+    // Batch-job resilience (docs/architecture.md, "Resilience").
+    /// Continue the outputs an interrupted run of the same script left (out.h5.partial and its
+    /// ledger): only the chunks not recorded are computed. A changed script or input is refused.
+    bool resume = false;
+    /// Seconds from the start of the job to its walltime; 0: none. Near it the scheduler stops
+    /// issuing tasks that would not finish, keeps the outputs resumable and exits with
+    /// kResumableExitCode. Defaults from SLURM_JOB_END_TIME or PBS_WALLTIME (walltime_from_env).
+    double walltime_seconds = 0;
+    /// A worker with tasks that sends nothing for this long is taken to be stalled (a hung file
+    /// system, a stopped process) and the job is ended, naming it. 0: wait for ever.
+    double heartbeat_timeout_seconds = 30;
+    /// How often a task that fails with an I/O error (HDF5 read or write) is tried again before
+    /// its failure is final.
+    int io_retries = 3;
+    /// After SIGTERM, SIGUSR1 or SIGUSR2 a job with resumable outputs stops issuing tasks and
+    /// waits this long for the running ones before it ends (Slurm's default KillWait is 30 s).
+    double drain_seconds = 20;
 };
+
+/// The exit code of a job that stopped early with its outputs resumable (EX_TEMPFAIL): rerun it
+/// with --resume (a jobscript requeues on it).
+inline constexpr int kResumableExitCode = 75;
+
+/// Parses "HH:MM:SS", "MM:SS", "D-HH:MM:SS" (Slurm's forms) or plain seconds. Throws UsageError.
+double parse_duration(std::string_view text);
+/// Seconds left of the batch job's walltime from this process's start, read from the batch
+/// system: SLURM_JOB_END_TIME (Unix time), else PBS_WALLTIME (seconds). 0 when neither is set.
+double walltime_from_env();
 
 /// Parses "4GB", "512MiB", "1e9", "2 G" (decimal and binary units). Throws UsageError.
 std::size_t parse_bytes(std::string_view text);

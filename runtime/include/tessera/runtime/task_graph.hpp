@@ -3,6 +3,7 @@
 // literal arguments packed into one byte pool. No per-task heap node, so graphs of millions of
 // tasks stay within a few dozen bytes per task on rank 0.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -100,6 +101,9 @@ struct GraphState {
     TaskGraph graph;
     Client* client = nullptr;  // null once the client is gone
     std::uint32_t epoch = 0;   // distinguishes task keys of successive graphs
+    /// Called on rank 0 as these tasks finish, once each (the ledger of a resumable output
+    /// records its written blocks so); whoever adds an entry removes it when it is done waiting.
+    std::unordered_map<TaskId, std::function<void()>> on_done;
 };
 }  // namespace detail
 

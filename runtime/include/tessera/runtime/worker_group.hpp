@@ -8,6 +8,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -40,6 +41,18 @@ public:
     /// The group as an MPI communicator, for libraries that do their own collective I/O (parallel
     /// HDF5 opens files over it); MPI_COMM_NULL when the members are threads of one process.
     virtual MPI_Comm mpi_communicator() const = 0;
+
+    /// Called between the rounds of a long collective, on the member's own thread: the worker
+    /// sends its heartbeat from it, so a long exchange is not taken for a stalled rank.
+    void set_keepalive(std::function<void()> f) { keepalive_ = std::move(f); }
+
+protected:
+    void keepalive() const {
+        if (keepalive_) keepalive_();
+    }
+
+private:
+    std::function<void()> keepalive_;
 };
 
 /// A group of `size` members in one process, each used by its own thread.
