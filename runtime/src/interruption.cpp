@@ -57,7 +57,7 @@ std::string paths_text(const char* what, const std::vector<std::filesystem::path
 
 namespace interruption {
 
-void end_process(int code, const std::string& cause, long sender) {
+void end_process(int code, const std::string& cause, long sender, const std::string& advice) {
     static std::atomic<bool> ending{false};
     if (ending.exchange(true))
         for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));  // another thread ends it
@@ -79,7 +79,8 @@ void end_process(int code, const std::string& cause, long sender) {
                        " tasks of the running computation done";
         message += paths_text("kept", kept);
         if (!kept.empty()) message += " (rerun with --resume to finish it)";
-        message += paths_text("removed", removed) + "; exit code " + std::to_string(code) + "\n";
+        message += paths_text("removed", removed) + "; exit code " + std::to_string(code);
+        message += advice.empty() ? "\n" : ". " + advice + "\n";
         if (isatty(STDERR_FILENO)) message.insert(0, "\n");  // below the progress bar
     } else if (sender != 0 && sender != getppid()) {
         // The launcher (mpirun's daemon, slurmstepd: this rank's parent) and the terminal signal

@@ -35,9 +35,10 @@ int drain_requested();
 /// "SIGTERM" and the like.
 std::string signal_name(int sig);
 /// Ends this process: removes its registered scratch, and on rank 0 prints one line
-/// ("tessera: CAUSE at FILE:LINE with D of T tasks ... done; kept ...; removed ...; exit code N").
-/// `sender` is the process that sent a signal (0: none, or the kernel). Thread-safe: the first
-/// caller ends the process, later ones wait for it.
-[[noreturn]] void end_process(int code, const std::string& cause, long sender = 0);
+/// ("tessera: CAUSE at FILE:LINE with D of T tasks ... done; kept ...; removed ...; exit code N.
+/// ADVICE"). `sender` is the process that sent a signal (0: none, or the kernel). Thread-safe:
+/// the first caller ends the process, later ones wait for it.
+[[noreturn]] void end_process(int code, const std::string& cause, long sender = 0,
+                              const std::string& advice = "");
 
 }  // namespace tessera::interruption

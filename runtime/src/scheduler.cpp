@@ -296,7 +296,12 @@ bool Scheduler::fill(WorkerSlot& w) {
                              *walltime_) {
             // It would not finish before the walltime: put it back and drain.
             w.queue.emplace(order_[t], t);
-            drain_cause_ = "stopped before the walltime";
+            char limit[64];
+            const auto total = static_cast<long>(options_.walltime_seconds);
+            std::snprintf(limit, sizeof limit, "%02ld:%02ld:%02ld", total / 3600, total / 60 % 60,
+                          total % 60);
+            drain_cause_ = std::string("stopped before the walltime (") + limit +
+                           " from the start), which the next tasks would overrun";
             drain_until_ = *walltime_;
             break;
         }
@@ -751,11 +756,12 @@ void Scheduler::check_heartbeats() {
         outbox_.flush();
         char seconds[32];
         std::snprintf(seconds, sizeof seconds, "%.0f", silent);
-        interruption::end_process(
-            1, "rank " + std::to_string(w.rank) + " has not answered for " + seconds +
-                   " s while running " + tasks_held_by(w.rank) +
-                   "; it is stalled (a hung file system, a stopped process) or lost, so the job "
-                   "ends (--heartbeat-timeout sets how long to wait)");
+        interruption::end_process(1,
+                                  "rank " + std::to_string(w.rank) + " has not answered for " +
+                                      seconds + " s while running " + tasks_held_by(w.rank),
+                                  0,
+                                  "It is stalled (a hung file system, a stopped process) or lost; "
+                                  "--heartbeat-timeout sets how long to wait");
     }
 }
 

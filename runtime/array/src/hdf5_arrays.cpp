@@ -311,6 +311,7 @@ void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, A
     const std::string header = resumable ? OutputLedger::header(named) : "";
     io::OpenMode mode = io::OpenMode::kCreate;
     std::set<OutputLedger::Block> written;
+    std::error_code ignored_error;
     if (resumable && Client::current().options().resume) {
         std::error_code ec;
         if (auto recorded = OutputLedger::read(ledger_path); recorded && fs::exists(partial, ec)) {
@@ -326,6 +327,9 @@ void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, A
             return;
         }
     }
+    if (resumable && mode == io::OpenMode::kCreate && fs::exists(ledger_path, ignored_error))
+        std::cerr << "tessera: replacing " << partial.string()
+                  << ", which an interrupted run left (--resume continues it instead)\n";
     std::int64_t total_blocks = 0;
     for (const auto& [name, a] : named) total_blocks += detail::grid_size(a.chunks());
     if (mode == io::OpenMode::kUpdate)
