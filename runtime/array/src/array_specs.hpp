@@ -126,7 +126,7 @@ struct Hdf5FileSpec {
     std::uint64_t token = 0;
     std::string path;
     io::OpenMode mode = io::OpenMode::kRead;
-    /// The ledger's header (ledger.hpp), kept in the root of a created file; empty for none.
+    /// The digest of the ledger's header (ledger.hpp), kept in the root of a created file.
     std::string fingerprint;
     /// A resumable output: kept, not removed, when the job is interrupted.
     std::uint8_t resumable = 0;

@@ -30,8 +30,8 @@ namespace detail {
 
 namespace {
 
-/// The root attribute holding the ledger header of the computation that wrote the file: a
-/// resumed job skips an output that is already whole.
+/// The root attribute holding the digest of the ledger header of the computation that wrote the
+/// file: a resumed job skips an output that is already whole.
 constexpr const char* kFingerprintAttribute = "tessera.fingerprint";
 
 /// The resumable outputs this process has open, registered as kept (io::OnInterrupt::kKeep).
@@ -321,7 +321,8 @@ void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, A
                                  ": " + changed + "; rerun without --resume to compute it anew");
             written = std::move(recorded->written);
             mode = io::OpenMode::kUpdate;
-        } else if (io::root_text_attribute(path, detail::kFingerprintAttribute) == header) {
+        } else if (io::root_text_attribute(path, detail::kFingerprintAttribute) ==
+                   OutputLedger::digest(header)) {
             std::cerr << "tessera: " << path
                       << " is whole from the interrupted run; not computed\n";
             return;
@@ -348,7 +349,7 @@ void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, A
     file.token = detail::new_token();
     file.path = partial.string();
     file.mode = mode;
-    file.fingerprint = header;
+    if (resumable) file.fingerprint = OutputLedger::digest(header);
     file.resumable = resumable ? 1 : 0;
     for (const auto& [name, a] : named) {
         detail::Hdf5FileSpec::Dataset d{name, a.shape(), {}, a.dtype(), options.gzip, {}, {}, {}};

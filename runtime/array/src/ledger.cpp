@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 
@@ -76,6 +78,13 @@ std::string OutputLedger::header(const std::vector<std::pair<std::string, Array>
                kernels::shape_text(a.shape()) + "\t" + chunks_text(a.chunks()) + "\t" +
                expression_digest(a.node()) + "\n";
     return out + kEnd + "\n";
+}
+
+std::string OutputLedger::digest(const std::string& header) {
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx",
+                  static_cast<unsigned long long>(std::hash<std::string>{}(header)));
+    return hex;
 }
 
 std::string OutputLedger::differences(const std::string& recorded, const std::string& now) {

@@ -33,6 +33,8 @@ public:
 
     /// The header for writing `datasets` (names as written, with their leading '/').
     static std::string header(const std::vector<std::pair<std::string, Array>>& datasets);
+    /// A short digest of a header (hex), kept in the finished file's root attribute.
+    static std::string digest(const std::string& header);
     /// What differs between the recorded header and this run's, in words; empty when nothing.
     static std::string differences(const std::string& recorded, const std::string& now);
     /// The ledger at `path`; nullopt when it is missing or has no complete header.

@@ -51,7 +51,8 @@ void append_piece(Bytes& stream, std::int64_t block, const std::vector<std::int6
 }
 
 /// The pieces of the blocks this worker holds, one byte stream per destination worker.
-std::vector<Bytes> cut(const ExchangeSpec& s, std::span<const ArgView> blocks) {
+std::vector<Bytes> cut(const WorkerGroup& group, const ExchangeSpec& s,
+                       std::span<const ArgView> blocks) {
     std::vector<Bytes> streams(static_cast<std::size_t>(s.workers));
     const std::size_t nd = s.in.size();
     std::vector<std::vector<std::int64_t>> in_offs(nd), out_offs(nd);
@@ -61,6 +62,7 @@ std::vector<Bytes> cut(const ExchangeSpec& s, std::span<const ArgView> blocks) {
     }
     for (std::size_t ib = 0; ib < blocks.size(); ++ib) {
         if (!blocks[ib].data) continue;  // held by another worker
+        group.keepalive();
         const kernels::Buffer src = read_block(blocks[ib]);
         const auto ic = block_coords(s.in, static_cast<std::int64_t>(ib));
         // Per dimension, the output blocks this input block overlaps.
@@ -106,11 +108,12 @@ std::vector<Bytes> cut(const ExchangeSpec& s, std::span<const ArgView> blocks) {
 }
 
 /// Puts the pieces of `stream` into this worker's output blocks.
-void assemble(const ExchangeSpec& s, const Bytes& stream,
+void assemble(const WorkerGroup& group, const ExchangeSpec& s, const Bytes& stream,
               std::map<std::int64_t, kernels::Buffer>& out) {
     const std::size_t nd = s.in.size();
     ByteReader r(stream);
     while (!r.done()) {
+        group.keepalive();
         const auto ob = r.pod<std::int64_t>();
         std::vector<std::int64_t> dst_start(nd);
         Shape extent(nd);
@@ -136,10 +139,11 @@ const FunctionInfo& tasks::rechunk_exchange = register_collective_function(
         if (group.size() != s.workers)
             throw Error("internal: an exchange planned for " + std::to_string(s.workers) +
                         " workers ran on " + std::to_string(group.size()));
-        const std::vector<Bytes> received = group.alltoallv(cut(s, args.subspan(1)), s.round_bytes);
+        const std::vector<Bytes> received =
+            group.alltoallv(cut(group, s, args.subspan(1)), s.round_bytes);
         const std::int64_t me = group.rank();
         std::map<std::int64_t, kernels::Buffer> mine;
-        for (const auto& stream : received) assemble(s, stream, mine);
+        for (const auto& stream : received) assemble(group, s, stream, mine);
         // The result holds every output block of this worker (b = me, me + W, ...; blocks that
         // received no piece are empty ones), each in wire form, after a table of their offsets.
         // It lives in the chunk store like any result, where the take tasks read it.

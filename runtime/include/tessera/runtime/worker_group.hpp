@@ -42,14 +42,13 @@ public:
     /// HDF5 opens files over it); MPI_COMM_NULL when the members are threads of one process.
     virtual MPI_Comm mpi_communicator() const = 0;
 
-    /// Called between the rounds of a long collective, on the member's own thread: the worker
-    /// sends its heartbeat from it, so a long exchange is not taken for a stalled rank.
-    void set_keepalive(std::function<void()> f) { keepalive_ = std::move(f); }
-
-protected:
+    /// Called between the rounds of a long collective, and by collective task bodies in their
+    /// long local loops, on the member's own thread: the worker sends its heartbeat from it (it
+    /// is cheap when one is not due), so a long exchange is not taken for a stalled rank.
     void keepalive() const {
         if (keepalive_) keepalive_();
     }
+    void set_keepalive(std::function<void()> f) { keepalive_ = std::move(f); }
 
 private:
     std::function<void()> keepalive_;
