@@ -64,6 +64,7 @@ inline void add_runtime_options(CLI::App& app, RuntimeOptions& options) {
                options.heartbeat_timeout_seconds = parse_duration(s);
            },
            "End the job when a worker with tasks is silent this long (seconds or MM:SS; 0: never)")
+        ->type_name("TIME")
         ->default_str("30");
     app.add_option("--io-retries", options.io_retries,
                    "Tries again of a task whose HDF5 read or write fails")
@@ -74,6 +75,7 @@ inline void add_runtime_options(CLI::App& app, RuntimeOptions& options) {
            [&options](const std::string& s) { options.drain_seconds = parse_duration(s); },
            "After SIGTERM/SIGUSR1/SIGUSR2, wait this long for running tasks before ending with "
            "the outputs resumable")
+        ->type_name("TIME")
         ->default_str("20");
 }
 

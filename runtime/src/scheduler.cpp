@@ -793,8 +793,8 @@ void Scheduler::end_drained() {
     }
     std::string cause = drain_cause_;
     if (in_flight_ > 0) cause += " (" + std::to_string(in_flight_) + " running tasks abandoned)";
-    if (!resumable) cause += "; nothing to resume (no to_hdf5 output was in progress)";
-    interruption::end_process(code, cause);
+    interruption::end_process(
+        code, cause, 0, resumable ? "" : "Nothing to resume: no to_hdf5 output was in progress");
 }
 
 // ---------------------------------------------------------------------------------------------
