@@ -22,7 +22,7 @@ import time
 
 # Long enough to be interrupted (tens of seconds uninterrupted), small enough to start at once.
 WRITE = """x = random.random((12000, 12000), chunks=1000, seed=3)
-to_hdf5(argv[1], {"y": (sin(x) * 2 + 1).T})
+to_hdf5(argv[1], {"y": (sin(x) * cos(x) + exp(-x) * 2 + 1).T})
 """
 # Compressed outputs are not resumable: an interrupted one is removed.
 WRITE_GZIP = """x = random.random((8000, 8000), chunks=1000, seed=3)
@@ -71,7 +71,8 @@ def start(mpiexec, tessera, ranks, work, script, *args, options=()):
     path = os.path.join(work, "job.tsr")
     with open(path, "w") as f:
         f.write(script)
-    command = [tessera, "run", *options, "--progress", "none", "--local-dir", work, "--memory-limit", "100MB", path, *args]
+    # One thread per rank: the job lasts long enough for mpirun's 3 s before it passes SIGTERM on.
+    command = [tessera, "run", *options, "--threads", "1", "--progress", "none", "--local-dir", work, "--memory-limit", "100MB", path, *args]
     if ranks > 1:
         command = [mpiexec, "-n", str(ranks), "--oversubscribe", *command]
     return subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

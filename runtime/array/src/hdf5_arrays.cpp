@@ -70,9 +70,16 @@ const FunctionInfo& tasks::h5_open = register_collective_function(
         }
         std::map<std::string, io::AttributeValue> file_attributes;
         if (!s.fingerprint.empty()) file_attributes[kFingerprintAttribute] = s.fingerprint;
-        io::open_file(s.token, s.path, s.mode, datasets, file_attributes, group.mpi_communicator());
-        // This rank drains on a signal instead of ending at once while a resumable output is open.
+        // This rank drains on a signal instead of ending at once while a resumable output is open:
+        // registered before the file exists, so that a signal never finds it unregistered.
         if (s.resumable) resumable_outputs().add(s.token, s.path);
+        try {
+            io::open_file(s.token, s.path, s.mode, datasets, file_attributes,
+                          group.mpi_communicator());
+        } catch (...) {
+            resumable_outputs().remove(s.token);
+            throw;
+        }
         ByteWriter w(out);
         w.pod(s.token);
     });
