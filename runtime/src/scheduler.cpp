@@ -524,9 +524,9 @@ void Scheduler::on_done(int rank, std::uint64_t key, std::uint64_t nbytes, doubl
     if (result) results_[t] = std::move(*result);
     if (!graph_->on_done.empty())
         if (auto it = graph_->on_done.find(t); it != graph_->on_done.end()) {
-            auto f = std::move(it->second);
+            auto callback = std::move(it->second);
             graph_->on_done.erase(it);
-            f();
+            callback();
         }
     for (auto e = first_edge_[t]; e != kNoEdge; e = next_edge_[e]) {
         const TaskId d = edge_task_[e];
