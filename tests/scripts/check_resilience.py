@@ -81,13 +81,17 @@ def writes(stderr):
     return int(m.group(1)) if m else 0
 
 
-def running(pid):
-    """Whether `pid` runs (an exited process whose parent has not reaped it yet does not)."""
+def state(pid):
+    """The process's state letter (R, S, T: stopped, Z: exited, not reaped), or X if it is gone."""
     try:
         stat = open(f"/proc/{pid}/stat").read()
     except OSError:
-        return False
-    return stat[stat.rindex(")") + 2] not in "ZX"
+        return "X"
+    return stat[stat.rindex(")") + 2]
+
+
+def running(pid):
+    return state(pid) not in "ZX"
 
 
 def children(pid):
@@ -212,11 +216,19 @@ def stall(ranks, mpiexec, tessera, work):
     prepare(work)
     env = dict(os.environ, TESSERA_INJECT=f"stall:{ranks - 1}:20")
     timeout = 5
-    started = time.time()
     proc = subprocess.Popen(command(mpiexec, tessera, ranks, work, "--heartbeat-timeout", str(timeout)), env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1)
-    pids = children(proc.pid)
+    # The timeout counts from the moment the worker stops (state T), not from the job's start.
+    pids, stopped_at = [], None
+    deadline = time.time() + 120
+    while stopped_at is None and proc.poll() is None and time.time() < deadline:
+        pids = children(proc.pid)
+        if any(state(p) == "T" for p in pids):
+            stopped_at = time.time()
+        time.sleep(0.01)
+    if stopped_at is None:
+        proc.kill()
+        fail("no worker stopped", proc.communicate()[1])
     try:
         _, err = proc.communicate(timeout=timeout + 30)
     except subprocess.TimeoutExpired:
@@ -224,9 +236,9 @@ def stall(ranks, mpiexec, tessera, work):
             os.kill(pid, signal.SIGKILL)
         proc.kill()
         fail("the job with a stopped worker did not end")
-    took = time.time() - started
+    took = time.time() - stopped_at
     if proc.returncode == 0 or took > timeout + 10:
-        fail(f"the job with a stopped worker exited {proc.returncode} after {took:.1f} s", err)
+        fail(f"the job with a stopped worker exited {proc.returncode} {took:.1f} s after it stopped", err)
     if f"rank {ranks - 1} has not answered for" not in err:
         fail(f"the message does not name rank {ranks - 1}", err)
     time.sleep(0.5)
@@ -236,7 +248,7 @@ def stall(ranks, mpiexec, tessera, work):
             os.kill(p, signal.SIGKILL)
         fail(f"ranks {alive} were still running after the job ended")
     line = [l for l in err.splitlines() if "has not answered" in l][0]
-    print(f"a stopped worker ended the job after {took:.1f} s: {line}")
+    print(f"a stopped worker ended the job {took:.1f} s after it stopped: {line}")
     shutil.rmtree(work, ignore_errors=True)
 
 
