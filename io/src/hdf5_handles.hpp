@@ -40,47 +40,48 @@ T check(T rc, const std::string& what) {
 /// attribute of `object` (H5Aiterate2). An exception from `f` must not unwind through libhdf5's C
 /// frames, which would leave the library half-changed: it stops the iteration and is rethrown
 /// once libhdf5 has returned.
+/// The state an iteration callback carries: the caller's function, and what it threw.
+template <class F>
+struct VisitState {
+    F* f;
+    std::exception_ptr error;
+    herr_t call(hid_t id, const char* name) {
+        try {
+            (*f)(id, name);
+            return 0;
+        } catch (...) {
+            error = std::current_exception();
+            return -1;  // stops the iteration
+        }
+    }
+    void rethrow() const {
+        if (error) std::rethrow_exception(error);
+    }
+};
+
 template <class F>
 void visit_links(hid_t root, H5_iter_order_t order, F&& f) {
-    struct State {
-        std::remove_reference_t<F>* f;
-        std::exception_ptr error;
-    } state{&f, nullptr};
+    using State = VisitState<std::remove_reference_t<F>>;
+    State state{&f, nullptr};
     H5Lvisit(
         root, H5_INDEX_NAME, order,
         [](hid_t group, const char* name, const H5L_info_t*, void* data) -> herr_t {
-            auto* s = static_cast<State*>(data);
-            try {
-                (*s->f)(group, name);
-                return 0;
-            } catch (...) {
-                s->error = std::current_exception();
-                return -1;
-            }
+            return static_cast<State*>(data)->call(group, name);
         },
         &state);
-    if (state.error) std::rethrow_exception(state.error);
+    state.rethrow();
 }
 template <class F>
 void visit_attributes(hid_t object, F&& f) {
-    struct State {
-        std::remove_reference_t<F>* f;
-        std::exception_ptr error;
-    } state{&f, nullptr};
+    using State = VisitState<std::remove_reference_t<F>>;
+    State state{&f, nullptr};
     H5Aiterate2(
         object, H5_INDEX_NAME, H5_ITER_INC, nullptr,
         [](hid_t o, const char* name, const H5A_info_t*, void* data) -> herr_t {
-            auto* s = static_cast<State*>(data);
-            try {
-                (*s->f)(o, name);
-                return 0;
-            } catch (...) {
-                s->error = std::current_exception();
-                return -1;
-            }
+            return static_cast<State*>(data)->call(o, name);
         },
         &state);
-    if (state.error) std::rethrow_exception(state.error);
+    state.rethrow();
 }
 
 /// Closes an HDF5 identifier when it goes out of scope.

@@ -15,6 +15,16 @@ namespace tessera {
 
 using protocol::Op;
 
+template <class R>
+void Scheduler::send_to_workers(const R& record, int except) {
+    for (const auto& w : workers_) {
+        if (w.rank == except) continue;
+        auto out = outbox_.to(w.rank);
+        protocol::put(out, record);
+    }
+    outbox_.flush();
+}
+
 Scheduler::Scheduler(Comm& comm, RuntimeOptions options)
     : comm_(comm),
       options_(std::move(options)),
@@ -31,11 +41,7 @@ Scheduler::Scheduler(Comm& comm, RuntimeOptions options)
     if (comm_.spans_processes())
         configure.heartbeat_seconds = options_.heartbeat_timeout_seconds / 6;
     configure.io_retries = std::max(options_.io_retries, 0);
-    for (const auto& w : workers_) {
-        auto out = outbox_.to(w.rank);
-        protocol::put(out, configure);
-    }
-    outbox_.flush();
+    send_to_workers(configure);
     last_heard_.assign(workers_.size(), Clock::now());
     if (options_.walltime_seconds <= 0) options_.walltime_seconds = walltime_from_env();
     if (options_.walltime_seconds > 0)
@@ -748,12 +754,7 @@ void Scheduler::check_heartbeats() {
                 .count();
         if (w.in_flight == 0 || silent < timeout) continue;
         // The others abandon their tasks and remove their scratch; the launcher ends this one.
-        for (const auto& other : workers_) {
-            if (other.rank == w.rank) continue;
-            auto out = outbox_.to(other.rank);
-            protocol::put(out, protocol::Shutdown{1, 1});
-        }
-        outbox_.flush();
+        send_to_workers(protocol::Shutdown{1, 1}, w.rank);
         char seconds[32];
         std::snprintf(seconds, sizeof seconds, "%.0f", silent);
         interruption::end_process(1,
@@ -785,11 +786,7 @@ void Scheduler::end_drained() {
     const bool resumable = !io::kept_scratch().empty();
     const int code = resumable ? kResumableExitCode : 1;
     if (comm_.spans_processes()) {
-        for (const auto& w : workers_) {
-            auto out = outbox_.to(w.rank);
-            protocol::put(out, protocol::Shutdown{code, 1});
-        }
-        outbox_.flush();
+        send_to_workers(protocol::Shutdown{code, 1});
     }
     std::string cause = drain_cause_;
     if (in_flight_ > 0) cause += " (" + std::to_string(in_flight_) + " running tasks abandoned)";
@@ -803,20 +800,12 @@ void Scheduler::end_drained() {
 void Scheduler::shutdown(int code) {
     // Drain running tasks first: a worker must not exit with messages to us still unsent.
     while (in_flight_ > 0) progress(true);
-    for (const auto& w : workers_) {
-        auto out = outbox_.to(w.rank);
-        protocol::put(out, protocol::Shutdown{code});
-    }
-    outbox_.flush();
+    send_to_workers(protocol::Shutdown{code});
 }
 
 RunSummary Scheduler::collect() {
     stats_pending_ = static_cast<int>(workers_.size());
-    for (const auto& w : workers_) {
-        auto out = outbox_.to(w.rank);
-        protocol::put(out, protocol::Collect{});
-    }
-    outbox_.flush();
+    send_to_workers(protocol::Collect{});
     while (stats_pending_ > 0) progress(true);
     RunSummary s;
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

@@ -117,6 +117,9 @@ private:
     /// Sends a record to the holder of t's result, or to every worker for a collective's.
     template <class F>
     void to_holders(TaskId t, F&& write);
+    /// Sends `record` to every worker but rank `except` (0: none is left out), and flushes.
+    template <class R>
+    void send_to_workers(const R& record, int except = 0);
     /// What t should take: recent tasks of its function, else recent tasks of any function,
     /// else (nothing measured yet) long enough that only two go to a worker at once.
     double expected_seconds(TaskId t) const;
