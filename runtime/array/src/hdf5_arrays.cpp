@@ -318,10 +318,10 @@ void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, A
     const std::string header = resumable ? OutputLedger::header(named) : "";
     io::OpenMode mode = io::OpenMode::kCreate;
     std::set<OutputLedger::Block> written;
-    std::error_code ignored_error;
+    std::error_code ignored;  // of fs calls whose failure changes nothing here
     if (resumable && Client::current().options().resume) {
-        std::error_code ec;
-        if (auto recorded = OutputLedger::read(ledger_path); recorded && fs::exists(partial, ec)) {
+        if (auto recorded = OutputLedger::read(ledger_path);
+            recorded && fs::exists(partial, ignored)) {
             if (const auto changed = OutputLedger::differences(recorded->header, header);
                 !changed.empty())
                 throw UsageError("to_hdf5: cannot resume " + path + " from " + partial.string() +
@@ -335,7 +335,7 @@ void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, A
             return;
         }
     }
-    if (resumable && mode == io::OpenMode::kCreate && fs::exists(ledger_path, ignored_error))
+    if (resumable && mode == io::OpenMode::kCreate && fs::exists(ledger_path, ignored))
         std::cerr << "tessera: replacing " << partial.string()
                   << ", which an interrupted run left (--resume continues it instead)\n";
     std::int64_t total_blocks = 0;
@@ -417,7 +417,6 @@ void to_hdf5(const std::string& path, const std::vector<std::pair<std::string, A
     after.insert(after.end(), inputs_closed.begin(), inputs_closed.end());
     const TaskId closed = m.add(detail::tasks::h5_close, {}, after);
     detail::hold(*g, opened);  // kept until the file is closed, whatever fails
-    std::error_code ignored;
     try {
         const TaskId targets[] = {closed};
         detail::compute(*g, targets);
