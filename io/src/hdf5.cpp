@@ -121,8 +121,9 @@ std::unordered_map<std::uint64_t, std::unique_ptr<OpenFile>>& open_files() {
 
 OpenFile& file_of(std::uint64_t token) {
     auto it = open_files().find(token);
+    // Not an IoError: nothing transient, so never retried (a write after a failed job closed it).
     if (it == open_files().end())
-        throw IoError("internal: HDF5 file " + std::to_string(token) + " is not open here");
+        throw Error("internal: HDF5 file " + std::to_string(token) + " is not open here");
     return *it->second;
 }
 

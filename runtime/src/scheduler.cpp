@@ -274,7 +274,7 @@ void Scheduler::dispatch() {
 
 bool Scheduler::fill(WorkerSlot& w) {
     bool any = false;
-    if (draining()) return false;
+    if (ending_ || draining()) return false;
     while (w.in_flight < kMinInFlight ||
            (w.busy_seconds < kLatencyToHide && w.in_flight < kMaxInFlight)) {
         TaskId t;
@@ -798,7 +798,9 @@ void Scheduler::end_drained() {
 // End of job, diagnostics
 
 void Scheduler::shutdown(int code) {
-    // Drain running tasks first: a worker must not exit with messages to us still unsent.
+    // No task starts now (after a failure, the rest of its graph would run for nothing), but
+    // the running ones finish first: a worker must not exit with messages to us still unsent.
+    ending_ = true;
     while (in_flight_ > 0) progress(true);
     send_to_workers(protocol::Shutdown{code});
 }

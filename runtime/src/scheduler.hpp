@@ -204,6 +204,7 @@ private:
     Clock::time_point last_heartbeat_check_ = Clock::now();
     std::optional<Clock::time_point> walltime_;  // the job's end
     std::string drain_cause_;                    // why no task may start, once draining
+    bool ending_ = false;                        // shutdown(): no task may start
     Clock::time_point drain_until_;              // a drain waits this long for running tasks
 };
 

@@ -8,6 +8,7 @@
 #include "builtin_kernels.hpp"
 #include "convert.hpp"
 #include "tessera/kernels/dtype.hpp"
+#include "tessera/linalg.hpp"
 
 namespace tessera::script {
 
@@ -215,6 +216,94 @@ Members random_namespace() {
         return Value(random::integers(low, high, shape_of(a), chunks_of(a), seed_of(a)));
     });
     return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// linalg (np.linalg, da.linalg): factorisations return tuples, as NumPy's do
+
+Members linalg_namespace() {
+    Members l;
+    auto pair = [](const Array& a, const Array& b) { return make_tuple({Value(a), Value(b)}); };
+    auto triple = [](const linalg::SVD& f) {
+        return make_tuple({Value(f.u), Value(f.s), Value(f.vt)});
+    };
+    auto qr_body = [=](CallArgs& a) {
+        a.bind({"a", "mode"}, 1);
+        const std::string mode = argument(a, "mode", to_string, std::string("reduced"));
+        const linalg::QR f = linalg::qr(array_argument(a, "a"), mode);
+        return mode == "r" ? Value(f.r) : pair(f.q, f.r);
+    };
+    define(l, "qr", qr_body);
+    define(l, "tsqr", [=](CallArgs& a) {
+        a.bind({"data"}, 1);
+        const linalg::QR f = linalg::tsqr(array_argument(a, "data"));
+        return pair(f.q, f.r);
+    });
+    define(l, "sfqr", [=](CallArgs& a) {
+        a.bind({"data"}, 1);
+        const linalg::QR f = linalg::sfqr(array_argument(a, "data"));
+        return pair(f.q, f.r);
+    });
+    define(l, "svd", [=](CallArgs& a) {
+        a.bind({"a", "full_matrices", "compute_uv"}, 1);
+        if (argument(a, "full_matrices", to_bool, false))
+            throw a.error("full_matrices",
+                          "svd(): tessera gives the reduced SVD only (full_matrices=False), "
+                          "as Dask does");
+        const bool uv = argument(a, "compute_uv", to_bool, true);
+        const linalg::SVD f = linalg::svd(array_argument(a, "a"), uv);
+        return uv ? triple(f) : Value(f.s);
+    });
+    define(l, "svd_compressed", [=](CallArgs& a) {
+        a.bind({"a", "k", "n_power_iter", "n_oversamples", "seed", "compute", "coerce_signs"}, 2);
+        const std::int64_t seed = argument(a, "seed", to_int, std::int64_t{0});
+        if (seed < 0) throw a.error("seed", "'seed' must be non-negative");
+        return triple(linalg::svd_compressed(
+            array_argument(a, "a"), argument(a, "k", to_int, std::int64_t{0}),
+            static_cast<int>(argument(a, "n_power_iter", to_int, std::int64_t{0})),
+            argument(a, "n_oversamples", to_int, std::int64_t{10}),
+            static_cast<std::uint64_t>(seed)));
+    });
+    define(l, "cholesky", [](CallArgs& a) {
+        a.bind({"a", "lower"}, 1);
+        return Value(linalg::cholesky(array_argument(a, "a"), argument(a, "lower", to_bool, true)));
+    });
+    define(l, "solve", [](CallArgs& a) {
+        a.bind({"a", "b", "assume_a"}, 2);
+        return Value(linalg::solve(array_argument(a, "a"), array_argument(a, "b"),
+                                   argument(a, "assume_a", to_string, std::string("gen"))));
+    });
+    define(l, "solve_triangular", [](CallArgs& a) {
+        a.bind({"a", "b", "lower"}, 2);
+        return Value(linalg::solve_triangular(array_argument(a, "a"), array_argument(a, "b"),
+                                              argument(a, "lower", to_bool, false)));
+    });
+    define(l, "inv", [](CallArgs& a) {
+        a.bind({"a"}, 1);
+        return Value(linalg::inv(array_argument(a, "a")));
+    });
+    define(l, "lstsq", [](CallArgs& a) {
+        a.bind({"a", "b", "rcond"}, 2);
+        std::optional<double> rcond;
+        if (a.get("rcond")) rcond = argument(a, "rcond", to_float, 0.0);
+        const linalg::LeastSquares f =
+            linalg::lstsq(array_argument(a, "a"), array_argument(a, "b"), rcond);
+        return make_tuple({Value(f.x), Value(f.residuals), Value(f.rank), Value(f.s)});
+    });
+    define(l, "norm", [](CallArgs& a) {
+        a.bind({"x", "ord", "axis", "keepdims"}, 1);
+        linalg::NormOrder ord;
+        if (const Argument* o = a.get("ord"))
+            ord = o->value.is<std::string>()
+                      ? linalg::NormOrder(o->value.as<std::string>())
+                      : linalg::NormOrder(to_float(o->value, o->span, a.function + "(): 'ord'"));
+        const Argument* axis = a.get("axis");
+        const Axes axes =
+            axis ? to_axes(axis->value, axis->span, a.function + "(): 'axis'") : Axes{};
+        return Value(linalg::norm(array_argument(a, "x"), ord, axes,
+                                  argument(a, "keepdims", to_bool, false)));
+    });
+    return l;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -794,6 +883,7 @@ Members& array_namespace() {
         n["nan"] = std::nan("");
         n["newaxis"] = NoneValue{};
         n["random"] = Module{"random", std::make_shared<const Members>(random_namespace())};
+        n["linalg"] = Module{"linalg", std::make_shared<const Members>(linalg_namespace())};
         for (const auto& [name, kernel] : builtin_kernels())
             n[name] = function(name, [name = name](CallArgs& a) -> Value {
                 throw ScriptError(

@@ -12,18 +12,10 @@
 #include "tessera/kernels/checked.hpp"
 #include "tessera/runtime/error.hpp"
 
-namespace tessera {
+namespace tessera::detail {
 
-using detail::ArrayNode;
-using detail::NodePtr;
-using Kind = ArrayNode::Kind;
-using kernels::Op;
-
-namespace {
-using kernels::shape_text;
-
-Array make(Kind kind, DType dtype, Shape shape, Chunks chunks, std::vector<NodePtr> inputs,
-           decltype(ArrayNode::params) params) {
+Array make_array(ArrayNode::Kind kind, DType dtype, Shape shape, Chunks chunks,
+                 std::vector<NodePtr> inputs, decltype(ArrayNode::params) params) {
     auto n = std::make_shared<ArrayNode>();
     n->kind = kind;
     n->dtype = dtype;
@@ -33,6 +25,19 @@ Array make(Kind kind, DType dtype, Shape shape, Chunks chunks, std::vector<NodeP
     n->params = std::move(params);
     return Array(std::move(n));
 }
+
+}  // namespace tessera::detail
+
+namespace tessera {
+
+using detail::ArrayNode;
+using detail::make_array;
+using detail::NodePtr;
+using Kind = ArrayNode::Kind;
+using kernels::Op;
+
+namespace {
+using kernels::shape_text;
 
 int normalize_axis(int axis, int ndim, const char* what) {
     if (axis < -ndim || axis >= std::max(ndim, 1))
@@ -183,14 +188,14 @@ Array elementwise(Op op, std::vector<Array> inputs) {
     auto [shape, chunks] = detail::broadcast(inputs);
     std::vector<NodePtr> nodes;
     for (const auto& a : inputs) nodes.push_back(a.node());
-    return make(Kind::kElementwise, result, shape, chunks, nodes,
-                detail::ElementwiseParams{op, operand_dtype});
+    return make_array(Kind::kElementwise, result, shape, chunks, nodes,
+                      detail::ElementwiseParams{op, operand_dtype});
 }
 
 Array create(const Shape& shape, const ChunkSpec& chunks, DType dtype, detail::CreateParams p) {
     for (auto e : shape)
         if (e < 0) throw UsageError("negative dimension in shape " + shape_text(shape));
-    return make(Kind::kCreate, dtype, shape, chunks.normalize(shape, dtype), {}, p);
+    return make_array(Kind::kCreate, dtype, shape, chunks.normalize(shape, dtype), {}, p);
 }
 
 }  // namespace
@@ -279,9 +284,9 @@ Array eye(std::int64_t n, std::optional<std::int64_t> m, std::int64_t k, const C
 }
 
 Array from_buffer(const Buffer& data, const ChunkSpec& chunks) {
-    return make(Kind::kFromBuffer, data.dtype(), data.shape(),
-                chunks.normalize(data.shape(), data.dtype()), {},
-                detail::FromBufferParams{std::make_shared<const Buffer>(data)});
+    return make_array(Kind::kFromBuffer, data.dtype(), data.shape(),
+                      chunks.normalize(data.shape(), data.dtype()), {},
+                      detail::FromBufferParams{std::make_shared<const Buffer>(data)});
 }
 
 namespace random {
@@ -364,8 +369,8 @@ Array clip(const Array& a, std::optional<Scalar> low, std::optional<Scalar> high
 
 Array Array::astype(DType dtype) const {
     if (dtype == this->dtype()) return *this;
-    return make(Kind::kElementwise, dtype, shape(), chunks(), {node_},
-                detail::ElementwiseParams{Op::kCast, dtype});
+    return make_array(Kind::kElementwise, dtype, shape(), chunks(), {node_},
+                      detail::ElementwiseParams{Op::kCast, dtype});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -393,8 +398,8 @@ Array Array::reduce(kernels::Reduction op, const Axes& axes, bool keepdims, bool
             out_chunks.push_back(chunks()[d]);
         }
     }
-    return make(Kind::kReduce, kernels::result_dtype(spec), out_shape, out_chunks, {node_},
-                detail::ReduceParams{spec, keepdims, split_every});
+    return make_array(Kind::kReduce, kernels::result_dtype(spec), out_shape, out_chunks, {node_},
+                      detail::ReduceParams{spec, keepdims, split_every});
 }
 
 Array Array::sum(const Axes& axes, bool keepdims) const {
@@ -453,13 +458,13 @@ Array Array::transpose(std::vector<int> axes) const {
         s.push_back(shape()[static_cast<std::size_t>(a)]);
         c.push_back(chunks()[static_cast<std::size_t>(a)]);
     }
-    return make(Kind::kTranspose, dtype(), s, c, {node_}, detail::TransposeParams{axes});
+    return make_array(Kind::kTranspose, dtype(), s, c, {node_}, detail::TransposeParams{axes});
 }
 
 Array Array::rechunk(const ChunkSpec& spec) const {
     Chunks c = spec.normalize(shape(), dtype());
     if (c == chunks()) return *this;
-    return make(Kind::kRechunk, dtype(), shape(), c, {node_}, detail::RechunkParams{});
+    return make_array(Kind::kRechunk, dtype(), shape(), c, {node_}, detail::RechunkParams{});
 }
 
 Array Array::operator[](const std::vector<Index>& index) const {
@@ -564,7 +569,7 @@ Array Array::operator[](const std::vector<Index>& index) const {
     }
     Shape sliced_shape = out_shape;
     Chunks sliced_chunks = out_chunks;
-    Array sliced = make(Kind::kSlice, dtype(), sliced_shape, sliced_chunks, {node_}, p);
+    Array sliced = make_array(Kind::kSlice, dtype(), sliced_shape, sliced_chunks, {node_}, p);
     bool has_new = std::count(relabel.begin(), relabel.end(), -1) > 0;
     if (!has_new) return sliced;
     Shape s;
@@ -574,7 +579,8 @@ Array Array::operator[](const std::vector<Index>& index) const {
         c.push_back(src < 0 ? std::vector<std::int64_t>{1}
                             : sliced_chunks[static_cast<std::size_t>(src)]);
     }
-    return make(Kind::kRelabel, dtype(), s, c, {sliced.node()}, detail::RelabelParams{relabel});
+    return make_array(Kind::kRelabel, dtype(), s, c, {sliced.node()},
+                      detail::RelabelParams{relabel});
 }
 
 Array Array::expand_dims(int axis) const {
@@ -603,7 +609,7 @@ Array Array::squeeze(const Axes& axes) const {
         s.push_back(shape()[static_cast<std::size_t>(d)]);
         c.push_back(chunks()[static_cast<std::size_t>(d)]);
     }
-    return make(Kind::kRelabel, dtype(), s, c, {node_}, detail::RelabelParams{relabel});
+    return make_array(Kind::kRelabel, dtype(), s, c, {node_}, detail::RelabelParams{relabel});
 }
 
 Array Array::broadcast_to(const Shape& target) const {
@@ -622,7 +628,7 @@ Array Array::broadcast_to(const Shape& target) const {
                              shape_text(target));
         c.push_back(chunks()[d - pad]);
     }
-    return make(Kind::kBroadcast, dtype(), target, c, {node_}, detail::BroadcastParams{});
+    return make_array(Kind::kBroadcast, dtype(), target, c, {node_}, detail::BroadcastParams{});
 }
 
 Array Array::reshape(const Shape& requested) const {
@@ -669,7 +675,8 @@ Array Array::reshape(const Shape& requested) const {
         if (prev < target[0]) out_chunks[0].push_back(target[0] - prev);
         if (out_chunks[0].empty()) out_chunks[0].push_back(target[0]);
     }
-    return make(Kind::kReshape, dtype(), target, out_chunks, {in.node()}, detail::ReshapeParams{});
+    return make_array(Kind::kReshape, dtype(), target, out_chunks, {in.node()},
+                      detail::ReshapeParams{});
 }
 
 Array concatenate(const std::vector<Array>& arrays, int axis) {
@@ -703,7 +710,8 @@ Array concatenate(const std::vector<Array>& arrays, int axis) {
             chunks[static_cast<std::size_t>(axis)].push_back(c);
         nodes.push_back(a.node());
     }
-    return make(Kind::kConcatenate, dtype, shape, chunks, nodes, detail::ConcatenateParams{axis});
+    return make_array(Kind::kConcatenate, dtype, shape, chunks, nodes,
+                      detail::ConcatenateParams{axis});
 }
 
 Array stack(const std::vector<Array>& arrays, int axis) {
@@ -775,13 +783,14 @@ Array matmul(const Array& a0, const Array& b0) {
     // NumPy's SYRK path: the blocks on and above the diagonal are multiplied, those below are
     // their transposes. a.T @ a is the Gram product of a.T.
     if (transposes(a0, b0))
-        return make(Kind::kMatmul, a0.dtype(), {a0.shape()[0], a0.shape()[0]},
-                    {a0.chunks()[0], a0.chunks()[0]}, {a0.node()}, detail::MatmulParams{true});
+        return make_array(Kind::kMatmul, a0.dtype(), {a0.shape()[0], a0.shape()[0]},
+                          {a0.chunks()[0], a0.chunks()[0]}, {a0.node()},
+                          detail::MatmulParams{true});
     const DType dtype = kernels::promote(a0.dtype(), b0.dtype());
     const Array a = a0.astype(dtype);
     const Array b = b0.astype(dtype).rechunk(ChunkSpec(Chunks{a0.chunks()[1], b0.chunks()[1]}));
-    return make(Kind::kMatmul, dtype, {a.shape()[0], b.shape()[1]}, {a.chunks()[0], b.chunks()[1]},
-                {a.node(), b.node()}, detail::MatmulParams{});
+    return make_array(Kind::kMatmul, dtype, {a.shape()[0], b.shape()[1]},
+                      {a.chunks()[0], b.chunks()[1]}, {a.node(), b.node()}, detail::MatmulParams{});
 }
 
 Array Array::dot(const Array& other) const { return matmul(*this, other); }

@@ -53,6 +53,24 @@ struct PersistedParams {
     std::string digest;
     std::vector<InputIdentity> inputs;
 };
+/// One result of a factorisation of the inputs (tessera::linalg, linalg.cpp). The results of
+/// one factorisation (q and r, u, s and vt) share its `family`, so their tasks are made once.
+struct LinalgParams {
+    enum class Op : std::uint8_t {
+        kQr,               // tall-skinny QR (one block of columns): 0 q, 1 r
+        kSvd,              // SVD of a single block: 0 u, 1 s, 2 vt
+        kCholesky,         // blocked lower Cholesky factor of square tiles
+        kTriangularSolve,  // inputs l (tiles), b (rows cut like l): l x = b, or l.T x = b
+        kLuSolve,          // inputs a (one block), b (one block of rows): a x = b
+        kInverse,          // one block
+        kLeastSquares,     // inputs r, q.T b (single blocks): 0 x, 1 rank, 2 s
+    } op = Op::kQr;
+    int part = 0;
+    bool transposed = false;  // kTriangularSolve: l.T x = b
+    bool compute_uv = true;   // kSvd
+    double rcond = 0;         // kLeastSquares
+    std::shared_ptr<const int> family;
+};
 struct FromHdf5Params {
     std::string path;
     std::string dataset;
@@ -113,6 +131,7 @@ struct ArrayNode {
         kMapBlocks,
         kOverlap,
         kPersisted,
+        kLinalg,
     } kind;
     DType dtype;
     Shape shape;
@@ -121,9 +140,13 @@ struct ArrayNode {
     std::variant<CreateParams, FromBufferParams, ElementwiseParams, ReduceParams, TransposeParams,
                  SliceParams, ConcatenateParams, RelabelParams, BroadcastParams, ReshapeParams,
                  RechunkParams, MatmulParams, FromHdf5Params, MapBlocksParams, OverlapParams,
-                 PersistedParams>
+                 PersistedParams, LinalgParams>
         params;
 };
+
+/// A new array of one node.
+Array make_array(ArrayNode::Kind kind, DType dtype, Shape shape, Chunks chunks,
+                 std::vector<NodePtr> inputs, decltype(ArrayNode::params) params);
 
 using kernels::shape_text;
 /// Aligns arrays for a broadcasting operation: returns the output shape and chunks, and

@@ -71,6 +71,31 @@ std::string operation_name(const ArrayNode& n) {
             return "map_overlap " + std::get<detail::OverlapParams>(n.params).function.name();
         case Kind::kPersisted:
             return "persisted";
+        case Kind::kLinalg: {
+            const auto& p = std::get<detail::LinalgParams>(n.params);
+            using Op = detail::LinalgParams::Op;
+            switch (p.op) {
+                case Op::kQr:
+                    return p.part == 0 ? "linalg.tsqr q" : "linalg.tsqr r";
+                case Op::kSvd:
+                    return p.part == 0   ? "linalg.svd u"
+                           : p.part == 1 ? "linalg.svd s"
+                                         : "linalg.svd vt";
+                case Op::kCholesky:
+                    return "linalg.cholesky";
+                case Op::kTriangularSolve:
+                    return p.transposed ? "linalg.solve l.T x = b" : "linalg.solve l x = b";
+                case Op::kLuSolve:
+                    return "linalg.solve (LU)";
+                case Op::kInverse:
+                    return "linalg.inv";
+                case Op::kLeastSquares:
+                    return p.part == 0   ? "linalg.lstsq x"
+                           : p.part == 1 ? "linalg.lstsq rank"
+                                         : "linalg.lstsq s";
+            }
+            return "linalg";
+        }
     }
     return "?";
 }

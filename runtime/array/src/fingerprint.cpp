@@ -104,6 +104,14 @@ private:
     static void params(ByteWriter&, const ReshapeParams&) {}
     static void params(ByteWriter&, const RechunkParams&) {}
     static void params(ByteWriter& w, const MatmulParams& p) { w.pod(p.gram); }
+    // The family only says which nodes share tasks, not what they compute.
+    static void params(ByteWriter& w, const LinalgParams& p) {
+        w.pod(p.op);
+        w.pod(p.part);
+        w.pod(p.transposed);
+        w.pod(p.compute_uv);
+        w.pod(p.rcond);
+    }
 
     std::unordered_map<const ArrayNode*, std::uint64_t> memo_;
 };

@@ -277,6 +277,8 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
             return build_map_blocks(node);
         case Kind::kOverlap:
             return build_overlap(node);
+        case Kind::kLinalg:
+            return build_linalg(node);
         case Kind::kPersisted: {
             const auto& p = std::get<PersistedParams>(n.params);
             if (p.graph.get() != &g_)

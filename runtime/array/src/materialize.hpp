@@ -45,6 +45,7 @@ private:
     std::vector<TaskId> build_map_blocks(const NodePtr& node);
     std::vector<TaskId> build_overlap(const NodePtr& node);
     std::vector<TaskId> build_rechunk(const NodePtr& node);
+    std::vector<TaskId> build_linalg(const NodePtr& node);  // linalg.cpp
     /// A file a from_hdf5 node reads: opened once (collective), closed after its readers.
     struct InputFile {
         std::uint64_t token = 0;
@@ -58,6 +59,8 @@ private:
     // Node -> its blocks; references into it stay valid as it grows.
     std::unordered_map<const ArrayNode*, std::vector<TaskId>> done_;
     std::unordered_map<const ArrayNode*, InputFile> input_files_;
+    /// The tasks shared by the results of one factorisation (LinalgParams::family).
+    std::unordered_map<const void*, std::vector<TaskId>> linalg_families_;
     /// Per built node, in the order builds finished, the task ids its build created (inputs
     /// built on the way finished earlier, so the first range holding a task is its owner's).
     struct BuiltRange {

@@ -1,0 +1,68 @@
+// Linear-algebra benchmarks, the tessera side of ../shared/bench/dask_suite.py's tsqr_svd and
+// svd_compressed, and the compute floor of the first.
+//
+//   mpirun -n 3 linalg_bench tsqr_svd        s of svd(x), x = random((4000000, 32),
+//                                            chunks=(250000, 32))
+//   mpirun -n 3 linalg_bench svd_compressed  s of svd_compressed(x, k=20, n_power_iter=2),
+//                                            x = random((100000, 2000), chunks=(10000, 1000))
+//   linalg_bench qr_floor                    one LAPACK QR of a 250000 x 32 block (the kernel
+//                                            tsqr's leaves run), times the 16 blocks
+//
+// Prints: NAME SECONDS RESULT [extra]. The times include building the graph, as Dask's do.
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "tessera/array.hpp"
+#include "tessera/kernels/create.hpp"
+#include "tessera/kernels/linalg.hpp"
+#include "tessera/linalg.hpp"
+#include "tessera/tessera.hpp"
+
+namespace {
+double since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string which = argc > 1 ? argv[1] : "tsqr_svd";
+    using namespace tessera;
+    if (which == "qr_floor") {
+        // The leaves' kernel alone, best of three: R of one block through ?GELQF (qr_factor).
+        const kernels::Buffer block = kernels::random_block(kernels::Distribution::kUniform, 0,
+                                                            DType::kFloat64, {4000000, 32},
+                                                            {0, 0}, {250000, 32}, 0, 1);
+        double best = 1e30;
+        for (int k = 0; k < 3; ++k) {
+            const auto t0 = std::chrono::steady_clock::now();
+            const auto f = kernels::qr_factor(block);
+            best = std::min(best, since(t0));
+        }
+        std::printf("qr_floor %.3f block=%.4f blocks=16\n", 16 * best, best);
+        return 0;
+    }
+    RuntimeOptions options;
+    options.progress = ProgressMode::kNone;
+    Runtime rt(argc, argv, options);
+    return rt.run([&] {
+        if (which == "tsqr_svd") {
+            const auto t0 = std::chrono::steady_clock::now();
+            const Array x = random::random({4000000, 32}, ChunkSpec({250000, 32}), 0);
+            const Buffer s = linalg::svd(x, false).s.compute();
+            std::printf("tsqr_svd %.3f %.6f\n", since(t0), s.data<double>()[0]);
+        } else if (which == "svd_compressed") {
+            const auto t0 = std::chrono::steady_clock::now();
+            const Array x = random::random({100000, 2000}, ChunkSpec({10000, 1000}), 0);
+            const Buffer s = linalg::svd_compressed(x, 20, 2, 10, 0).s.compute();
+            const double seconds = since(t0);
+            const auto summary = Client::current().summary();
+            std::printf("svd_compressed %.3f %.6f peak_worker_GB=%.3f\n", seconds,
+                        s.data<double>()[0],
+                        static_cast<double>(summary.peak_worker_memory) / 1e9);
+        } else {
+            throw UsageError("unknown case '" + which + "'");
+        }
+        std::fflush(stdout);
+    });
+}
