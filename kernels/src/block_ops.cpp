@@ -240,6 +240,20 @@ void mirror_upper_triangle(Buffer& c) {
     });
 }
 
+void add_into(Buffer& acc, const Buffer& x) {
+    if (acc.shape() != x.shape() || acc.dtype() != x.dtype())
+        throw ValueError("add_into: blocks of shape " + shape_text(acc.shape()) + " and " +
+                         shape_text(x.shape()) + " do not add");
+    visit_dtype(acc.dtype(), [&](auto t) {
+        using T = decltype(t);
+        T* a = acc.data<T>();
+        const T* b = x.data<T>();
+        const std::int64_t n = acc.size();
+#pragma omp parallel for simd schedule(static) if (n > (1 << 16))
+        for (std::int64_t i = 0; i < n; ++i) a[i] = static_cast<T>(a[i] + b[i]);
+    });
+}
+
 Buffer astype(const Buffer& in, DType dtype) {
     if (in.dtype() == dtype) return in;
     Buffer out(dtype, in.shape());

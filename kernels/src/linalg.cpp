@@ -22,8 +22,8 @@ struct Lapack;
 
 template <>
 struct Lapack<double> {
-    static constexpr auto gelqf = LAPACKE_dgelqf_work;
-    static constexpr auto ormlq = LAPACKE_dormlq_work;
+    static constexpr auto geqrf = LAPACKE_dgeqrf_work;
+    static constexpr auto ormqr = LAPACKE_dormqr_work;
     static constexpr auto gesdd = LAPACKE_dgesdd_work;
     static constexpr auto potrf = LAPACKE_dpotrf_work;
     static constexpr auto gesv = LAPACKE_dgesv_work;
@@ -35,8 +35,8 @@ struct Lapack<double> {
 };
 template <>
 struct Lapack<float> {
-    static constexpr auto gelqf = LAPACKE_sgelqf_work;
-    static constexpr auto ormlq = LAPACKE_sormlq_work;
+    static constexpr auto geqrf = LAPACKE_sgeqrf_work;
+    static constexpr auto ormqr = LAPACKE_sormqr_work;
     static constexpr auto gesdd = LAPACKE_sgesdd_work;
     static constexpr auto potrf = LAPACKE_spotrf_work;
     static constexpr auto gesv = LAPACKE_sgesv_work;
@@ -94,37 +94,128 @@ std::vector<T> workspace(T query) {
 
 }  // namespace
 
-// Row-major blocks meet column-major LAPACK without a transposed copy: the (m, n) row-major
-// block is the (n, m) column-major matrix a^T, and the LQ factorisation of a^T (?GELQF) is the
-// QR of a: a^T = L Q' gives a = Q'^T L^T, so R = L^T sits in the upper triangle of the row-major
-// block, exactly where a row-major QR would leave it.
+std::int64_t qr_panel_rows(std::int64_t n) {
+    return std::max<std::int64_t>(2 * n, 8192 / std::max<std::int64_t>(n, 1));
+}
+
+namespace {
+
+/// Panel i of a level with `rows` rows: its first row and row count.
+struct Panel {
+    std::int64_t first, rows;
+};
+std::vector<Panel> panels_of(std::int64_t rows, std::int64_t panel_rows) {
+    // One panel when it takes at most two: cutting them buys little and costs a level.
+    if (rows <= 2 * panel_rows) return {{0, rows}};
+    std::vector<Panel> out;
+    for (std::int64_t first = 0; first < rows; first += panel_rows)
+        out.push_back({first, std::min(panel_rows, rows - first)});
+    return out;
+}
+
+/// Factors each panel of `level` in place (row-major ?GEQRF: LAPACKE makes the column-major
+/// copy LAPACK wants, in cache for a panel) and returns their stacked Rs.
+template <class T>
+Buffer factor_level(Buffer& level, Buffer& tau, std::int64_t panel_rows) {
+    const std::int64_t rows = level.shape()[0], n = level.shape()[1];
+    const auto panels = panels_of(rows, panel_rows);
+    std::int64_t reflectors = 0;
+    for (const Panel& p : panels) reflectors += std::min(p.rows, n);
+    tau = Buffer(level.dtype(), {reflectors});
+    Buffer stacked(level.dtype(), {reflectors, n});
+    T* a = level.data<T>();
+    T* r = stacked.data<T>();
+    const lapack_int nn = dim(n, "qr");
+    T query{};
+    check_info(Lapack<T>::geqrf(LAPACK_ROW_MAJOR, dim(panels[0].rows, "qr"), nn, a, nn,
+                                tau.data<T>(), &query, -1),
+               "geqrf");
+    auto work = workspace(query);
+    std::int64_t at = 0;  // the panel's first reflector
+    for (const Panel& p : panels) {
+        const std::int64_t k = std::min(p.rows, n);
+        if (k == 0) continue;
+        T* panel = a + p.first * n;
+        check_info(
+            Lapack<T>::geqrf(LAPACK_ROW_MAJOR, dim(p.rows, "qr"), nn, panel, nn, tau.data<T>() + at,
+                             work.data(), static_cast<lapack_int>(work.size())),
+            "geqrf");
+        for (std::int64_t i = 0; i < k; ++i)
+            for (std::int64_t j = 0; j < n; ++j)
+                r[(at + i) * n + j] = j >= i ? panel[i * n + j] : T(0);
+        at += k;
+    }
+    return stacked;
+}
+
+/// The Q of one level applied to w: panel i's reflectors to w's rows of its R (padded with zero
+/// rows to the panel's height), giving the level's (rows, p).
+template <class T>
+Buffer apply_level(const Buffer& level, const Buffer& tau, std::int64_t panel_rows,
+                   const Buffer& w) {
+    const std::int64_t rows = level.shape()[0], n = level.shape()[1], p = w.shape()[1];
+    Buffer out(w.dtype(), {rows, p});
+    std::memset(out.bytes(), 0, out.nbytes());
+    if (p == 0) return out;
+    const T* a = level.data<T>();
+    T* o = out.data<T>();
+    const lapack_int nn = dim(n, "qr"), pp = dim(p, "qr");
+    std::vector<T> work;
+    std::int64_t at = 0;
+    for (const Panel& panel : panels_of(rows, panel_rows)) {
+        const std::int64_t k = std::min(panel.rows, n);
+        if (k == 0) continue;
+        T* c = o + panel.first * p;
+        std::memcpy(c, w.data<T>() + at * p, static_cast<std::size_t>(k * p) * sizeof(T));
+        const lapack_int mr = dim(panel.rows, "qr"), kk = dim(k, "qr");
+        if (work.empty()) {
+            T query{};
+            check_info(Lapack<T>::ormqr(LAPACK_ROW_MAJOR, 'L', 'N', mr, pp, kk, a + panel.first * n,
+                                        nn, tau.data<T>() + at, c, pp, &query, -1),
+                       "ormqr");
+            work = workspace(query);
+        }
+        check_info(Lapack<T>::ormqr(LAPACK_ROW_MAJOR, 'L', 'N', mr, pp, kk, a + panel.first * n, nn,
+                                    tau.data<T>() + at, c, pp, work.data(),
+                                    static_cast<lapack_int>(work.size())),
+                   "ormqr");
+        at += k;
+    }
+    return out;
+}
+
+}  // namespace
+
 QrFactors qr_factor(const Buffer& a) {
     require_matrix(a, "qr");
-    const std::int64_t m = a.shape()[0], n = a.shape()[1], k = std::min(m, n);
-    QrFactors f{Buffer(a), Buffer(a.dtype(), {k})};
-    if (k == 0) return f;
+    const std::int64_t n = a.shape()[1], panel_rows = qr_panel_rows(n);
+    QrFactors f;
+    Buffer level(a);
     with_float(a.dtype(), [&](auto t) {
         using T = decltype(t);
-        using L = Lapack<T>;
-        const lapack_int rows = dim(n, "qr"), cols = dim(m, "qr");
-        T query{};
-        check_info(L::gelqf(LAPACK_COL_MAJOR, rows, cols, f.factors.data<T>(), rows,
-                            f.tau.data<T>(), &query, -1),
-                   "gelqf");
-        auto work = workspace(query);
-        check_info(L::gelqf(LAPACK_COL_MAJOR, rows, cols, f.factors.data<T>(), rows,
-                            f.tau.data<T>(), work.data(), static_cast<lapack_int>(work.size())),
-                   "gelqf");
+        for (;;) {
+            Buffer tau;
+            Buffer stacked = level.shape()[0] == 0 || n == 0
+                                 ? Buffer(a.dtype(), {0, n})
+                                 : factor_level<T>(level, tau, panel_rows);
+            if (tau.shape().empty()) tau = Buffer(a.dtype(), {0});
+            const bool top = panels_of(level.shape()[0], panel_rows).size() == 1;
+            f.factors.push_back(std::move(level));
+            f.tau.push_back(std::move(tau));
+            if (top) break;
+            level = std::move(stacked);
+        }
     });
     return f;
 }
 
 Buffer qr_r(const QrFactors& f) {
-    const std::int64_t m = f.factors.shape()[0], n = f.factors.shape()[1], k = std::min(m, n);
-    Buffer r(f.factors.dtype(), {k, n});
+    const Buffer& top = f.factors.back();
+    const std::int64_t m = top.shape()[0], n = top.shape()[1], k = std::min(m, n);
+    Buffer r(top.dtype(), {k, n});
     with_float(r.dtype(), [&](auto t) {
         using T = decltype(t);
-        const T* src = f.factors.data<T>();
+        const T* src = top.data<T>();
         T* dst = r.data<T>();
         for (std::int64_t i = 0; i < k; ++i)
             for (std::int64_t j = 0; j < n; ++j) dst[i * n + j] = j >= i ? src[i * n + j] : T(0);
@@ -132,36 +223,22 @@ Buffer qr_r(const QrFactors& f) {
     return r;
 }
 
-// Q c, with c padded by zero rows to (m, p), is the row-major (m, p) block that is the
-// column-major (p, m) matrix [c^T 0]; multiplied on the right by the LQ's Q (?ORMLQ) it becomes
-// c^T Q' = (Q'^T c)^T, which read row-major is Q c.
+// From the top level down: each level's panels turn the rows of their Rs into their own rows.
 Buffer qr_apply(const QrFactors& f, const Buffer& c) {
     require_matrix(c, "qr");
-    const std::int64_t m = f.factors.shape()[0], n = f.factors.shape()[1], k = std::min(m, n);
-    const std::int64_t p = c.shape()[1];
-    if (c.shape()[0] != k || c.dtype() != f.factors.dtype())
+    const Buffer& top = f.factors.back();
+    const std::int64_t k = std::min(top.shape()[0], top.shape()[1]), n = top.shape()[1];
+    if (c.shape()[0] != k || c.dtype() != top.dtype())
         throw ValueError("qr: the block to apply Q to has shape " + shape_text(c.shape()) +
-                         ", expected (" + std::to_string(k) + ", " + std::to_string(p) + ")");
-    Buffer out(c.dtype(), {m, p});
-    std::memset(out.bytes(), 0, out.nbytes());
-    std::memcpy(out.bytes(), c.bytes(), c.nbytes());
-    if (k == 0 || p == 0) return out;
+                         ", expected (" + std::to_string(k) + ", " + std::to_string(c.shape()[1]) +
+                         ")");
+    Buffer w(c);
     with_float(c.dtype(), [&](auto t) {
         using T = decltype(t);
-        using L = Lapack<T>;
-        const lapack_int rows = dim(p, "qr"), cols = dim(m, "qr"), refl = dim(k, "qr"),
-                         lda = dim(n, "qr");
-        T query{};
-        check_info(L::ormlq(LAPACK_COL_MAJOR, 'R', 'N', rows, cols, refl, f.factors.data<T>(), lda,
-                            f.tau.data<T>(), out.data<T>(), rows, &query, -1),
-                   "ormlq");
-        auto work = workspace(query);
-        check_info(L::ormlq(LAPACK_COL_MAJOR, 'R', 'N', rows, cols, refl, f.factors.data<T>(), lda,
-                            f.tau.data<T>(), out.data<T>(), rows, work.data(),
-                            static_cast<lapack_int>(work.size())),
-                   "ormlq");
+        for (std::size_t l = f.factors.size(); l-- > 0;)
+            w = apply_level<T>(f.factors[l], f.tau[l], qr_panel_rows(n), w);
     });
-    return out;
+    return w;
 }
 
 Buffer stack_rows(const std::vector<const Buffer*>& blocks) {

@@ -4,7 +4,7 @@
   check_linalg.py MPIEXEC TESSERA WORK
 
 Writes awkward inputs (chunks that do not divide, one chunk, more chunks than rows of R,
-rank-deficient, float32, chunked in both dimensions, short-fat), runs one tessera script on 1, 3
+rank-deficient, float32, chunked in both dimensions, short-fat, blocks of many panels), runs one tessera script on 1, 3
 and 4 ranks, and checks every factorisation by reconstruction and against NumPy, and that the
 results of the three runs are bitwise the same. Then the errors: a matrix that is not positive
 definite, tsqr of an array chunked in both dimensions, a complete QR of a tall array.
@@ -18,9 +18,9 @@ import h5py
 import numpy as np
 
 CHUNKS = {"tall": (100, 7), "one": (50, 5), "thin": (3, 12), "deficient": (30, 6), "single": (64, 4),
-          "grid": (70, 15), "wide": (8, 50), "lowrank": (90, 50), "spd": (25, 25), "gen": (25, 25),
+          "grid": (70, 15), "wide": (8, 50), "long": (12000, 6), "lowrank": (90, 50), "spd": (25, 25), "gen": (25, 25),
           "b1": (25,), "b2": (25, 2), "ls_a": (70, 6), "ls_b": (70,), "ls_b2": (30,)}
-FACTORED = ["tall", "one", "thin", "deficient", "single", "grid", "wide"]
+FACTORED = ["tall", "one", "thin", "deficient", "single", "grid", "wide", "long"]
 MATRIX_ORDS = ["None", "'fro'", "'nuc'", "1", "-1", "2", "-2", "inf", "-inf"]
 VECTOR_ORDS = ["None", "1", "2", "3", "0", "inf", "-inf"]
 
@@ -76,6 +76,8 @@ def inputs(path):
         "single": rng.random((500, 4)).astype(np.float32),
         "grid": rng.standard_normal((300, 40)),
         "wide": rng.random((8, 300)),
+        # Blocks of many cache-sized panels: the block QR is a tree itself.
+        "long": rng.standard_normal((30011, 6)),
         "lowrank": lowrank,
         "spd": m @ m.T + 90 * np.eye(90),
         "gen": rng.random((90, 90)) + 4 * np.eye(90),

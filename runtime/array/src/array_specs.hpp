@@ -118,7 +118,11 @@ struct MatmulSpec {
     std::vector<std::int64_t> shape;
     std::int64_t terms = 0;
     Form form = Form::kProduct;
-    static auto fields(auto& s) { return std::tie(s.dtype, s.shape, s.terms, s.form); }
+    /// kProduct of floats: a_p (b_p) are stored transposed, sum_p a_p.T @ b_p and so on.
+    std::uint8_t a_transposed = 0, b_transposed = 0;
+    static auto fields(auto& s) {
+        return std::tie(s.dtype, s.shape, s.terms, s.form, s.a_transposed, s.b_transposed);
+    }
 };
 
 /// Opening (collective) and closing an HDF5 file under a token.

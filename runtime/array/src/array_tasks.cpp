@@ -9,6 +9,7 @@
 #include "array_specs.hpp"
 #include "tessera/kernels/block_ops.hpp"
 #include "tessera/kernels/create.hpp"
+#include "tessera/kernels/linalg.hpp"
 #include "tessera/runtime/function_registry.hpp"
 
 namespace tessera::detail {
@@ -182,7 +183,10 @@ const FunctionInfo& tasks::matmul =
         // The contraction is summed in a fixed order, so results do not depend on placement.
         using Form = MatmulSpec::Form;
         for (std::int64_t p = 0; p < s.terms; ++p) {
-            if (s.form == Form::kGram)
+            if (s.a_transposed || s.b_transposed)
+                kernels::gemm(1.0, read_block(args[1 + p]), s.a_transposed != 0,
+                              read_block(args[1 + s.terms + p]), s.b_transposed != 0, 1.0, c);
+            else if (s.form == Form::kGram)
                 kernels::gram_accumulate(read_block(args[1 + p]), c);
             else
                 kernels::matmul_accumulate(read_block(args[1 + p]),
@@ -191,6 +195,14 @@ const FunctionInfo& tasks::matmul =
         }
         if (s.form == Form::kGram) kernels::mirror_upper_triangle(c);
         emit_block(std::move(c), out);
+    });
+
+const FunctionInfo& tasks::add_blocks =
+    register_raw_function("array.add_blocks", [](std::span<const ArgView> args, Bytes& out) {
+        const Buffer first = read_block(args[1]);
+        Buffer sum(first);  // a copy: the sum is written into it
+        for (std::size_t i = 2; i < args.size(); ++i) kernels::add_into(sum, read_block(args[i]));
+        emit_block(std::move(sum), out);
     });
 
 }  // namespace tessera::detail

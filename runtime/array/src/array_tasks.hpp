@@ -19,6 +19,7 @@ extern const FunctionInfo& slice;
 extern const FunctionInfo& relabel;
 extern const FunctionInfo& reshape;
 extern const FunctionInfo& matmul;
+extern const FunctionInfo& add_blocks;
 // hdf5_arrays.cpp
 extern const FunctionInfo& h5_open;
 extern const FunctionInfo& h5_close;

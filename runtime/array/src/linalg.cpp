@@ -37,10 +37,24 @@ Buffer read_part(const ArgView& a, std::size_t index) {
     return Buffer::decode(a.data + at, Buffer::encoded_size(a.data + at, a.size - at));
 }
 
-/// The parts of a QR factorisation task: r, then the factors and their scales.
-enum QrPart : std::uint8_t { kQrR = 0, kQrFactors = 1, kQrTau = 2 };
+/// A QR factorisation task's result: r, then each level's factors and scales.
+constexpr std::int64_t kQrR = 0;
+void emit_factors(const kernels::QrFactors& f, Bytes& out) {
+    std::vector<Buffer> parts{kernels::qr_r(f)};
+    for (std::size_t l = 0; l < f.factors.size(); ++l) {
+        parts.push_back(f.factors[l]);
+        parts.push_back(f.tau[l]);
+    }
+    emit_parts(parts, out);
+}
 kernels::QrFactors read_factors(const ArgView& a) {
-    return {read_part(a, kQrFactors), read_part(a, kQrTau)};
+    kernels::QrFactors f;
+    for (std::size_t at = Buffer::encoded_size(a.data, a.size), i = 0; at < a.size; ++i) {
+        const std::size_t n = Buffer::encoded_size(a.data + at, a.size - at);
+        (i % 2 == 0 ? f.factors : f.tau).push_back(Buffer::decode(a.data + at, n));
+        at += n;
+    }
+    return f;
 }
 
 // ---- specs ----------------------------------------------------------------------------------
@@ -82,8 +96,7 @@ const FunctionInfo& qr_factor_task =
             for (const auto& r : rs) ptrs.push_back(&r);
             a = kernels::stack_rows(ptrs);
         }
-        kernels::QrFactors f = kernels::qr_factor(a);
-        emit_parts({kernels::qr_r(f), f.factors, f.tau}, out);
+        emit_factors(kernels::qr_factor(a), out);
     });
 
 const FunctionInfo& part_task =
@@ -98,7 +111,7 @@ const FunctionInfo& qr_q_task =
         const kernels::QrFactors f = read_factors(args[1]);
         Buffer c;
         if (s.root) {
-            c = kernels::identity(f.factors.dtype(), s.count);
+            c = kernels::identity(f.factors.back().dtype(), s.count);
         } else {
             const Buffer parent = read_block(args[2]);
             const std::int64_t width = parent.shape()[1];

@@ -516,13 +516,13 @@ std::vector<TaskId> Materializer::build_reduce(const NodePtr& node) {
 
 std::vector<TaskId> Materializer::build_matmul(const NodePtr& node) {
     const ArrayNode& n = *node;
-    const auto& a = blocks(n.inputs[0]);
     const auto terms = static_cast<std::int64_t>(n.inputs[0]->chunks[1].size());
-    const auto row = [&](std::int64_t i) {  // the blocks a[i, :]
-        return std::vector<TaskId>(a.begin() + i * terms, a.begin() + (i + 1) * terms);
-    };
     using Form = MatmulSpec::Form;
     if (std::get<MatmulParams>(n.params).gram) {
+        const auto& a = blocks(n.inputs[0]);
+        const auto row = [&](std::int64_t i) {  // the blocks a[i, :]
+            return std::vector<TaskId>(a.begin() + i * terms, a.begin() + (i + 1) * terms);
+        };
         // Block (i, j) of a @ a.T is the contraction of rows i and j of a's blocks; (j, i) is its
         // transpose, made from it rather than multiplied again.
         const auto rows = static_cast<std::int64_t>(n.chunks[0].size());
@@ -544,15 +544,55 @@ std::vector<TaskId> Materializer::build_matmul(const NodePtr& node) {
                     add(tasks::transpose, swap, {out[static_cast<std::size_t>(j * rows + i)]});
         return out;
     }
-    const auto& b = blocks(n.inputs[1]);
-    const auto bcols = static_cast<std::int64_t>(n.inputs[1]->chunks[1].size());
+    // A float operand that is a transpose is read as stored, the product transposing it (BLAS
+    // does, at no cost): its transposed blocks are never made.
+    struct Operand {
+        const std::vector<TaskId>* blocks;
+        std::int64_t cols;  // blocks along the stored array's second dimension
+        bool transposed;
+        TaskId at(std::int64_t i, std::int64_t j) const {
+            return (*blocks)[static_cast<std::size_t>(transposed ? j * cols + i : i * cols + j)];
+        }
+    };
+    const auto operand = [&](const NodePtr& in) {
+        const bool transposed =
+            in->kind == Kind::kTranspose && in->dtype == n.dtype &&
+            std::get<TransposeParams>(in->params).perm == std::vector<int>{1, 0} &&
+            (n.dtype == DType::kFloat64 || n.dtype == DType::kFloat32);
+        const NodePtr& stored = transposed ? in->inputs[0] : in;
+        return Operand{&blocks(stored), static_cast<std::int64_t>(stored->chunks[1].size()),
+                       transposed};
+    };
+    const Operand x = operand(n.inputs[0]), y = operand(n.inputs[1]);
     std::vector<TaskId> out;
     for (std::int64_t blk = 0; blk < grid_size(n.chunks); ++blk) {
         const auto c = block_coords(n.chunks, blk);
-        std::vector<TaskId> inputs = row(c[0]);
+        std::vector<TaskId> inputs;
+        for (std::int64_t p = 0; p < terms; ++p) inputs.push_back(x.at(c[0], p));
+        for (std::int64_t p = 0; p < terms; ++p) inputs.push_back(y.at(p, c[1]));
+        const Shape shape = block_shape(n.chunks, c);
+        // A block much smaller than the operands' blocks it sums (a tall-skinny or block-panel
+        // product: a.T @ q) is summed from one partial product per term, each made where its
+        // operands are, so the small partials move instead of the large blocks. The sum runs in
+        // the terms' order: the same bits wherever the partials were made.
+        std::int64_t operand_elements = 0;
         for (std::int64_t p = 0; p < terms; ++p)
-            inputs.push_back(b[static_cast<std::size_t>(p * bcols + c[1])]);
-        MatmulSpec s{n.dtype, block_shape(n.chunks, c), terms, Form::kProduct};
+            operand_elements =
+                std::max({operand_elements,
+                          kernels::shape_size(block_shape(n.inputs[0]->chunks, {c[0], p})),
+                          kernels::shape_size(block_shape(n.inputs[1]->chunks, {p, c[1]}))});
+        if (terms > 1 && 4 * kernels::shape_size(shape) <= operand_elements) {
+            std::vector<TaskId> partials;
+            for (std::int64_t p = 0; p < terms; ++p) {
+                MatmulSpec s{n.dtype, shape, 1, Form::kProduct, x.transposed, y.transposed};
+                partials.push_back(add(tasks::matmul, encode_spec(s),
+                                       {inputs[static_cast<std::size_t>(p)],
+                                        inputs[static_cast<std::size_t>(terms + p)]}));
+            }
+            out.push_back(add(tasks::add_blocks, {}, partials));
+            continue;
+        }
+        MatmulSpec s{n.dtype, shape, terms, Form::kProduct, x.transposed, y.transposed};
         out.push_back(add(tasks::matmul, encode_spec(s), inputs));
     }
     return out;

@@ -31,6 +31,9 @@ void gram_accumulate(const Buffer& a, Buffer& c);
 /// c[j, i] = c[i, j] for j > i: a square block made symmetric from its upper triangle.
 void mirror_upper_triangle(Buffer& c);
 
+/// acc += x elementwise, for blocks of the same shape and dtype (partial products summed).
+void add_into(Buffer& acc, const Buffer& x);
+
 /// Converts a block to another dtype.
 Buffer astype(const Buffer& in, DType dtype);
 

@@ -10,12 +10,18 @@
 
 namespace tessera::kernels {
 
-/// A Householder QR of an (m, n) block as LAPACK keeps it: R on and above the diagonal, the
-/// reflectors below it, and their scales. Q is never formed unless asked for (qr_apply).
+/// A Householder QR of an (m, n) block, factored as a tree of panels (TSQR inside the block):
+/// the block is cut into panels of qr_panel_rows(n) rows, small enough to stay in cache while
+/// LAPACK factors each (?GEQRF), their stacked Rs make the next level's matrix, and so on up to
+/// a single panel. Each level keeps its panels' R on and above their diagonals and reflectors
+/// below, and the reflectors' scales. Q is never formed unless asked for (qr_apply). A block of
+/// at most two panels is one plain LAPACK QR.
 struct QrFactors {
-    Buffer factors;  // (m, n)
-    Buffer tau;      // (min(m, n),)
+    std::vector<Buffer> factors;  // per level, the block first: (rows, n)
+    std::vector<Buffer> tau;      // per level: min(rows, n) per panel, panel after panel
 };
+/// Rows of the panels of a block with n columns: about 64 KiB of float64, at least 2n.
+std::int64_t qr_panel_rows(std::int64_t n);
 /// Factors a block: a = Q R with Q (m, k) orthonormal and R (k, n) upper trapezoidal,
 /// k = min(m, n). Rank-deficient blocks factor too (Householder QR needs no full rank).
 QrFactors qr_factor(const Buffer& a);
