@@ -5,6 +5,9 @@
 //                                            chunks=(250000, 32))
 //   mpirun -n 3 linalg_bench svd_compressed  s of svd_compressed(x, k=20, n_power_iter=2),
 //                                            x = random((100000, 2000), chunks=(10000, 1000))
+//   linalg_bench products_floor              the work svd_compressed cannot avoid, on one rank:
+//                                            the 20 blocks drawn once and the 6 products per
+//                                            block (x @ omega, 2 x (x.T @ q, x @ z), x.T @ q)
 //   linalg_bench qr_floor                    one LAPACK DGEQRF of a 250000 x 32 block times the
 //                                            16 blocks (the compute floor), and tessera's leaf
 //                                            kernel on the same block
@@ -54,6 +57,32 @@ int main(int argc, char** argv) {
         }
         std::printf("qr_floor %.3f dgeqrf_block=%.4f tessera_block=%.4f blocks=16\n", 16 * lapack,
                     lapack, tessera);
+        return 0;
+    }
+    if (which == "products_floor") {
+        const auto draw = [] {
+            return kernels::random_block(kernels::Distribution::kUniform, 0, DType::kFloat64,
+                                         {100000, 2000}, {0, 0}, {10000, 1000}, 0, 1);
+        };
+        auto t0 = std::chrono::steady_clock::now();
+        const kernels::Buffer x = draw();
+        const double random = since(t0);
+        const kernels::Buffer q = kernels::random_block(kernels::Distribution::kUniform, 1,
+                                                        DType::kFloat64, {10000, 30}, {0, 0},
+                                                        {10000, 30}, 0, 1);
+        kernels::Buffer z(DType::kFloat64, {1000, 30}), y(DType::kFloat64, {10000, 30});
+        double tall = 1e30, wide = 1e30;
+        for (int k = 0; k < 3; ++k) {
+            t0 = std::chrono::steady_clock::now();
+            kernels::gemm(1.0, x, true, q, false, 0.0, z);
+            tall = std::min(tall, since(t0));
+            t0 = std::chrono::steady_clock::now();
+            kernels::gemm(1.0, x, false, z, false, 0.0, y);
+            wide = std::min(wide, since(t0));
+        }
+        // 20 blocks: drawn once, 3 products x @ (1000, 30) and 3 x.T @ (10000, 30) each.
+        std::printf("products_floor %.3f random=%.3f gemm=%.3f\n",
+                    20 * (random + 3 * tall + 3 * wide), 20 * random, 20 * 3 * (tall + wide));
         return 0;
     }
     RuntimeOptions options;

@@ -403,11 +403,13 @@ Array rows_like(const Array& b, const std::vector<std::int64_t>& rows) {
     return b.rechunk(ChunkSpec(c));
 }
 
-/// A tall array in one block of columns, row blocks holding about as many elements as before.
+/// A tall array in one block of columns, row blocks holding about as many elements as before
+/// and at least twice as many rows as columns (so that each block's R is smaller than it).
 Array column_of_blocks(const Array& a) {
     if (a.chunks()[1].size() == 1) return a;
-    const std::int64_t block_rows = std::max<std::int64_t>(
-        1, a.chunks()[0][0] * a.chunks()[1][0] / std::max<std::int64_t>(a.shape()[1], 1));
+    const std::int64_t n = std::max<std::int64_t>(a.shape()[1], 1);
+    const std::int64_t block_rows =
+        std::max(2 * n, a.chunks()[0][0] * a.chunks()[1][0] / n);
     return a.rechunk(ChunkSpec(std::vector<std::int64_t>{std::min(block_rows, a.shape()[0]), -1}));
 }
 
