@@ -67,9 +67,9 @@ int main(int argc, char** argv) {
         auto t0 = std::chrono::steady_clock::now();
         const kernels::Buffer x = draw();
         const double random = since(t0);
-        const kernels::Buffer q = kernels::random_block(kernels::Distribution::kUniform, 1,
-                                                        DType::kFloat64, {10000, 30}, {0, 0},
-                                                        {10000, 30}, 0, 1);
+        const kernels::Buffer q =
+            kernels::random_block(kernels::Distribution::kUniform, 1, DType::kFloat64, {10000, 30},
+                                  {0, 0}, {10000, 30}, 0, 1);
         kernels::Buffer z(DType::kFloat64, {1000, 30}), y(DType::kFloat64, {10000, 30});
         double tall = 1e30, wide = 1e30;
         for (int k = 0; k < 3; ++k) {

@@ -65,26 +65,27 @@ TEST_P(BlockQrTest, ReconstructsTheBlock) {
     EXPECT_LT(max_difference(product(q, true, q, false), k::identity(dtype, kk)), tol * 10);
     const Buffer r64 = k::astype(r, DType::kFloat64);
     for (std::int64_t i = 0; i < kk; ++i)
-        for (std::int64_t j = 0; j < std::min(i, n); ++j) EXPECT_EQ(r64.data<double>()[i * n + j], 0);
+        for (std::int64_t j = 0; j < std::min(i, n); ++j)
+            EXPECT_EQ(r64.data<double>()[i * n + j], 0);
     if (m > 2 * k::qr_panel_rows(n)) EXPECT_GT(f.factors.size(), 1u) << "a panel tree was made";
 }
 
-INSTANTIATE_TEST_SUITE_P(Shapes, BlockQrTest,
-                         ::testing::Values(QrCase{100, 7, DType::kFloat64},
-                                           QrCase{5000, 8, DType::kFloat64},
-                                           QrCase{200003, 3, DType::kFloat64},
-                                           QrCase{7000, 32, DType::kFloat32},
-                                           QrCase{6, 40, DType::kFloat64},
-                                           QrCase{0, 5, DType::kFloat64}));
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, BlockQrTest,
+    ::testing::Values(QrCase{100, 7, DType::kFloat64}, QrCase{5000, 8, DType::kFloat64},
+                      QrCase{200003, 3, DType::kFloat64}, QrCase{7000, 32, DType::kFloat32},
+                      QrCase{6, 40, DType::kFloat64}, QrCase{0, 5, DType::kFloat64}));
 
 TEST(BlockSvd, SingularValuesAndReconstruction) {
     const Buffer a = random_matrix(300, 20, 3);
     const k::SvdFactors f = k::svd(a);
     Buffer us(f.u);
     for (std::int64_t i = 0; i < 300; ++i)
-        for (std::int64_t j = 0; j < 20; ++j) us.data<double>()[i * 20 + j] *= f.s.data<double>()[j];
+        for (std::int64_t j = 0; j < 20; ++j)
+            us.data<double>()[i * 20 + j] *= f.s.data<double>()[j];
     EXPECT_LT(max_difference(product(us, false, f.vt, false), a), 1e-12);
-    for (std::int64_t j = 1; j < 20; ++j) EXPECT_GE(f.s.data<double>()[j - 1], f.s.data<double>()[j]);
+    for (std::int64_t j = 1; j < 20; ++j)
+        EXPECT_GE(f.s.data<double>()[j - 1], f.s.data<double>()[j]);
     const k::SvdFactors values = k::svd(a, false);
     EXPECT_LT(max_difference(values.s, f.s), 1e-12);
     EXPECT_EQ(values.u.size(), 0);
@@ -102,7 +103,8 @@ TEST(BlockFactorisations, CholeskySolveInverse) {
     k::triangular_solve(l, x, true);
     EXPECT_LT(max_difference(product(spd, false, x, false), b), 1e-10);
     EXPECT_LT(max_difference(product(spd, false, k::lu_solve(spd, b), false), b), 1e-10);
-    EXPECT_LT(max_difference(product(spd, false, k::inverse(spd), false), k::identity(DType::kFloat64, 40)),
+    EXPECT_LT(max_difference(product(spd, false, k::inverse(spd), false),
+                             k::identity(DType::kFloat64, 40)),
               1e-10);
 }
 

@@ -408,8 +408,7 @@ Array rows_like(const Array& b, const std::vector<std::int64_t>& rows) {
 Array column_of_blocks(const Array& a) {
     if (a.chunks()[1].size() == 1) return a;
     const std::int64_t n = std::max<std::int64_t>(a.shape()[1], 1);
-    const std::int64_t block_rows =
-        std::max(2 * n, a.chunks()[0][0] * a.chunks()[1][0] / n);
+    const std::int64_t block_rows = std::max(2 * n, a.chunks()[0][0] * a.chunks()[1][0] / n);
     return a.rechunk(ChunkSpec(std::vector<std::int64_t>{std::min(block_rows, a.shape()[0]), -1}));
 }
 
@@ -452,7 +451,7 @@ QR sfqr(const Array& a0) {
         a = a.rechunk(ChunkSpec(Chunks{{m}, cols}));
     }
     const std::int64_t first = a.chunks()[1][0];
-    const QR head = tsqr(a[{Slice{}, Slice{0, first, 1}}]);
+    QR head = tsqr(a[{Slice{}, Slice{0, first, 1}}]);
     if (first == n) return head;
     const Array rest = matmul(head.q.T(), a[{Slice{}, Slice{first, n, 1}}]);
     return {head.q, concatenate({head.r, rest}, 1)};
@@ -481,7 +480,7 @@ SVD block_svd(const Array& a, bool compute_uv) {
     const Array b = one_block(as_float(a));
     const std::int64_t m = b.shape()[0], n = b.shape()[1], k = std::min(m, n);
     const auto family = std::make_shared<const int>(0);
-    auto node = [&](int part, Shape shape) {
+    auto node = [&](int part, const Shape& shape) {
         LinalgParams p = params(Op::kSvd, part, family);
         p.compute_uv = compute_uv;
         Chunks c;
@@ -623,7 +622,7 @@ LeastSquares lstsq(const Array& a0, const Array& b0, std::optional<double> rcond
     const double eps = t == DType::kFloat32 ? std::numeric_limits<float>::epsilon()
                                             : std::numeric_limits<double>::epsilon();
     const auto family = std::make_shared<const int>(0);
-    auto node = [&](int part, Shape shape, DType dtype) {
+    auto node = [&](int part, const Shape& shape, DType dtype) {
         LinalgParams p = params(Op::kLeastSquares, part, family);
         p.rcond = rcond.value_or(eps * static_cast<double>(std::max(m, n)));
         Chunks ch;
@@ -682,7 +681,9 @@ Array norm(const Array& x0, const NormOrder& ord, const Axes& axes0, bool keepdi
     if (x.ndim() != 2)
         throw UsageError("norm: tessera's matrix norms take 2-d arrays; got shape " +
                          kernels::shape_text(x.shape()));
-    const auto keep = [&](Array r) { return keepdims ? r.expand_dims(0).expand_dims(0) : r; };
+    const auto keep = [&](const Array& r) {
+        return keepdims ? r.expand_dims(0).expand_dims(0) : r;
+    };
     const int row = axes[0], col = axes[1];
     if (std::holds_alternative<std::string>(ord)) {
         const auto& name = std::get<std::string>(ord);

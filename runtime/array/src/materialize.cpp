@@ -577,10 +577,9 @@ std::vector<TaskId> Materializer::build_matmul(const NodePtr& node) {
         // the terms' order: the same bits wherever the partials were made.
         std::int64_t operand_elements = 0;
         for (std::int64_t p = 0; p < terms; ++p)
-            operand_elements =
-                std::max({operand_elements,
-                          kernels::shape_size(block_shape(n.inputs[0]->chunks, {c[0], p})),
-                          kernels::shape_size(block_shape(n.inputs[1]->chunks, {p, c[1]}))});
+            operand_elements = std::max(
+                {operand_elements, kernels::shape_size(block_shape(n.inputs[0]->chunks, {c[0], p})),
+                 kernels::shape_size(block_shape(n.inputs[1]->chunks, {p, c[1]}))});
         if (terms > 1 && 4 * kernels::shape_size(shape) <= operand_elements) {
             std::vector<TaskId> partials;
             for (std::int64_t p = 0; p < terms; ++p) {
