@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "tessera/kernels/create.hpp"
 #include "tessera/kernels/error.hpp"
 
 namespace tessera::kernels {
@@ -154,8 +155,7 @@ template <class T>
 Buffer apply_level(const Buffer& level, const Buffer& tau, std::int64_t panel_rows,
                    const Buffer& w) {
     const std::int64_t rows = level.shape()[0], n = level.shape()[1], p = w.shape()[1];
-    Buffer out(w.dtype(), {rows, p});
-    std::memset(out.bytes(), 0, out.nbytes());
+    Buffer out = fill_block(w.dtype(), {rows, p}, 0.0);
     if (p == 0) return out;
     const T* a = level.data<T>();
     T* o = out.data<T>();
@@ -262,8 +262,7 @@ Buffer stack_rows(const std::vector<const Buffer*>& blocks) {
 }
 
 Buffer identity(DType dtype, std::int64_t n) {
-    Buffer out(dtype, {n, n});
-    std::memset(out.bytes(), 0, out.nbytes());
+    Buffer out = fill_block(dtype, {n, n}, 0.0);
     with_float(dtype, [&](auto t) {
         using T = decltype(t);
         for (std::int64_t i = 0; i < n; ++i) out.data<T>()[i * n + i] = T(1);
@@ -317,6 +316,10 @@ void gemm(double alpha, const Buffer& a, bool a_transposed, const Buffer& b, boo
     if (m == 0 || n == 0) return;
     with_float(c.dtype(), [&](auto t) {
         using T = decltype(t);
+        if (k == 0) {  // no terms: BLAS rejects the empty operands' leading dimensions
+            for (T& v : c.values<T>()) v = beta == 0 ? T(0) : static_cast<T>(beta * v);
+            return;
+        }
         Lapack<T>::gemm(CblasRowMajor, a_transposed ? CblasTrans : CblasNoTrans,
                         b_transposed ? CblasTrans : CblasNoTrans, dim(m, "gemm"), dim(n, "gemm"),
                         dim(k, "gemm"), static_cast<T>(alpha), a.data<T>(),
@@ -420,13 +423,11 @@ LeastSquares least_squares(const Buffer& a, const Buffer& b, double rcond) {
     if (b.shape()[0] != m || b.dtype() != a.dtype())
         throw ValueError("lstsq: a of shape " + shape_text(a.shape()) + " and b of shape " +
                          shape_text(b.shape()) + " do not match");
-    LeastSquares out{Buffer(a.dtype(), {n, p}), Buffer(a.dtype(), {std::min(m, n)}), 0};
-    std::memset(out.x.bytes(), 0, out.x.nbytes());
+    LeastSquares out{fill_block(a.dtype(), {n, p}, 0.0), Buffer(a.dtype(), {std::min(m, n)}), 0};
     if (std::min(m, n) == 0 || p == 0) return out;
     // ?GELSD overwrites b, which must hold max(m, n) rows: the solution is its first n.
     const std::int64_t rows = std::max(m, n);
-    Buffer work_a(a), work_b(a.dtype(), {rows, p});
-    std::memset(work_b.bytes(), 0, work_b.nbytes());
+    Buffer work_a(a), work_b = fill_block(a.dtype(), {rows, p}, 0.0);
     std::memcpy(work_b.bytes(), b.bytes(), b.nbytes());
     with_float(a.dtype(), [&](auto t) {
         using T = decltype(t);

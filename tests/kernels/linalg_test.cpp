@@ -133,3 +133,16 @@ TEST(BlockFactorisations, LeastSquaresRankDeficient) {
     // The minimum-norm solution splits the weight of the repeated column evenly.
     EXPECT_NEAR(ls.x.data<double>()[0], ls.x.data<double>()[3], 1e-10);
 }
+
+TEST(BlockFactorisations, EmptyOperands) {
+    Buffer c = random_matrix(3, 2, 4);
+    k::gemm(1.0, Buffer(DType::kFloat64, {3, 0}), false, Buffer(DType::kFloat64, {0, 2}), false,
+            0.0, c);
+    for (double v : c.values<double>()) EXPECT_EQ(v, 0.0);
+    EXPECT_EQ(
+        k::least_squares(Buffer(DType::kFloat64, {0, 3}), Buffer(DType::kFloat64, {0, 1}), 1e-12)
+            .x.shape(),
+        (k::Shape{3, 1}));
+    EXPECT_EQ(k::identity(DType::kFloat64, 0).size(), 0);
+    EXPECT_EQ(k::cholesky(Buffer(DType::kFloat64, {0, 0})).size(), 0);
+}
