@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <exception>
+#include <optional>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -611,6 +613,23 @@ struct RangeRunner {
 
 }  // namespace
 
+bool op_defined(Op op, DType dtype) {
+    if (!is_unary(op) && (!is_binary(op) || is_comparison(op))) return true;
+    // The kernels' own cases decide: one they do not define throws there.
+    try {
+        visit_dtype(dtype, [&](auto t) {
+            using T = decltype(t);
+            if (is_unary(op))
+                (void)unary<T>(op, T(1));
+            else
+                (void)arithmetic<T>(op, T(1), T(1));
+        });
+        return true;
+    } catch (const ValueError&) {
+        return false;
+    }
+}
+
 void Program::validate() const {
     if (code.empty()) throw ValueError("empty elementwise program");
     for (std::size_t r = 0; r < code.size(); ++r) {
@@ -629,9 +648,15 @@ void Program::validate() const {
                 throw ValueError("where: operand dtypes do not match");
         } else if (is_unary(ins.op)) {
             if (operand(ins.a) != ins.dtype) throw ValueError("unary operand dtype mismatch");
+            if (!op_defined(ins.op, ins.dtype))
+                throw ValueError(std::string(op_name(ins.op)) + " is not defined for " +
+                                 std::string(dtype_name(ins.dtype)));
         } else if (is_binary(ins.op)) {
             const DType a = operand(ins.a), b = operand(ins.b);
             if (a != b) throw ValueError(std::string(op_name(ins.op)) + ": operand dtypes differ");
+            if (!op_defined(ins.op, a))
+                throw ValueError(std::string(op_name(ins.op)) + " is not defined for " +
+                                 std::string(dtype_name(a)));
             if ((is_comparison(ins.op) ? DType::kBool : a) != ins.dtype)
                 throw ValueError(std::string(op_name(ins.op)) + ": wrong result dtype");
         }
@@ -656,16 +681,25 @@ Buffer evaluate(const Program& program, const std::vector<Operand>& inputs,
         columns >= kRangeElements ? kRangeElements : kRangeElements / columns * columns;
     const std::int64_t ranges = (total + range - 1) / range;
     const std::size_t elem = dtype_size(out.dtype());
+    // No exception may leave the OpenMP region: the first one is kept and thrown after it.
+    std::exception_ptr failure;
 #pragma omp parallel
     {
-        RangeRunner runner(program, in);
+        std::optional<RangeRunner> runner;
 #pragma omp for schedule(static)
         for (std::int64_t k = 0; k < ranges; ++k) {
-            const std::int64_t start = k * range;
-            runner.run(out_shape, start, std::min(range, total - start),
-                       out.bytes() + start * static_cast<std::int64_t>(elem));
+            try {
+                if (!runner) runner.emplace(program, in);
+                const std::int64_t start = k * range;
+                runner->run(out_shape, start, std::min(range, total - start),
+                            out.bytes() + start * static_cast<std::int64_t>(elem));
+            } catch (...) {
+#pragma omp critical(tessera_evaluate_failure)
+                if (!failure) failure = std::current_exception();
+            }
         }
     }
+    if (failure) std::rethrow_exception(failure);
     return out;
 }
 

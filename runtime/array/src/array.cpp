@@ -185,6 +185,13 @@ Array elementwise(Op op, std::vector<Array> inputs) {
             operand_dtype = promote_operands(ops);
             result = kernels::is_comparison(op) ? DType::kBool : operand_dtype;
     }
+    if (!kernels::op_defined(op, operand_dtype))
+        throw UsageError(std::string("operation '") + kernels::op_name(op) +
+                         "' is not supported for " +
+                         std::string(kernels::dtype_name(operand_dtype)) + " arrays" +
+                         (op == Op::kSub && operand_dtype == DType::kBool
+                              ? " (NumPy refuses it too); use ^ (bitwise_xor) instead"
+                              : ""));
     auto [shape, chunks] = detail::broadcast(inputs);
     std::vector<NodePtr> nodes;
     for (const auto& a : inputs) nodes.push_back(a.node());

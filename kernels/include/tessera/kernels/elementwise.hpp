@@ -58,6 +58,10 @@ enum class Op : std::uint8_t {
 
 /// Lowercase name of an operation, for plans and error messages.
 const char* op_name(Op op);
+/// Whether the kernels define the arithmetic operation `op` on operands of `dtype` (bool has
+/// no subtraction, floats no bitwise operations, ...). Programs are checked with it before they
+/// run, so no kernel meets an undefined case inside its OpenMP region.
+bool op_defined(Op op, DType dtype);
 constexpr bool is_comparison(Op op) { return op >= Op::kEqual && op <= Op::kGreaterEqual; }
 
 struct Instr {
