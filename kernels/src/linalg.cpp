@@ -261,15 +261,6 @@ Buffer stack_rows(const std::vector<const Buffer*>& blocks) {
     return out;
 }
 
-Buffer identity(DType dtype, std::int64_t n) {
-    Buffer out = fill_block(dtype, {n, n}, 0.0);
-    with_float(dtype, [&](auto t) {
-        using T = decltype(t);
-        for (std::int64_t i = 0; i < n; ++i) out.data<T>()[i * n + i] = T(1);
-    });
-    return out;
-}
-
 // The same transposition as qr_factor: ?GESDD of the column-major a^T = V S U^T leaves U^T's
 // column-major (k, m) form, which is u row-major, and V's column-major (n, k) form, which is vt.
 SvdFactors svd(const Buffer& a, bool compute_uv) {

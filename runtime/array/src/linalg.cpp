@@ -13,6 +13,7 @@
 #include "array_tasks.hpp"
 #include "materialize.hpp"
 #include "tessera/kernels/block_ops.hpp"
+#include "tessera/kernels/create.hpp"
 #include "tessera/kernels/linalg.hpp"
 
 namespace tessera::detail {
@@ -111,7 +112,7 @@ const FunctionInfo& qr_q_task =
         const kernels::QrFactors f = read_factors(args[1]);
         Buffer c;
         if (s.root) {
-            c = kernels::identity(f.factors.back().dtype(), s.count);
+            c = kernels::eye_block(f.factors.back().dtype(), {s.count, s.count}, {0, 0}, 0);
         } else {
             const Buffer parent = read_block(args[2]);
             const std::int64_t width = parent.shape()[1];

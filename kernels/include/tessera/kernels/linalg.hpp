@@ -32,8 +32,6 @@ Buffer qr_apply(const QrFactors& f, const Buffer& c);
 
 /// Blocks of the same dtype and column count, one under the other.
 Buffer stack_rows(const std::vector<const Buffer*>& blocks);
-/// The (n, n) identity in a float dtype.
-Buffer identity(DType dtype, std::int64_t n);
 
 /// The reduced SVD a = u @ diag(s) @ vt (LAPACK's divide and conquer, ?GESDD): u (m, k),
 /// s (k,) in descending order, vt (k, n), k = min(m, n). Without `compute_uv` only s is made.
