@@ -67,20 +67,37 @@ struct QrQSpec {
     std::uint8_t root = 0;
     static auto fields(auto& s) { return std::tie(s.offset, s.count, s.root); }
 };
-/// Tile (i, k) of a blocked Cholesky: inputs a_ik, l_i0..l_i(k-1), l_k0..l_k(k-1), then l_kk
-/// below the diagonal.
+// The tiles of blocked Cholesky and triangular solves have one layout of inputs: the block,
+// `terms` pairs (x_j, y_j) whose products it loses (minus_products), then the triangle that
+// solves for the result (none for a Cholesky tile on the diagonal).
+
+/// Tile (i, k) of a blocked Cholesky: a_ik, the pairs (l_ij, l_kj) for j < k, then l_kk below
+/// the diagonal.
 struct CholeskyTileSpec {
     std::int64_t terms = 0;
     std::uint8_t diagonal = 0;
     std::int64_t minor_offset = 0;  // first row of the tile, for the error message
     static auto fields(auto& s) { return std::tie(s.terms, s.diagonal, s.minor_offset); }
 };
-/// Block (i, c) of a blocked triangular solve: inputs b_ic, l_ii, then (l_ij, x_jc) pairs.
+/// Block (i, c) of a blocked triangular solve: b_ic, the pairs (l_ij, x_jc) for the block rows
+/// j solved before it (l_ji, read transposed, for l.T x = b), then l_ii.
 struct TriangularTileSpec {
     std::int64_t terms = 0;
     std::uint8_t transposed = 0;
     static auto fields(auto& s) { return std::tie(s.terms, s.transposed); }
 };
+
+/// args[0] - sum_j op(x_j) @ op(y_j) over the pairs after it, summed in j's order (so the same
+/// bits wherever the task runs): a copy of the block, written by the updates.
+Buffer minus_products(std::span<const ArgView> args, std::int64_t terms, bool x_transposed,
+                      bool y_transposed) {
+    const Buffer block = read_block(args[0]);
+    Buffer out(block);
+    for (std::int64_t j = 0; j < terms; ++j)
+        kernels::gemm(-1.0, read_block(args[1 + 2 * j]), x_transposed, read_block(args[2 + 2 * j]),
+                      y_transposed, 1.0, out);
+    return out;
+}
 
 // ---- tasks ----------------------------------------------------------------------------------
 
@@ -131,12 +148,7 @@ const FunctionInfo& svd_task =
 const FunctionInfo& cholesky_tile_task =
     register_raw_function("linalg.cholesky_tile", [](std::span<const ArgView> args, Bytes& out) {
         const auto s = read_spec<CholeskyTileSpec>(args[0]);
-        const Buffer a = read_block(args[1]);
-        Buffer t(a);  // a copy: the updates write it
-        // a_ik - sum_j l_ij l_kj^T, summed in a fixed order.
-        for (std::int64_t j = 0; j < s.terms; ++j)
-            kernels::gemm(-1.0, read_block(args[2 + j]), false, read_block(args[2 + s.terms + j]),
-                          true, 1.0, t);
+        Buffer t = minus_products(args.subspan(1), s.terms, false, true);  // a_ik - l_ij l_kj^T
         if (s.diagonal) {
             emit_block(kernels::cholesky(t, s.minor_offset), out);
             return;
@@ -148,12 +160,8 @@ const FunctionInfo& cholesky_tile_task =
 const FunctionInfo& triangular_tile_task =
     register_raw_function("linalg.triangular_tile", [](std::span<const ArgView> args, Bytes& out) {
         const auto s = read_spec<TriangularTileSpec>(args[0]);
-        const Buffer b = read_block(args[1]);
-        Buffer x(b);  // a copy: the updates write it
-        for (std::int64_t j = 0; j < s.terms; ++j)
-            kernels::gemm(-1.0, read_block(args[3 + 2 * j]), s.transposed != 0,
-                          read_block(args[4 + 2 * j]), false, 1.0, x);
-        kernels::triangular_solve(read_block(args[2]), x, s.transposed != 0);
+        Buffer x = minus_products(args.subspan(1), s.terms, s.transposed != 0, false);
+        kernels::triangular_solve(read_block(args[2 + 2 * s.terms]), x, s.transposed != 0);
         emit_block(std::move(x), out);
     });
 
@@ -296,8 +304,10 @@ std::vector<TaskId> Materializer::build_linalg(const NodePtr& node) {
             for (std::int64_t k = 0; k < tiles; ++k)
                 for (std::int64_t i = k; i < tiles; ++i) {
                     std::vector<TaskId> inputs{a[static_cast<std::size_t>(i * tiles + k)]};
-                    for (std::int64_t j = 0; j < k; ++j) inputs.push_back(at(i, j));
-                    for (std::int64_t j = 0; j < k; ++j) inputs.push_back(at(k, j));
+                    for (std::int64_t j = 0; j < k; ++j) {
+                        inputs.push_back(at(i, j));
+                        inputs.push_back(at(k, j));
+                    }
                     if (i != k) inputs.push_back(at(k, k));
                     const CholeskyTileSpec s{k, static_cast<std::uint8_t>(i == k),
                                              offsets[static_cast<std::size_t>(k)]};
@@ -328,7 +338,7 @@ std::vector<TaskId> Materializer::build_linalg(const NodePtr& node) {
             for (std::int64_t step = 0; step < rows; ++step) {
                 const std::int64_t i = p.transposed ? rows - 1 - step : step;
                 for (std::int64_t c = 0; c < cols; ++c) {
-                    std::vector<TaskId> inputs{b[static_cast<std::size_t>(i * cols + c)], lt(i, i)};
+                    std::vector<TaskId> inputs{b[static_cast<std::size_t>(i * cols + c)]};
                     std::int64_t terms = 0;
                     for (std::int64_t j = 0; j < rows; ++j) {
                         if (p.transposed ? j <= i : j >= i) continue;
@@ -336,6 +346,7 @@ std::vector<TaskId> Materializer::build_linalg(const NodePtr& node) {
                         inputs.push_back(x[static_cast<std::size_t>(j * cols + c)]);
                         ++terms;
                     }
+                    inputs.push_back(lt(i, i));
                     const TriangularTileSpec s{terms, static_cast<std::uint8_t>(p.transposed)};
                     x[static_cast<std::size_t>(i * cols + c)] =
                         add(triangular_tile_task, encode_spec(s), inputs);
