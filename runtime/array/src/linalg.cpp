@@ -639,7 +639,7 @@ LeastSquares lstsq(const Array& a0, const Array& b0, std::optional<double> rcond
         p.rcond = rcond.value_or(eps * static_cast<double>(std::max(m, n)));
         Chunks ch;
         for (auto s : shape) ch.push_back({s});
-        return make_array(Kind::kLinalg, dtype, shape, ch, {one_block(f.r).node(), c.node()}, p);
+        return make_array(Kind::kLinalg, dtype, shape, ch, {f.r.node(), c.node()}, p);
     };
     const Array x = node(0, {n, b.shape()[1]}, t);
     const Array residual = b - matmul(a, x);

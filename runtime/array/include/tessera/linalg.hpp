@@ -40,13 +40,14 @@ struct SVD {
     Array u, s, vt;
 };
 /// The reduced SVD (full_matrices=False): through tsqr for arrays with at least as many rows as
-/// columns, through tsqr of the transpose otherwise. Without `compute_uv`, u and vt are not
-/// made (computing them is an error) and s is computed alone.
+/// columns, through tsqr of the transpose otherwise. Without `compute_uv`, s is computed alone
+/// and u and vt are empty (0, 0) arrays.
 SVD svd(const Array& a, bool compute_uv = true);
 /// Randomised SVD (Halko, Martinsson and Tropp) of rank k for arrays chunked in both
 /// dimensions: a Philox test matrix of k + n_oversamples columns (the same for any chunking and
 /// rank count), n_power_iter power iterations with a QR between products, and the SVD of the
-/// compressed (k + n_oversamples, n) matrix. Each worker holds a block and small factors.
+/// compressed (k + n_oversamples, n) matrix. Each pass reads every block of the array once;
+/// the array's blocks stay on their workers between passes (their memory is its share of it).
 SVD svd_compressed(const Array& a, std::int64_t k, int n_power_iter = 0,
                    std::int64_t n_oversamples = 10, std::uint64_t seed = 0);
 
