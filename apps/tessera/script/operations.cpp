@@ -383,10 +383,9 @@ Value binary_operation(const std::string& op, const Value& a, const Value& b, Sp
 
 Value unary_operation(const std::string& op, const Value& a, Span where) {
     if (a.is<Array>()) {
-        if (op == "-") return -a.as<Array>();
         if (op == "+") return a;
-        try {
-            return ~a.as<Array>();
+        try {  // -bool and ~float are refused where they are written
+            return op == "-" ? -a.as<Array>() : ~a.as<Array>();
         } catch (const Error& e) {
             throw ScriptError(e.what(), where);
         }

@@ -164,34 +164,29 @@ Array elementwise(Op op, std::vector<Array> inputs) {
                 kernels::is_float(inputs[0].dtype()) ? inputs[0].dtype() : DType::kFloat64;
             result = operand_dtype;
             break;
-        case Op::kAnd:
-        case Op::kOr:
-        case Op::kXor:
-        case Op::kInvert:
-            operand_dtype = promote_operands(ops);
-            if (kernels::is_float(operand_dtype))
-                throw UsageError(std::string("operation '") + kernels::op_name(op) +
-                                 "' is not supported for floats (only bool and integer arrays)");
-            result = operand_dtype;
-            break;
         case Op::kNeg:
             operand_dtype = inputs[0].dtype();
-            if (operand_dtype == DType::kBool)
-                throw UsageError(
-                    "the unary minus is not supported for bool arrays; use ~ for logical not");
             result = operand_dtype;
             break;
         default:
             operand_dtype = promote_operands(ops);
             result = kernels::is_comparison(op) ? DType::kBool : operand_dtype;
     }
-    if (!kernels::op_defined(op, operand_dtype))
+    // One check for every operation the kernels do not define for the dtype, with NumPy's
+    // advice where it has some.
+    if (!kernels::op_defined(op, operand_dtype)) {
+        const bool bitwise = op == Op::kAnd || op == Op::kOr || op == Op::kXor || op == Op::kInvert;
+        std::string advice;
+        if (bitwise && kernels::is_float(operand_dtype))
+            advice = " (only bool and integer arrays)";
+        else if (op == Op::kNeg && operand_dtype == DType::kBool)
+            advice = "; use ~ for logical not";
+        else if (op == Op::kSub && operand_dtype == DType::kBool)
+            advice = " (NumPy refuses it too); use ^ (bitwise_xor) instead";
         throw UsageError(std::string("operation '") + kernels::op_name(op) +
                          "' is not supported for " +
-                         std::string(kernels::dtype_name(operand_dtype)) + " arrays" +
-                         (op == Op::kSub && operand_dtype == DType::kBool
-                              ? " (NumPy refuses it too); use ^ (bitwise_xor) instead"
-                              : ""));
+                         std::string(kernels::dtype_name(operand_dtype)) + " arrays" + advice);
+    }
     auto [shape, chunks] = detail::broadcast(inputs);
     std::vector<NodePtr> nodes;
     for (const auto& a : inputs) nodes.push_back(a.node());
