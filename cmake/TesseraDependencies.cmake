@@ -25,6 +25,18 @@ if(NOT TESSERA_RANDOM123_INCLUDE_DIR)
   message(FATAL_ERROR "tessera needs Random123 (Debian: librandom123-dev; spack: random123)")
 endif()
 
+# SLEEF: the vector math (transcendental functions) of the elementwise kernels.
+find_path(TESSERA_SLEEF_INCLUDE_DIR sleef.h)
+find_library(TESSERA_SLEEF_LIBRARY sleef)
+if(NOT TESSERA_SLEEF_INCLUDE_DIR OR NOT TESSERA_SLEEF_LIBRARY)
+  message(FATAL_ERROR "tessera needs SLEEF (Debian: libsleef-dev; spack: sleef)")
+endif()
+if(NOT TARGET tessera_sleef)
+  add_library(tessera_sleef INTERFACE IMPORTED)
+  target_include_directories(tessera_sleef INTERFACE ${TESSERA_SLEEF_INCLUDE_DIR})
+  target_link_libraries(tessera_sleef INTERFACE ${TESSERA_SLEEF_LIBRARY})
+endif()
+
 # LAPACKE (the C interface to LAPACK) and the CBLAS header ship as separate pieces on some
 # systems; find them explicitly so a missing one is named.
 find_path(TESSERA_LAPACKE_INCLUDE_DIR lapacke.h PATH_SUFFIXES openblas)

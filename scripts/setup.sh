@@ -16,6 +16,7 @@ packages=(
   libopenblas-dev liblapacke-dev         # BLAS/LAPACK
   nlohmann-json3-dev                    # traces
   librandom123-dev                      # counter-based random numbers (Philox)
+  libsleef-dev                          # vector math (sin, exp, ... a vector at a time)
   libgtest-dev                          # tests
   python3-h5py python3-numpy            # tests: outputs checked independently with h5py and NumPy
 )

@@ -11,6 +11,7 @@
 
 #include "tessera/kernels/dispatch.hpp"
 #include "tessera/kernels/error.hpp"
+#include "tessera/kernels/vector_math.hpp"
 
 namespace tessera::kernels {
 
@@ -40,6 +41,36 @@ const char* op_name(Op op) {
             return "cos";
         case Op::kTanh:
             return "tanh";
+        case Op::kTan:
+            return "tan";
+        case Op::kArcsin:
+            return "arcsin";
+        case Op::kArccos:
+            return "arccos";
+        case Op::kArctan:
+            return "arctan";
+        case Op::kSinh:
+            return "sinh";
+        case Op::kCosh:
+            return "cosh";
+        case Op::kArcsinh:
+            return "arcsinh";
+        case Op::kArccosh:
+            return "arccosh";
+        case Op::kArctanh:
+            return "arctanh";
+        case Op::kExp2:
+            return "exp2";
+        case Op::kExpm1:
+            return "expm1";
+        case Op::kLog2:
+            return "log2";
+        case Op::kLog10:
+            return "log10";
+        case Op::kCbrt:
+            return "cbrt";
+        case Op::kSign:
+            return "sign";
         case Op::kFloor:
             return "floor";
         case Op::kCeil:
@@ -48,6 +79,12 @@ const char* op_name(Op op) {
             return "round";
         case Op::kInvert:
             return "invert";
+        case Op::kIsNan:
+            return "isnan";
+        case Op::kIsInf:
+            return "isinf";
+        case Op::kIsFinite:
+            return "isfinite";
         case Op::kAdd:
             return "add";
         case Op::kSub:
@@ -66,6 +103,10 @@ const char* op_name(Op op) {
             return "maximum";
         case Op::kMinimum:
             return "minimum";
+        case Op::kArctan2:
+            return "arctan2";
+        case Op::kHypot:
+            return "hypot";
         case Op::kEqual:
             return "equal";
         case Op::kNotEqual:
@@ -131,6 +172,8 @@ template <class T>
                 return x < 0 ? static_cast<T>(-x) : x;
             case Op::kInvert:
                 return static_cast<T>(~x);
+            case Op::kSign:
+                return static_cast<T>((x > 0) - (x < 0));
             case Op::kFloor:
             case Op::kCeil:
             case Op::kRound:
@@ -146,18 +189,8 @@ template <class T>
                 return std::abs(x);
             case Op::kSqrt:
                 return std::sqrt(x);
-            case Op::kExp:
-                return std::exp(x);
-            case Op::kLog:
-                return std::log(x);
-            case Op::kLog1p:
-                return std::log1p(x);
-            case Op::kSin:
-                return std::sin(x);
-            case Op::kCos:
-                return std::cos(x);
-            case Op::kTanh:
-                return std::tanh(x);
+            case Op::kSign:  // NaN stays NaN, and -0 gives 0, as NumPy
+                return x > 0 ? T(1) : x < 0 ? T(-1) : x == 0 ? T(0) : x;
             case Op::kFloor:
                 return std::floor(x);
             case Op::kCeil:
@@ -165,6 +198,11 @@ template <class T>
             case Op::kRound:
                 return std::nearbyint(x);  // half to even, as NumPy
             default:
+                if (has_vector_math(op)) {  // one element through the same functions as a tile
+                    T y;
+                    vector_math(op, &x, &y, 1);
+                    return y;
+                }
                 throw ValueError(std::string(op_name(op)) + " is not defined for floats");
         }
     }
@@ -252,7 +290,12 @@ template <class T>
                 return r;
             }
             case Op::kPow:
-                return std::pow(x, y);
+            case Op::kArctan2:
+            case Op::kHypot: {
+                T r;
+                vector_math(op, &x, &y, &r, 1);
+                return r;
+            }
             case Op::kMaximum:
                 return (x > y || std::isnan(x)) ? x : y;
             case Op::kMinimum:
@@ -261,6 +304,48 @@ template <class T>
                 throw ValueError(std::string(op_name(op)) + " is not defined for floats");
         }
     }
+}
+
+template <class T>
+[[gnu::always_inline]] inline bool predicate(Op op, T x) {
+    if constexpr (std::is_floating_point_v<T>) {
+        switch (op) {
+            case Op::kIsNan:
+                return std::isnan(x);
+            case Op::kIsInf:
+                return std::isinf(x);
+            default:
+                return std::isfinite(x);
+        }
+    } else {
+        return op == Op::kIsFinite;  // integers and bools are always finite
+    }
+}
+
+/// x ** e for the exponents NumPy gives a cheaper exact form (x * x for 2, sqrt for 0.5, 1 / x
+/// for -1, x for 1); false for any other.
+template <class T>
+bool power_by_constant(const T* x, double e, T* out, std::int64_t n) {
+    if (e == 2) {
+        for (std::int64_t k = 0; k < n; ++k) out[k] = x[k] * x[k];
+    } else if (e == 0.5) {
+        for (std::int64_t k = 0; k < n; ++k) out[k] = std::sqrt(x[k]);
+    } else if (e == -1) {
+        for (std::int64_t k = 0; k < n; ++k) out[k] = T(1) / x[k];
+    } else if (e == 1) {
+        std::copy_n(x, n, out);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/// The value of register `reg` when it is the same for every element: a constant, or a
+/// constant converted.
+std::optional<double> constant_value(const Program& p, std::uint16_t reg) {
+    while (p.code[reg].op == Op::kCast) reg = p.code[reg].a;
+    if (p.code[reg].op != Op::kConst) return std::nullopt;
+    return p.code[reg].f;
 }
 
 template <class T>
@@ -476,9 +561,16 @@ void run_instruction(const Program& p, std::size_t r, Tile& tile,
         const T* a = tile.values<T>(ins.a);
         with_constant_op(ins.op, [&](auto op) {
             constexpr Op kOp = decltype(op)::value;
+            constexpr bool vector = std::is_floating_point_v<T> && has_vector_math(kOp);
             if constexpr (is_unary(kOp)) {
                 T* out = static_cast<T*>(dest);
-                for (std::int64_t k = 0; k < n; ++k) out[k] = unary(kOp, a[k]);
+                if constexpr (vector)
+                    vector_math(kOp, a, out, n);
+                else
+                    for (std::int64_t k = 0; k < n; ++k) out[k] = unary(kOp, a[k]);
+            } else if constexpr (is_predicate(kOp)) {
+                bool* out = static_cast<bool*>(dest);
+                for (std::int64_t k = 0; k < n; ++k) out[k] = predicate(kOp, a[k]);
             } else if constexpr (is_comparison(kOp)) {
                 const T* b = tile.values<T>(ins.b);
                 bool* out = static_cast<bool*>(dest);
@@ -486,7 +578,14 @@ void run_instruction(const Program& p, std::size_t r, Tile& tile,
             } else {
                 const T* b = tile.values<T>(ins.b);
                 T* out = static_cast<T*>(dest);
-                for (std::int64_t k = 0; k < n; ++k) out[k] = arithmetic(kOp, a[k], b[k]);
+                if constexpr (vector && kOp == Op::kPow) {
+                    const auto e = constant_value(p, ins.b);
+                    if (e && power_by_constant(a, *e, out, n)) return;
+                }
+                if constexpr (vector)
+                    vector_math(kOp, a, b, out, n);
+                else
+                    for (std::int64_t k = 0; k < n; ++k) out[k] = arithmetic(kOp, a[k], b[k]);
             }
         });
     });
@@ -613,6 +712,11 @@ struct RangeRunner {
 
 }  // namespace
 
+double unary_scalar(Op op, double x) {
+    if (!is_unary(op)) throw ValueError(std::string(op_name(op)) + " is not a unary operation");
+    return unary<double>(op, x);
+}
+
 bool op_defined(Op op, DType dtype) {
     if (!is_unary(op) && (!is_binary(op) || is_comparison(op))) return true;
     // The kernels' own cases decide: one they do not define throws there.
@@ -646,6 +750,10 @@ void Program::validate() const {
             if (operand(ins.a) != DType::kBool || operand(ins.b) != ins.dtype ||
                 operand(ins.c) != ins.dtype)
                 throw ValueError("where: operand dtypes do not match");
+        } else if (is_predicate(ins.op)) {
+            operand(ins.a);
+            if (ins.dtype != DType::kBool)
+                throw ValueError(std::string(op_name(ins.op)) + ": wrong result dtype");
         } else if (is_unary(ins.op)) {
             if (operand(ins.a) != ins.dtype) throw ValueError("unary operand dtype mismatch");
             if (!op_defined(ins.op, ins.dtype))

@@ -311,27 +311,42 @@ Members linalg_namespace() {
 
 void define_elementwise(Members& m) {
     using Unary = Array (*)(const Array&);
-    using Math = double (*)(double);
-    const std::vector<std::tuple<const char*, Unary, Math>> unary = {
-        {"abs", &tessera::abs, [](double x) { return std::fabs(x); }},
-        {"absolute", &tessera::abs, [](double x) { return std::fabs(x); }},
-        {"sqrt", &tessera::sqrt, [](double x) { return std::sqrt(x); }},
-        {"exp", &tessera::exp, [](double x) { return std::exp(x); }},
-        {"log", &tessera::log, [](double x) { return std::log(x); }},
-        {"log1p", &tessera::log1p, [](double x) { return std::log1p(x); }},
-        {"sin", &tessera::sin, [](double x) { return std::sin(x); }},
-        {"cos", &tessera::cos, [](double x) { return std::cos(x); }},
-        {"tanh", &tessera::tanh, [](double x) { return std::tanh(x); }},
-        {"floor", &tessera::floor, [](double x) { return std::floor(x); }},
-        {"ceil", &tessera::ceil, [](double x) { return std::ceil(x); }},
-        {"round", &tessera::round, [](double x) { return std::nearbyint(x); }},
+    using kernels::Op;
+    const std::vector<std::tuple<const char*, Unary, Op>> unary = {
+        {"abs", &tessera::abs, Op::kAbs},
+        {"absolute", &tessera::abs, Op::kAbs},
+        {"sqrt", &tessera::sqrt, Op::kSqrt},
+        {"exp", &tessera::exp, Op::kExp},
+        {"exp2", &tessera::exp2, Op::kExp2},
+        {"expm1", &tessera::expm1, Op::kExpm1},
+        {"log", &tessera::log, Op::kLog},
+        {"log2", &tessera::log2, Op::kLog2},
+        {"log10", &tessera::log10, Op::kLog10},
+        {"log1p", &tessera::log1p, Op::kLog1p},
+        {"sin", &tessera::sin, Op::kSin},
+        {"cos", &tessera::cos, Op::kCos},
+        {"tan", &tessera::tan, Op::kTan},
+        {"arcsin", &tessera::arcsin, Op::kArcsin},
+        {"arccos", &tessera::arccos, Op::kArccos},
+        {"arctan", &tessera::arctan, Op::kArctan},
+        {"sinh", &tessera::sinh, Op::kSinh},
+        {"cosh", &tessera::cosh, Op::kCosh},
+        {"tanh", &tessera::tanh, Op::kTanh},
+        {"arcsinh", &tessera::arcsinh, Op::kArcsinh},
+        {"arccosh", &tessera::arccosh, Op::kArccosh},
+        {"arctanh", &tessera::arctanh, Op::kArctanh},
+        {"cbrt", &tessera::cbrt, Op::kCbrt},
+        {"sign", &tessera::sign, Op::kSign},
+        {"floor", &tessera::floor, Op::kFloor},
+        {"ceil", &tessera::ceil, Op::kCeil},
+        {"round", &tessera::round, Op::kRound},
     };
-    for (const auto& [name, on_array, on_number] : unary) {
-        define(m, name, [on_array = on_array, on_number = on_number](CallArgs& a) {
+    for (const auto& [name, on_array, op] : unary) {
+        define(m, name, [on_array = on_array, op = op](CallArgs& a) {
             a.bind({"x"}, 1);
             const Argument& x = required(a, "x");
-            if (is_number(x.value))
-                return Value(on_number(number_of(x.value)));  // a NumPy float scalar
+            if (is_number(x.value))  // a NumPy float scalar
+                return Value(kernels::unary_scalar(op, number_of(x.value)));
             return Value(on_array(to_array(x.value, x.span, a.function + "(): 'x'")));
         });
     }
@@ -339,7 +354,8 @@ void define_elementwise(Members& m) {
     const std::vector<std::pair<const char*, Binary>> binary = {
         {"maximum", &tessera::maximum}, {"minimum", &tessera::minimum},
         {"power", &tessera::power},     {"floor_divide", &tessera::floor_divide},
-        {"matmul", &tessera::matmul},
+        {"matmul", &tessera::matmul},   {"arctan2", &tessera::arctan2},
+        {"hypot", &tessera::hypot},
     };
     for (const auto& [name, op] : binary) {
         define(m, name, [op = op](CallArgs& a) {
@@ -363,6 +379,25 @@ void define_elementwise(Members& m) {
     define(m, "dot", [](CallArgs& a) {
         a.bind({"a", "b"}, 2);
         return Value(array_argument(a, "a").dot(array_argument(a, "b")));
+    });
+    for (const auto& [name, test] :
+         std::vector<std::pair<const char*, Unary>>{{"isnan", &tessera::isnan},
+                                                    {"isinf", &tessera::isinf},
+                                                    {"isfinite", &tessera::isfinite}}) {
+        define(m, name, [test = test](CallArgs& a) {
+            a.bind({"x"}, 1);
+            return Value(test(array_argument(a, "x")));
+        });
+    }
+    define(m, "nan_to_num", [](CallArgs& a) {
+        a.bind({"x", "copy", "nan", "posinf", "neginf"}, 1);
+        auto bound = [&](const char* p) -> std::optional<double> {
+            const Argument* v = a.get(p);
+            if (!v) return std::nullopt;
+            return to_float(v->value, v->span, a.function + "(): '" + p + "'");
+        };
+        return Value(nan_to_num(array_argument(a, "x"), bound("nan").value_or(0.0), bound("posinf"),
+                                bound("neginf")));
     });
     define(m, "where", [](CallArgs& a) {
         a.bind({"condition", "x", "y"}, 3);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <numeric>
 #include <optional>
 #include <set>
@@ -149,6 +150,8 @@ Array elementwise(Op op, std::vector<Array> inputs) {
             break;
         }
         case Op::kDiv:
+        case Op::kArctan2:
+        case Op::kHypot:
             operand_dtype = promote_operands(ops);
             if (!kernels::is_float(operand_dtype)) operand_dtype = DType::kFloat64;
             result = operand_dtype;
@@ -160,13 +163,34 @@ Array elementwise(Op op, std::vector<Array> inputs) {
         case Op::kSin:
         case Op::kCos:
         case Op::kTanh:
+        case Op::kTan:
+        case Op::kArcsin:
+        case Op::kArccos:
+        case Op::kArctan:
+        case Op::kSinh:
+        case Op::kCosh:
+        case Op::kArcsinh:
+        case Op::kArccosh:
+        case Op::kArctanh:
+        case Op::kExp2:
+        case Op::kExpm1:
+        case Op::kLog2:
+        case Op::kLog10:
+        case Op::kCbrt:
             operand_dtype =
                 kernels::is_float(inputs[0].dtype()) ? inputs[0].dtype() : DType::kFloat64;
             result = operand_dtype;
             break;
         case Op::kNeg:
+        case Op::kSign:
             operand_dtype = inputs[0].dtype();
             result = operand_dtype;
+            break;
+        case Op::kIsNan:
+        case Op::kIsInf:
+        case Op::kIsFinite:
+            operand_dtype = inputs[0].dtype();
+            result = DType::kBool;
             break;
         default:
             operand_dtype = promote_operands(ops);
@@ -347,6 +371,8 @@ Array floor_divide(const Array& a, const Array& b) { return elementwise(Op::kFlo
 Array power(const Array& a, const Array& b) { return elementwise(Op::kPow, {a, b}); }
 Array maximum(const Array& a, const Array& b) { return elementwise(Op::kMaximum, {a, b}); }
 Array minimum(const Array& a, const Array& b) { return elementwise(Op::kMinimum, {a, b}); }
+Array arctan2(const Array& y, const Array& x) { return elementwise(Op::kArctan2, {y, x}); }
+Array hypot(const Array& a, const Array& b) { return elementwise(Op::kHypot, {a, b}); }
 Array where(const Array& c, const Array& a, const Array& b) {
     return elementwise(Op::kWhere, {c, a, b});
 }
@@ -358,9 +384,39 @@ Array log1p(const Array& a) { return elementwise(Op::kLog1p, {a}); }
 Array sin(const Array& a) { return elementwise(Op::kSin, {a}); }
 Array cos(const Array& a) { return elementwise(Op::kCos, {a}); }
 Array tanh(const Array& a) { return elementwise(Op::kTanh, {a}); }
+Array tan(const Array& a) { return elementwise(Op::kTan, {a}); }
+Array arcsin(const Array& a) { return elementwise(Op::kArcsin, {a}); }
+Array arccos(const Array& a) { return elementwise(Op::kArccos, {a}); }
+Array arctan(const Array& a) { return elementwise(Op::kArctan, {a}); }
+Array sinh(const Array& a) { return elementwise(Op::kSinh, {a}); }
+Array cosh(const Array& a) { return elementwise(Op::kCosh, {a}); }
+Array arcsinh(const Array& a) { return elementwise(Op::kArcsinh, {a}); }
+Array arccosh(const Array& a) { return elementwise(Op::kArccosh, {a}); }
+Array arctanh(const Array& a) { return elementwise(Op::kArctanh, {a}); }
+Array exp2(const Array& a) { return elementwise(Op::kExp2, {a}); }
+Array expm1(const Array& a) { return elementwise(Op::kExpm1, {a}); }
+Array log2(const Array& a) { return elementwise(Op::kLog2, {a}); }
+Array log10(const Array& a) { return elementwise(Op::kLog10, {a}); }
+Array cbrt(const Array& a) { return elementwise(Op::kCbrt, {a}); }
+Array sign(const Array& a) { return elementwise(Op::kSign, {a}); }
 Array floor(const Array& a) { return elementwise(Op::kFloor, {a}); }
 Array ceil(const Array& a) { return elementwise(Op::kCeil, {a}); }
 Array round(const Array& a) { return elementwise(Op::kRound, {a}); }
+Array isnan(const Array& a) { return elementwise(Op::kIsNan, {a}); }
+Array isinf(const Array& a) { return elementwise(Op::kIsInf, {a}); }
+Array isfinite(const Array& a) { return elementwise(Op::kIsFinite, {a}); }
+
+Array nan_to_num(const Array& a, double nan, std::optional<double> posinf,
+                 std::optional<double> neginf) {
+    if (!kernels::is_float(a.dtype())) return a;
+    const bool single = a.dtype() == DType::kFloat32;
+    const double largest =
+        single ? std::numeric_limits<float>::max() : std::numeric_limits<double>::max();
+    auto fill = [&](double v) { return scalar(v).astype(a.dtype()); };
+    const Array infinite =
+        where(a > 0, fill(posinf.value_or(largest)), fill(neginf.value_or(-largest)));
+    return where(isnan(a), fill(nan), where(isinf(a), infinite, a));
+}
 
 Array clip(const Array& a, std::optional<Scalar> low, std::optional<Scalar> high) {
     Array out = a;

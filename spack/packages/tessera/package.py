@@ -21,6 +21,7 @@ class Tessera(CMakePackage):
     depends_on("lapack")
     depends_on("nlohmann-json")
     depends_on("random123")
+    depends_on("sleef")
     depends_on("googletest", when="+tests")
 
     def cmake_args(self):

@@ -29,10 +29,29 @@ enum class Op : std::uint8_t {
     kSin,
     kCos,
     kTanh,
+    kTan,
+    kArcsin,
+    kArccos,
+    kArctan,
+    kSinh,
+    kCosh,
+    kArcsinh,
+    kArccosh,
+    kArctanh,
+    kExp2,
+    kExpm1,
+    kLog2,
+    kLog10,
+    kCbrt,
+    kSign,  // -1, 0 or 1 (NaN for NaN)
     kFloor,
     kCeil,
     kRound,
     kInvert,
+    // predicates (a), of any dtype, result bool
+    kIsNan,
+    kIsInf,
+    kIsFinite,
     // binary (a, b), operands of one dtype
     kAdd,
     kSub,
@@ -43,6 +62,8 @@ enum class Op : std::uint8_t {
     kPow,
     kMaximum,
     kMinimum,
+    kArctan2,
+    kHypot,
     kEqual,
     kNotEqual,
     kLess,
@@ -62,7 +83,11 @@ const char* op_name(Op op);
 /// no subtraction, floats no bitwise operations, ...). Programs are checked with it before they
 /// run, so no kernel meets an undefined case inside its OpenMP region.
 bool op_defined(Op op, DType dtype);
+/// A unary operation on one float64 value, computed as the kernels compute it in a block (the
+/// scalar arguments of scripts).
+double unary_scalar(Op op, double x);
 constexpr bool is_comparison(Op op) { return op >= Op::kEqual && op <= Op::kGreaterEqual; }
+constexpr bool is_predicate(Op op) { return op >= Op::kIsNan && op <= Op::kIsFinite; }
 
 struct Instr {
     Op op = Op::kConst;

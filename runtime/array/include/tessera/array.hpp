@@ -201,6 +201,8 @@ Array floor_divide(const Array& a, const Array& b);
 Array power(const Array& a, const Array& b);
 Array maximum(const Array& a, const Array& b);
 Array minimum(const Array& a, const Array& b);
+Array arctan2(const Array& y, const Array& x);
+Array hypot(const Array& a, const Array& b);
 Array where(const Array& condition, const Array& a, const Array& b);
 Array clip(const Array& a, std::optional<Scalar> low, std::optional<Scalar> high);
 Array abs(const Array& a);
@@ -211,9 +213,31 @@ Array log1p(const Array& a);
 Array sin(const Array& a);
 Array cos(const Array& a);
 Array tanh(const Array& a);
+Array tan(const Array& a);
+Array arcsin(const Array& a);
+Array arccos(const Array& a);
+Array arctan(const Array& a);
+Array sinh(const Array& a);
+Array cosh(const Array& a);
+Array arcsinh(const Array& a);
+Array arccosh(const Array& a);
+Array arctanh(const Array& a);
+Array exp2(const Array& a);
+Array expm1(const Array& a);
+Array log2(const Array& a);
+Array log10(const Array& a);
+Array cbrt(const Array& a);
+Array sign(const Array& a);
 Array floor(const Array& a);
 Array ceil(const Array& a);
 Array round(const Array& a);
+Array isnan(const Array& a);
+Array isinf(const Array& a);
+Array isfinite(const Array& a);
+/// NaN to `nan`, +inf and -inf to `posinf` and `neginf` (default: the dtype's largest and
+/// lowest finite values), as NumPy; integer and bool arrays come back as they are.
+Array nan_to_num(const Array& a, double nan = 0.0, std::optional<double> posinf = std::nullopt,
+                 std::optional<double> neginf = std::nullopt);
 /// A scalar as a 0-d array, to mix with arrays in any operation.
 Array scalar(Scalar value);
 
