@@ -561,13 +561,12 @@ void run_instruction(const Program& p, std::size_t r, Tile& tile,
         const T* a = tile.values<T>(ins.a);
         with_constant_op(ins.op, [&](auto op) {
             constexpr Op kOp = decltype(op)::value;
-            constexpr bool vector = std::is_floating_point_v<T> && has_vector_math(kOp);
             if constexpr (is_unary(kOp)) {
                 T* out = static_cast<T*>(dest);
-                if constexpr (vector)
-                    vector_math(kOp, a, out, n);
-                else
-                    for (std::int64_t k = 0; k < n; ++k) out[k] = unary(kOp, a[k]);
+                if constexpr (std::is_floating_point_v<T>) {
+                    if constexpr (has_vector_math(kOp)) return vector_math(kOp, a, out, n);
+                }
+                for (std::int64_t k = 0; k < n; ++k) out[k] = unary(kOp, a[k]);
             } else if constexpr (is_predicate(kOp)) {
                 bool* out = static_cast<bool*>(dest);
                 for (std::int64_t k = 0; k < n; ++k) out[k] = predicate(kOp, a[k]);
@@ -578,14 +577,14 @@ void run_instruction(const Program& p, std::size_t r, Tile& tile,
             } else {
                 const T* b = tile.values<T>(ins.b);
                 T* out = static_cast<T*>(dest);
-                if constexpr (vector && kOp == Op::kPow) {
-                    const auto e = constant_value(p, ins.b);
-                    if (e && power_by_constant(a, *e, out, n)) return;
+                if constexpr (std::is_floating_point_v<T>) {
+                    if constexpr (kOp == Op::kPow) {
+                        const auto e = constant_value(p, ins.b);
+                        if (e && power_by_constant(a, *e, out, n)) return;
+                    }
+                    if constexpr (has_vector_math(kOp)) return vector_math(kOp, a, b, out, n);
                 }
-                if constexpr (vector)
-                    vector_math(kOp, a, b, out, n);
-                else
-                    for (std::int64_t k = 0; k < n; ++k) out[k] = arithmetic(kOp, a[k], b[k]);
+                for (std::int64_t k = 0; k < n; ++k) out[k] = arithmetic(kOp, a[k], b[k]);
             }
         });
     });

@@ -14,6 +14,8 @@ inline __m256d load(const double* p) { return _mm256_loadu_pd(p); }
 inline __m256 load(const float* p) { return _mm256_loadu_ps(p); }
 inline void store(double* p, __m256d v) { _mm256_storeu_pd(p, v); }
 inline void store(float* p, __m256 v) { _mm256_storeu_ps(p, v); }
+template <class T>
+constexpr std::int64_t kLanes = 32 / sizeof(T);
 #include "vector_math_isa.inc"
 #undef TESSERA_SLEEF_F
 #undef TESSERA_SLEEF_D

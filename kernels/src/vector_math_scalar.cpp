@@ -12,6 +12,8 @@ inline double load(const double* p) { return *p; }
 inline float load(const float* p) { return *p; }
 inline void store(double* p, double v) { *p = v; }
 inline void store(float* p, float v) { *p = v; }
+template <class T>
+constexpr std::int64_t kLanes = 1;
 #include "vector_math_isa.inc"
 #undef TESSERA_SLEEF_F
 #undef TESSERA_SLEEF_D

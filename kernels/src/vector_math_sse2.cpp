@@ -14,6 +14,8 @@ inline __m128d load(const double* p) { return _mm_loadu_pd(p); }
 inline __m128 load(const float* p) { return _mm_loadu_ps(p); }
 inline void store(double* p, __m128d v) { _mm_storeu_pd(p, v); }
 inline void store(float* p, __m128 v) { _mm_storeu_ps(p, v); }
+template <class T>
+constexpr std::int64_t kLanes = 16 / sizeof(T);
 #include "vector_math_isa.inc"
 #undef TESSERA_SLEEF_F
 #undef TESSERA_SLEEF_D

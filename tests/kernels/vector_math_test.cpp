@@ -4,10 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 using namespace tessera::kernels;
@@ -62,8 +63,10 @@ std::vector<T> inputs(std::uint32_t seed) {
 template <class T>
 bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
     if (a.size() != b.size()) return false;
+    using Bits = std::conditional_t<sizeof(T) == 8, std::uint64_t, std::uint32_t>;
     for (std::size_t k = 0; k < a.size(); ++k)
-        if (std::memcmp(&a[k], &b[k], sizeof(T)) != 0 && !(std::isnan(a[k]) && std::isnan(b[k])))
+        if (std::bit_cast<Bits>(a[k]) != std::bit_cast<Bits>(b[k]) &&
+            !(std::isnan(a[k]) && std::isnan(b[k])))
             return false;
     return true;
 }
