@@ -125,25 +125,33 @@ Buffer slice_block(const Buffer& in, const std::vector<std::int64_t>& start,
 void copy_region(const Buffer& src, const std::vector<std::int64_t>& src_start, Buffer& dst,
                  const std::vector<std::int64_t>& dst_start, const Shape& extent) {
     if (src.dtype() != dst.dtype()) throw ValueError("copy_region: dtypes differ");
+    copy_region(dtype_size(src.dtype()), src.bytes(), src.shape(), src_start, dst.bytes(),
+                dst.shape(), dst_start, extent);
+}
+
+void copy_region(std::size_t element, const std::byte* src, const Shape& src_shape,
+                 const std::vector<std::int64_t>& src_start, std::byte* dst, const Shape& dst_shape,
+                 const std::vector<std::int64_t>& dst_start, const Shape& extent) {
     const std::size_t nd = extent.size();
-    if (src.shape().size() != nd || dst.shape().size() != nd)
+    if (src_shape.size() != nd || dst_shape.size() != nd || src_start.size() != nd ||
+        dst_start.size() != nd)
         throw ValueError("copy_region: rank mismatch");
     for (std::size_t d = 0; d < nd; ++d)
-        if (src_start[d] < 0 || dst_start[d] < 0 || src_start[d] + extent[d] > src.shape()[d] ||
-            dst_start[d] + extent[d] > dst.shape()[d])
+        if (src_start[d] < 0 || dst_start[d] < 0 || extent[d] < 0 ||
+            src_start[d] + extent[d] > src_shape[d] || dst_start[d] + extent[d] > dst_shape[d])
             throw ValueError("copy_region: region outside a block");
     if (shape_size(extent) == 0) return;
-    const auto ss = strides_of(src.shape()), ds = strides_of(dst.shape());
+    const auto ss = strides_of(src_shape), ds = strides_of(dst_shape);
     std::int64_t s0 = 0, d0 = 0;
     for (std::size_t d = 0; d < nd; ++d) {
         s0 += src_start[d] * ss[d];
         d0 += dst_start[d] * ds[d];
     }
     // Whole contiguous rows at a time.
-    const auto e = static_cast<std::int64_t>(dtype_size(src.dtype()));
+    const auto e = static_cast<std::int64_t>(element);
     const std::int64_t run = nd ? extent[nd - 1] : 1;
     for_each_row(extent, ss, s0, ds, d0, [&](std::int64_t so, std::int64_t dof) {
-        std::memcpy(dst.bytes() + dof * e, src.bytes() + so * e, static_cast<std::size_t>(run * e));
+        std::memcpy(dst + dof * e, src + so * e, static_cast<std::size_t>(run * e));
     });
 }
 

@@ -190,50 +190,45 @@ std::vector<Bytes> MpiWorkerGroup::alltoallv(std::vector<Bytes> send, std::int64
     if (send.size() != w)
         throw UsageError("alltoallv: " + std::to_string(send.size()) +
                          " send buffers for a group of " + std::to_string(w));
-    // One round's buffers hold at most w * round bytes, and MPI counts and displacements are int.
-    const std::int64_t round =
-        std::clamp<std::int64_t>(round_bytes, 1, INT_MAX / static_cast<std::int64_t>(w));
-    // The 64-bit totals first: every round's counts follow from them on both sides.
+    // The 64-bit totals first: each side then knows every message it takes part in.
     std::vector<std::int64_t> sizes(w), incoming(w);
     for (std::size_t k = 0; k < w; ++k) sizes[k] = static_cast<std::int64_t>(send[k].size());
     TESSERA_CHECK_MPI(
         MPI_Alltoall(sizes.data(), 1, MPI_INT64_T, incoming.data(), 1, MPI_INT64_T, comm_));
-    // Every message received is one some member sends: the longest send sets the rounds.
-    std::int64_t longest = *std::max_element(sizes.begin(), sizes.end());
-    TESSERA_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &longest, 1, MPI_INT64_T, MPI_MAX, comm_));
-    const std::int64_t rounds = std::max<std::int64_t>(1, (longest + round - 1) / round);
-
+    // Point to point, straight from each send buffer into its receive buffer (no packing into
+    // one buffer and out again), in messages of at most `round` bytes (MPI counts are int): a
+    // round posts the next message of every pair and waits for them. Messages between two
+    // members match in order, so members need not agree on the number of rounds.
+    const std::int64_t round = std::clamp<std::int64_t>(round_bytes, 1, INT_MAX);
     std::vector<Bytes> received(w);
-    for (std::size_t k = 0; k < w; ++k) received[k].resize(static_cast<std::size_t>(incoming[k]));
+    received[static_cast<std::size_t>(rank_)] = std::move(send[static_cast<std::size_t>(rank_)]);
+    std::int64_t rounds = 0;
+    for (std::size_t k = 0; k < w; ++k) {
+        if (static_cast<int>(k) == rank_) continue;
+        received[k].resize(static_cast<std::size_t>(incoming[k]));
+        rounds = std::max(rounds, (std::max(sizes[k], incoming[k]) + round - 1) / round);
+    }
     const auto piece = [round](std::int64_t total, std::int64_t r) {
-        return std::clamp<std::int64_t>(total - r * round, 0, round);
+        return static_cast<int>(std::clamp<std::int64_t>(total - r * round, 0, round));
     };
-    std::vector<int> scount(w), sdispl(w), rcount(w), rdispl(w);
-    Bytes sendbuf, recvbuf;
+    std::vector<MPI_Request> requests;
     for (std::int64_t r = 0; r < rounds; ++r) {
         keepalive();
-        std::int64_t stotal = 0, rtotal = 0;
+        requests.clear();
         for (std::size_t k = 0; k < w; ++k) {
-            scount[k] = static_cast<int>(piece(sizes[k], r));
-            sdispl[k] = static_cast<int>(stotal);
-            stotal += scount[k];
-            rcount[k] = static_cast<int>(piece(incoming[k], r));
-            rdispl[k] = static_cast<int>(rtotal);
-            rtotal += rcount[k];
+            if (static_cast<int>(k) == rank_) continue;
+            const auto offset = static_cast<std::size_t>(r * round);
+            if (const int n = piece(incoming[k], r); n > 0)
+                TESSERA_CHECK_MPI(MPI_Irecv(received[k].data() + offset, n, MPI_BYTE,
+                                            static_cast<int>(k), kExchangeTag, comm_,
+                                            &requests.emplace_back()));
+            if (const int n = piece(sizes[k], r); n > 0)
+                TESSERA_CHECK_MPI(MPI_Isend(send[k].data() + offset, n, MPI_BYTE,
+                                            static_cast<int>(k), kExchangeTag, comm_,
+                                            &requests.emplace_back()));
         }
-        sendbuf.resize(static_cast<std::size_t>(stotal));
-        for (std::size_t k = 0; k < w; ++k)
-            if (scount[k] > 0)
-                std::memcpy(sendbuf.data() + sdispl[k], send[k].data() + r * round,
-                            static_cast<std::size_t>(scount[k]));
-        recvbuf.resize(static_cast<std::size_t>(rtotal));
-        TESSERA_CHECK_MPI(MPI_Alltoallv(sendbuf.data(), scount.data(), sdispl.data(), MPI_BYTE,
-                                        recvbuf.data(), rcount.data(), rdispl.data(), MPI_BYTE,
-                                        comm_));
-        for (std::size_t k = 0; k < w; ++k)
-            if (rcount[k] > 0)
-                std::memcpy(received[k].data() + r * round, recvbuf.data() + rdispl[k],
-                            static_cast<std::size_t>(rcount[k]));
+        TESSERA_CHECK_MPI(
+            MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE));
     }
     return received;
 }

@@ -82,6 +82,9 @@ public:
     MPI_Comm mpi_communicator() const override { return comm_; }
 
 private:
+    /// The tag of alltoallv's messages, the only point-to-point traffic on the group's
+    /// communicator.
+    static constexpr int kExchangeTag = 17;
     explicit MpiWorkerGroup(MPI_Comm comm);
     MPI_Comm comm_ = MPI_COMM_NULL;
     int rank_ = 0;

@@ -1,6 +1,7 @@
 // The names a script starts with: Python's builtins (print, len, int, ...), the array
 // namespace under NumPy's and Dask's names (np, da, random, the array functions themselves),
 // and the attributes and methods of arrays.
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <ostream>
@@ -220,6 +221,24 @@ Members random_namespace() {
 
 // ---------------------------------------------------------------------------------------------
 // linalg (np.linalg, da.linalg): factorisations return tuples, as NumPy's do
+
+/// Python's `time`, for timing parts of a script: the clocks of rank 0, which runs it.
+Members time_namespace() {
+    Members t;
+    auto seconds = [](auto clock_now) {
+        return std::chrono::duration<double>(clock_now.time_since_epoch()).count();
+    };
+    define(t, "perf_counter", [=](CallArgs& a) {
+        a.bind({}, 0);
+        return Value(seconds(std::chrono::steady_clock::now()));
+    });
+    t["monotonic"] = t.at("perf_counter");
+    define(t, "time", [=](CallArgs& a) {
+        a.bind({}, 0);
+        return Value(seconds(std::chrono::system_clock::now()));
+    });
+    return t;
+}
 
 Members linalg_namespace() {
     Members l;
@@ -946,6 +965,7 @@ void install_builtins(std::map<std::string, Value>& builtins,
     modules["numpy"] = ns;
     modules["dask.array"] = ns;
     modules["tessera"] = ns;
+    modules["time"] = Module{"time", std::make_shared<const Members>(time_namespace())};
     Members dask = {
         {"array", ns}, {"compute", arrays.at("compute")}, {"persist", arrays.at("persist")}};
     modules["dask"] = Module{"dask", std::make_shared<const Members>(dask)};

@@ -6,6 +6,7 @@
 // worker group's alltoallv (MPI between processes; in memory when the workers are threads).
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <map>
 
 #include "array_node.hpp"
@@ -36,98 +37,138 @@ struct TakeSpec {
     static auto fields(auto& s) { return std::tie(s.block, s.workers); }
 };
 
-/// A piece on the wire: [i64 output block][i64 dst_start x nd][i64 extent x nd][elements].
-void append_piece(Bytes& stream, std::int64_t block, const std::vector<std::int64_t>& dst_start,
-                  const Shape& extent, const kernels::Buffer& src,
-                  const std::vector<std::int64_t>& src_start) {
-    ByteWriter w(stream);
-    w.pod(block);
-    w.write(dst_start.data(), dst_start.size() * 8);
-    w.write(extent.data(), extent.size() * 8);
-    kernels::Buffer piece(src.dtype(), extent);
-    kernels::copy_region(src, src_start, piece, std::vector<std::int64_t>(extent.size(), 0),
-                         extent);
-    w.write(piece.bytes(), piece.nbytes());
+/// One piece: the region of an input block that lies in one output block.
+struct Piece {
+    std::int64_t block = 0;  // the output block
+    std::vector<std::int64_t> src_start, dst_start;
+    Shape extent;
+};
+
+/// Where the blocks of each dimension start, for the input and the output chunks.
+struct Grid {
+    explicit Grid(const ExchangeSpec& s) : in(s.in.size()), out(s.in.size()) {
+        for (std::size_t d = 0; d < s.in.size(); ++d) {
+            in[d] = chunk_offsets(s.in[d]);
+            out[d] = chunk_offsets(s.out[d]);
+        }
+    }
+    std::vector<std::vector<std::int64_t>> in, out;
+};
+
+/// Calls f(piece) for every piece of input block `ib`, output blocks in C order.
+template <class F>
+void for_each_piece(const ExchangeSpec& s, const Grid& g, std::int64_t ib, F&& f) {
+    const std::size_t nd = s.in.size();
+    const auto ic = block_coords(s.in, ib);
+    // Per dimension, the output blocks this input block overlaps.
+    std::vector<std::pair<std::int64_t, std::int64_t>> range(nd);
+    for (std::size_t d = 0; d < nd; ++d) {
+        const auto lo = g.in[d][static_cast<std::size_t>(ic[d])],
+                   hi = g.in[d][static_cast<std::size_t>(ic[d]) + 1];
+        const auto& oo = g.out[d];
+        auto first =
+            static_cast<std::int64_t>(std::upper_bound(oo.begin(), oo.end(), lo) - oo.begin()) - 1;
+        auto last =
+            static_cast<std::int64_t>(std::lower_bound(oo.begin(), oo.end(), hi) - oo.begin()) - 1;
+        const auto count = static_cast<std::int64_t>(s.out[d].size());
+        first = std::clamp<std::int64_t>(first, 0, count - 1);
+        range[d] = {first, std::clamp<std::int64_t>(last, first, count - 1)};
+    }
+    std::vector<std::int64_t> oc(nd);
+    Piece p;
+    p.src_start.resize(nd);
+    p.dst_start.resize(nd);
+    p.extent.resize(nd);
+    std::function<void(std::size_t)> visit = [&](std::size_t d) {
+        if (d == nd) {
+            for (std::size_t k = 0; k < nd; ++k) {
+                const auto in_lo = g.in[k][static_cast<std::size_t>(ic[k])];
+                const auto out_lo = g.out[k][static_cast<std::size_t>(oc[k])];
+                const auto lo = std::max(out_lo, in_lo);
+                const auto hi = std::min(g.out[k][static_cast<std::size_t>(oc[k]) + 1],
+                                         g.in[k][static_cast<std::size_t>(ic[k]) + 1]);
+                p.src_start[k] = lo - in_lo;
+                p.dst_start[k] = lo - out_lo;
+                p.extent[k] = std::max<std::int64_t>(hi - lo, 0);
+            }
+            p.block = block_flat(s.out, oc);
+            f(p);
+            return;
+        }
+        for (oc[d] = range[d].first; oc[d] <= range[d].second; ++oc[d]) visit(d + 1);
+    };
+    visit(0);
 }
 
-/// The pieces of the blocks this worker holds, one byte stream per destination worker.
+/// A piece on the wire: [i64 output block][i64 dst_start x nd][i64 extent x nd][elements].
+std::size_t wire_size(const Piece& p, std::size_t element) {
+    return 8 * (1 + 2 * p.extent.size()) +
+           static_cast<std::size_t>(kernels::shape_size(p.extent)) * element;
+}
+
+/// The pieces of the blocks this worker holds, one byte stream per destination worker. Each
+/// stream is sized first, then the pieces are copied straight from their blocks into it.
 std::vector<Bytes> cut(const WorkerGroup& group, const ExchangeSpec& s,
                        std::span<const ArgView> blocks) {
-    std::vector<Bytes> streams(static_cast<std::size_t>(s.workers));
-    const std::size_t nd = s.in.size();
-    std::vector<std::vector<std::int64_t>> in_offs(nd), out_offs(nd);
-    for (std::size_t d = 0; d < nd; ++d) {
-        in_offs[d] = chunk_offsets(s.in[d]);
-        out_offs[d] = chunk_offsets(s.out[d]);
-    }
+    const Grid g(s);
+    const std::size_t element = kernels::dtype_size(s.dtype);
+    std::vector<std::size_t> sizes(static_cast<std::size_t>(s.workers));
+    for (std::size_t ib = 0; ib < blocks.size(); ++ib)
+        if (blocks[ib].data)  // not held by another worker
+            for_each_piece(s, g, static_cast<std::int64_t>(ib), [&](const Piece& p) {
+                sizes[static_cast<std::size_t>(p.block % s.workers)] += wire_size(p, element);
+            });
+    std::vector<Bytes> streams(sizes.size());
+    for (std::size_t w = 0; w < sizes.size(); ++w) streams[w].resize(sizes[w]);
+    std::vector<std::size_t> at(sizes.size());
     for (std::size_t ib = 0; ib < blocks.size(); ++ib) {
-        if (!blocks[ib].data) continue;  // held by another worker
+        if (!blocks[ib].data) continue;
         group.keepalive();
         const kernels::Buffer src = read_block(blocks[ib]);
-        const auto ic = block_coords(s.in, static_cast<std::int64_t>(ib));
-        // Per dimension, the output blocks this input block overlaps.
-        std::vector<std::pair<std::int64_t, std::int64_t>> range(nd);
-        for (std::size_t d = 0; d < nd; ++d) {
-            const auto lo = in_offs[d][static_cast<std::size_t>(ic[d])],
-                       hi = in_offs[d][static_cast<std::size_t>(ic[d]) + 1];
-            const auto& oo = out_offs[d];
-            auto first =
-                static_cast<std::int64_t>(std::upper_bound(oo.begin(), oo.end(), lo) - oo.begin()) -
-                1;
-            auto last =
-                static_cast<std::int64_t>(std::lower_bound(oo.begin(), oo.end(), hi) - oo.begin()) -
-                1;
-            const auto count = static_cast<std::int64_t>(s.out[d].size());
-            first = std::clamp<std::int64_t>(first, 0, count - 1);
-            range[d] = {first, std::clamp<std::int64_t>(last, first, count - 1)};
-        }
-        std::vector<std::int64_t> oc(nd);
-        std::function<void(std::size_t)> visit = [&](std::size_t d) {
-            if (d == nd) {
-                std::vector<std::int64_t> src_start, dst_start;
-                Shape extent;
-                for (std::size_t k = 0; k < nd; ++k) {
-                    const auto lo = std::max(out_offs[k][static_cast<std::size_t>(oc[k])],
-                                             in_offs[k][static_cast<std::size_t>(ic[k])]);
-                    const auto hi = std::min(out_offs[k][static_cast<std::size_t>(oc[k]) + 1],
-                                             in_offs[k][static_cast<std::size_t>(ic[k]) + 1]);
-                    src_start.push_back(lo - in_offs[k][static_cast<std::size_t>(ic[k])]);
-                    dst_start.push_back(lo - out_offs[k][static_cast<std::size_t>(oc[k])]);
-                    extent.push_back(std::max<std::int64_t>(hi - lo, 0));
-                }
-                const std::int64_t ob = block_flat(s.out, oc);
-                append_piece(streams[static_cast<std::size_t>(ob % s.workers)], ob, dst_start,
-                             extent, src, src_start);
-                return;
-            }
-            for (oc[d] = range[d].first; oc[d] <= range[d].second; ++oc[d]) visit(d + 1);
-        };
-        visit(0);
+        for_each_piece(s, g, static_cast<std::int64_t>(ib), [&](const Piece& p) {
+            const auto w = static_cast<std::size_t>(p.block % s.workers);
+            std::byte* to = reinterpret_cast<std::byte*>(streams[w].data()) + at[w];
+            const std::size_t nd = p.extent.size();
+            std::memcpy(to, &p.block, 8);
+            std::memcpy(to + 8, p.dst_start.data(), 8 * nd);
+            std::memcpy(to + 8 * (1 + nd), p.extent.data(), 8 * nd);
+            kernels::copy_region(element, src.bytes(), src.shape(), p.src_start,
+                                 to + 8 * (1 + 2 * nd), p.extent, std::vector<std::int64_t>(nd, 0),
+                                 p.extent);
+            at[w] += wire_size(p, element);
+        });
     }
     return streams;
 }
 
-/// Puts the pieces of `stream` into this worker's output blocks.
+/// Puts the pieces of `stream` into this worker's output blocks, straight from the stream.
 void assemble(const WorkerGroup& group, const ExchangeSpec& s, const Bytes& stream,
               std::map<std::int64_t, kernels::Buffer>& out) {
-    const std::size_t nd = s.in.size();
-    ByteReader r(stream);
-    while (!r.done()) {
+    const std::size_t nd = s.in.size(), element = kernels::dtype_size(s.dtype);
+    const auto* at = reinterpret_cast<const std::byte*>(stream.data());
+    const auto* end = at + stream.size();
+    std::vector<std::int64_t> dst_start(nd);
+    Shape extent(nd);
+    while (at < end) {
         group.keepalive();
-        const auto ob = r.pod<std::int64_t>();
-        std::vector<std::int64_t> dst_start(nd);
-        Shape extent(nd);
-        r.read(dst_start.data(), nd * 8);
-        r.read(extent.data(), nd * 8);
-        kernels::Buffer piece(s.dtype, extent);
-        r.read(piece.bytes(), piece.nbytes());
+        if (end - at < static_cast<std::ptrdiff_t>(8 * (1 + 2 * nd)))
+            throw Error("internal: a rechunk piece is cut short");
+        std::int64_t ob = 0;
+        std::memcpy(&ob, at, 8);
+        std::memcpy(dst_start.data(), at + 8, 8 * nd);
+        std::memcpy(extent.data(), at + 8 * (1 + nd), 8 * nd);
+        const std::byte* values = at + 8 * (1 + 2 * nd);
+        const auto bytes = static_cast<std::size_t>(kernels::shape_size(extent)) * element;
+        if (static_cast<std::size_t>(end - values) < bytes)
+            throw Error("internal: a rechunk piece is cut short");
         auto it = out.find(ob);
         if (it == out.end())
             it = out.emplace(ob,
                              kernels::Buffer(s.dtype, block_shape(s.out, block_coords(s.out, ob))))
                      .first;
-        kernels::copy_region(piece, std::vector<std::int64_t>(nd, 0), it->second, dst_start,
-                             extent);
+        kernels::copy_region(element, values, extent, std::vector<std::int64_t>(nd, 0),
+                             it->second.bytes(), it->second.shape(), dst_start, extent);
+        at = values + bytes;
     }
 }
 
@@ -149,6 +190,15 @@ const FunctionInfo& tasks::rechunk_exchange = register_collective_function(
         // It lives in the chunk store like any result, where the take tasks read it.
         std::vector<std::int64_t> mine_order;
         for (std::int64_t ob = me; ob < grid_size(s.out); ob += s.workers) mine_order.push_back(ob);
+        // Room for all of it at once: growing would copy what is already written, again and
+        // again (a wire header is well under 64 + 8 bytes a dimension).
+        std::size_t room = 8 * (1 + mine_order.size());
+        for (const std::int64_t ob : mine_order)
+            room += 64 + 8 * s.out.size() +
+                    static_cast<std::size_t>(
+                        kernels::shape_size(block_shape(s.out, block_coords(s.out, ob)))) *
+                        kernels::dtype_size(s.dtype);
+        out.reserve(room);
         ByteWriter w(out);
         w.pod<std::uint64_t>(mine_order.size());
         const std::size_t table = out.size();

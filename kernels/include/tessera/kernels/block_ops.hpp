@@ -18,6 +18,11 @@ Buffer slice_block(const Buffer& in, const std::vector<std::int64_t>& start,
 /// Copies the region [src_start, src_start + extent) of src to [dst_start, ...) of dst.
 void copy_region(const Buffer& src, const std::vector<std::int64_t>& src_start, Buffer& dst,
                  const std::vector<std::int64_t>& dst_start, const Shape& extent);
+/// The same between C-order arrays of `element` bytes anywhere in memory (a piece packed in a
+/// message, say), the regions checked against the shapes.
+void copy_region(std::size_t element, const std::byte* src, const Shape& src_shape,
+                 const std::vector<std::int64_t>& src_start, std::byte* dst, const Shape& dst_shape,
+                 const std::vector<std::int64_t>& dst_start, const Shape& extent);
 
 /// c += a @ b for 2-d blocks, or a @ b.T when `b_transposed` (b is then read as stored, no
 /// transposed copy is made): DGEMM/SGEMM for floats, plain loops for integers. c must have the

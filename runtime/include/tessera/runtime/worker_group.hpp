@@ -27,9 +27,9 @@ public:
     virtual int size() const = 0;
 
     /// Sends `send[k]` to member k (send.size() == size()) and returns what every member sent to
-    /// this one, indexed by sender. Counts are 64-bit: the bytes travel in rounds of at most
-    /// `round_bytes` per destination, so a member may send or receive more than MPI's 2 GiB count
-    /// limit in all while each round's buffers stay bounded.
+    /// this one, indexed by sender. Counts are 64-bit: the bytes travel straight from the send
+    /// buffers into the receive buffers in messages of at most `round_bytes` (and MPI's 2 GiB
+    /// count limit) per destination; what a member sends itself is moved, not copied.
     virtual std::vector<Bytes> alltoallv(std::vector<Bytes> send, std::int64_t round_bytes) = 0;
     /// Combines `values` element by element over the members, in place, on every member.
     virtual void allreduce(std::span<std::int64_t> values, ReduceOp op) = 0;
