@@ -1,9 +1,11 @@
 #include "tessera/kernels/overlap.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 
+#include "tessera/kernels/dispatch.hpp"
 #include "tessera/kernels/error.hpp"
 
 namespace tessera::kernels {
@@ -32,79 +34,82 @@ Buffer extend_with_halo(const std::vector<const Buffer*>& neighbours, const Halo
     }
     Buffer out(centre.dtype(), ext);
     const std::size_t e = dtype_size(centre.dtype());
-    std::vector<std::int64_t> idx(nd, 0);
-    std::vector<int> which(nd);
-    std::vector<std::int64_t> local(nd);
-    for (std::int64_t flat = 0; flat < out.size(); ++flat) {
-        std::int64_t rem = flat;
-        for (std::size_t d = nd; d-- > 0;) {
-            idx[d] = rem % ext[d];
-            rem /= ext[d];
-        }
+    if (out.size() == 0) return out;
+    if (nd == 0) {
+        std::memcpy(out.bytes(), centre.bytes(), e);
+        return out;
+    }
+    // Where coordinate `i` of the extended block along axis d comes from: the neighbour on
+    // that side (-1, 0, 1) and the coordinate relative to the centre block, or a constant.
+    struct Source {
+        int which = 0;
+        std::int64_t local = 0;
         bool constant = false;
-        for (std::size_t d = 0; d < nd && !constant; ++d) {
-            std::int64_t c = idx[d] - low[d];
-            int n = 0;
-            if (c < 0 || c >= shape[d]) {
-                const bool low_side = c < 0;
-                const bool edge = low_side ? spec.at_low_edge[d] : spec.at_high_edge[d];
-                if (!edge || spec.boundary == Boundary::kPeriodic) {
-                    n = low_side ? -1 : 1;
-                } else if (spec.boundary == Boundary::kReflect) {
-                    c = low_side ? -c - 1 : 2 * shape[d] - c - 1;
-                } else if (spec.boundary == Boundary::kNearest) {
-                    c = low_side ? 0 : shape[d] - 1;
-                } else {
-                    constant = true;
-                }
-            }
-            which[d] = n;
-            local[d] = c;
-        }
-        std::byte* dst = out.bytes() + flat * static_cast<std::int64_t>(e);
-        if (constant) {
-            const double v = spec.constant;
-            switch (centre.dtype()) {
-                case DType::kFloat64: {
-                    const double x = v;
-                    std::memcpy(dst, &x, e);
-                    break;
-                }
-                case DType::kFloat32: {
-                    const float x = static_cast<float>(v);
-                    std::memcpy(dst, &x, e);
-                    break;
-                }
-                case DType::kInt64: {
-                    const auto x = static_cast<std::int64_t>(v);
-                    std::memcpy(dst, &x, e);
-                    break;
-                }
-                case DType::kInt32: {
-                    const auto x = static_cast<std::int32_t>(v);
-                    std::memcpy(dst, &x, e);
-                    break;
-                }
-                case DType::kBool: {
-                    const bool x = v != 0;
-                    std::memcpy(dst, &x, e);
-                    break;
-                }
-            }
-            continue;
-        }
+    };
+    auto resolve = [&](std::size_t d, std::int64_t i) {
+        Source s{0, i - low[d], false};
+        if (s.local >= 0 && s.local < shape[d]) return s;
+        const bool low_side = s.local < 0;
+        const bool edge = low_side ? spec.at_low_edge[d] : spec.at_high_edge[d];
+        if (!edge || spec.boundary == Boundary::kPeriodic)
+            s.which = low_side ? -1 : 1;
+        else if (spec.boundary == Boundary::kReflect)
+            s.local = low_side ? -s.local - 1 : 2 * shape[d] - s.local - 1;
+        else if (spec.boundary == Boundary::kNearest)
+            s.local = low_side ? 0 : shape[d] - 1;
+        else
+            s.constant = true;
+        return s;
+    };
+    // The constant's bytes in the block's dtype.
+    Buffer fill(centre.dtype(), Shape{});
+    visit_dtype(centre.dtype(), [&](auto t) {
+        using T = decltype(t);
+        fill.data<T>()[0] = static_cast<T>(spec.constant);
+    });
+    std::vector<Source> row(nd);
+    // The address of element `local` (relative to the centre) of the neighbour `row` names.
+    auto address = [&](const std::vector<Source>& at) {
         std::size_t ni = 0;
-        for (std::size_t d = 0; d < nd; ++d) ni = ni * 3 + static_cast<std::size_t>(which[d] + 1);
+        for (std::size_t d = 0; d < nd; ++d)
+            ni = ni * 3 + static_cast<std::size_t>(at[d].which + 1);
         const Buffer* src = neighbours.at(ni);
         if (!src) throw ValueError("internal: a halo needs a neighbour that was not given");
         std::int64_t off = 0;
         for (std::size_t d = 0; d < nd; ++d) {
-            std::int64_t c = local[d];
-            if (which[d] < 0) c += src->shape()[d];
-            if (which[d] > 0) c -= shape[d];
+            std::int64_t c = at[d].local;
+            if (at[d].which < 0) c += src->shape()[d];
+            if (at[d].which > 0) c -= shape[d];
             off = off * src->shape()[d] + c;
         }
-        std::memcpy(dst, src->bytes() + off * static_cast<std::int64_t>(e), e);
+        return src->bytes() + off * static_cast<std::int64_t>(e);
+    };
+    // A row along the last axis at a time: the other axes' sources once per row, then the
+    // centre's run in one copy and the few halo elements on either side one by one.
+    const std::size_t last = nd - 1;
+    const std::int64_t length = ext[last], rows = out.size() / length;
+    for (std::int64_t r = 0; r < rows; ++r) {
+        std::int64_t rem = r;
+        bool constant = false;
+        for (std::size_t d = last; d-- > 0;) {
+            row[d] = resolve(d, rem % ext[d]);
+            rem /= ext[d];
+            constant = constant || row[d].constant;
+        }
+        std::byte* dst = out.bytes() + r * length * static_cast<std::int64_t>(e);
+        for (std::int64_t j = 0; j < length;) {
+            row[last] = resolve(last, j);
+            if (constant || row[last].constant) {
+                std::memcpy(dst + j * static_cast<std::int64_t>(e), fill.bytes(), e);
+                ++j;
+                continue;
+            }
+            const std::int64_t centre_end = low[last] + shape[last];
+            const std::int64_t run = j >= low[last] && j < centre_end ? centre_end - j : 1;
+            std::memcpy(dst + j * static_cast<std::int64_t>(e), address(row),
+                        static_cast<std::size_t>(run) * e);
+            j += run;
+        }
     }
     return out;
 }

@@ -20,18 +20,33 @@ Buffer stencil(const Buffer& in, Stencil element) {
     Buffer out(DType::kFloat64, shape);
     const double* src = x.data<double>();
     double* dst = out.data<double>();
-    const std::int64_t n = x.size();
-#pragma omp parallel for schedule(static)
-    for (std::int64_t i = 0; i < n; ++i) {
-        std::int64_t rest = i;
-        double acc[2] = {0, 0};  // stencil-specific accumulators
-        for (int d = 0; d < ndim; ++d) {
-            const std::int64_t c = rest / stride[d];
-            rest %= stride[d];
-            const bool has_low = c > 0, has_high = c + 1 < shape[d];
-            element(src, i, stride[d], has_low, has_high, acc);
+    if (ndim == 0) {
+        dst[0] = src[0];
+        return out;
+    }
+    // Row by row along the last axis: the other axes' neighbours are known once per row (no
+    // division per element), the last axis' from the position in the row.
+    const std::int64_t length = shape.back(), rows = length ? x.size() / length : 0;
+#pragma omp parallel
+    {
+        std::vector<char> low(shape.size()), high(shape.size());
+#pragma omp for schedule(static)
+        for (std::int64_t r = 0; r < rows; ++r) {
+            std::int64_t rest = r;
+            for (int d = ndim - 2; d >= 0; --d) {
+                const std::int64_t c = rest % shape[d];
+                rest /= shape[d];
+                low[d] = c > 0;
+                high[d] = c + 1 < shape[d];
+            }
+            for (std::int64_t j = 0, i = r * length; j < length; ++j, ++i) {
+                double acc[2] = {0, 0};  // stencil-specific accumulators
+                for (int d = 0; d + 1 < ndim; ++d)
+                    element(src, i, stride[d], low[d] != 0, high[d] != 0, acc);
+                element(src, i, 1, j > 0, j + 1 < length, acc);
+                dst[i] = element.finish(src[i], acc);
+            }
         }
-        dst[i] = ndim == 0 ? src[i] : element.finish(src[i], acc);
     }
     return out;
 }
