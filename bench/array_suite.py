@@ -59,7 +59,9 @@ CASES = {
     "transpose_chain": ("x", "(x + x.T).sum()", None, ""),
     "concatenate": ("x", "np.concatenate([x, x * 2], axis=1).sum()", None, ""),
     "stack": ("x", "np.stack([x, x + 1]).sum()", None, ""),
-    "reshape": ("x", "x.reshape((4096, 16384)).sum(axis=0).sum()", None, ""),
+    "reshape_merge": ("x", "x.reshape((4096, 16384)).sum(axis=0).sum()", None,
+                      "rows merged in pairs"),
+    "reshape_split": ("x", "x.reshape((8192, 64, 128)).sum(axis=2).sum()", None, ""),
     # rechunks between very different chunk shapes
     "rechunk_rows_to_columns": ("x", "x.rechunk((8192, 128)).sum(axis=0).sum()", None, ""),
     "rechunk_fine_to_coarse": ("x:256", "x.rechunk((2048, 2048)).sum()", None, ""),
@@ -153,13 +155,19 @@ def dask_program(case, path, out):
     return "\n".join(lines) + "\n"
 
 
+class CannotRun(Exception):
+    """A peer that cannot express or run a case: the case is reported, not dropped."""
+
+
 def timed(cmd, env=None):
     p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
     for line in p.stdout.splitlines():
         if line.startswith("TIME"):
             _, seconds, value = line.split()
             return float(seconds), float(value)
-    raise RuntimeError(f"{' '.join(cmd[:4])}... failed (exit {p.returncode}):\n{p.stderr[-2000:]}")
+    lines = [l for l in p.stderr.splitlines() if l.strip()]
+    why = next((l.strip() for l in reversed(lines) if "Error" in l or "error" in l), lines[-1] if lines else "")
+    raise CannotRun(f"exit {p.returncode}: {why[:160]}")
 
 
 def stream(work):
@@ -187,7 +195,7 @@ def main():
     work = tempfile.mkdtemp()
     limits = stream(work)
     print(f"STREAM (2 threads): triad {limits['triad']:.1f} GB/s, sum {limits['sum']:.1f} GB/s")
-    rows = []
+    rows, unrun = [], []
     for case in cases:
         out = os.path.join(work, "out.h5")
         script = os.path.join(work, f"{case}.tsr")
@@ -200,14 +208,25 @@ def main():
         ours = ["mpirun", "-n", "3", "--oversubscribe", a.tessera, "run", "--progress", "none", *flags, script]
         theirs = ["/usr/bin/python3", program]
         t_ours, t_theirs, values = [], [], []
+        failed = None
         for r in range(a.repeats):
-            order = [(ours, t_ours), (theirs, t_theirs)]
-            for cmd, times in (order if r % 2 == 0 else order[::-1]):
+            order = [(ours, t_ours, "tessera"), (theirs, t_theirs, "Dask")]
+            for cmd, times, who in (order if r % 2 == 0 else order[::-1]):
                 if os.path.exists(out):
                     os.remove(out)
-                seconds, value = timed(cmd, env)
+                try:
+                    seconds, value = timed(cmd, env)
+                except CannotRun as e:
+                    failed = f"{who} cannot run it ({e})"
+                    break
                 times.append(seconds)
                 values.append(value)
+            if failed:
+                break
+        if failed:
+            unrun.append((case, failed))
+            print(f"{case:26s} {failed}", flush=True)
+            continue
         mine, dasks = statistics.median(t_ours), statistics.median(t_theirs)
         spread = max(t_ours) / min(t_ours)
         agree = all(math.isclose(v, values[0], rel_tol=1e-6, abs_tol=1e-6) for v in values)
@@ -227,6 +246,8 @@ def main():
           f"largest tessera spread {max(r[4] for r in rows):.2f}")
     for r in sorted(rows, key=lambda r: r[3])[:3]:
         print(f"  slowest against Dask: {r[0]} {r[3]:.2f}x")
+    for case, why in unrun:
+        print(f"  not compared: {case}: {why}")
 
 
 if __name__ == "__main__":

@@ -231,6 +231,17 @@ void Buffer::encode_to(Bytes& out) const {
     if (nbytes() > 0) std::memcpy(out.data() + at + header, data_, nbytes());
 }
 
+std::size_t Buffer::append_wire_form(Bytes& out, DType dtype, const Shape& shape) {
+    const std::size_t header = header_bytes(shape.size());
+    const auto bytes = static_cast<std::size_t>(
+        checked_mul(shape_size(shape), static_cast<std::int64_t>(dtype_size(dtype)),
+                    "the byte size of a block of shape " + shape_text(shape)));
+    const std::size_t at = out.size();
+    out.resize(at + header + bytes);
+    write_header(out.data() + at, static_cast<std::uint32_t>(header), dtype, shape);
+    return at + header;
+}
+
 Bytes Buffer::encoded_in_place() && {
     const std::size_t header = header_bytes(shape_.size());
     const bool own = storage_ && storage_.use_count() == 1 && !read_only_ &&

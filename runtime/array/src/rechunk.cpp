@@ -141,9 +141,16 @@ std::vector<Bytes> cut(const WorkerGroup& group, const ExchangeSpec& s,
     return streams;
 }
 
-/// Puts the pieces of `stream` into this worker's output blocks, straight from the stream.
+/// Where an output block's elements are written: in the exchange's result.
+struct OutputBlock {
+    std::byte* data = nullptr;
+    Shape shape;
+};
+
+/// Puts the pieces of `stream` into this worker's output blocks (`blocks[ob / workers]`),
+/// straight from the stream.
 void assemble(const WorkerGroup& group, const ExchangeSpec& s, const Bytes& stream,
-              std::map<std::int64_t, kernels::Buffer>& out) {
+              const std::vector<OutputBlock>& blocks) {
     const std::size_t nd = s.in.size(), element = kernels::dtype_size(s.dtype);
     const auto* at = reinterpret_cast<const std::byte*>(stream.data());
     const auto* end = at + stream.size();
@@ -159,15 +166,12 @@ void assemble(const WorkerGroup& group, const ExchangeSpec& s, const Bytes& stre
         std::memcpy(extent.data(), at + 8 * (1 + nd), 8 * nd);
         const std::byte* values = at + 8 * (1 + 2 * nd);
         const auto bytes = static_cast<std::size_t>(kernels::shape_size(extent)) * element;
-        if (static_cast<std::size_t>(end - values) < bytes)
-            throw Error("internal: a rechunk piece is cut short");
-        auto it = out.find(ob);
-        if (it == out.end())
-            it = out.emplace(ob,
-                             kernels::Buffer(s.dtype, block_shape(s.out, block_coords(s.out, ob))))
-                     .first;
+        const auto i = static_cast<std::size_t>(ob / s.workers);
+        if (static_cast<std::size_t>(end - values) < bytes || ob % s.workers != group.rank() ||
+            i >= blocks.size())
+            throw Error("internal: a rechunk piece is cut short or not this worker's");
         kernels::copy_region(element, values, extent, std::vector<std::int64_t>(nd, 0),
-                             it->second.bytes(), it->second.shape(), dst_start, extent);
+                             blocks[i].data, blocks[i].shape, dst_start, extent);
         at = values + bytes;
     }
 }
@@ -182,39 +186,35 @@ const FunctionInfo& tasks::rechunk_exchange = register_collective_function(
                         " workers ran on " + std::to_string(group.size()));
         const std::vector<Bytes> received =
             group.alltoallv(cut(group, s, args.subspan(1)), s.round_bytes);
+        // The result holds every output block of this worker (b = me, me + W, ...), each in
+        // wire form, after a table of their offsets. It is laid out first, whole, and the pieces
+        // are copied straight into it: every element of an output block comes from exactly one
+        // piece. It lives in the chunk store like any result, where the take tasks read it.
         const std::int64_t me = group.rank();
-        std::map<std::int64_t, kernels::Buffer> mine;
-        for (const auto& stream : received) assemble(group, s, stream, mine);
-        // The result holds every output block of this worker (b = me, me + W, ...; blocks that
-        // received no piece are empty ones), each in wire form, after a table of their offsets.
-        // It lives in the chunk store like any result, where the take tasks read it.
         std::vector<std::int64_t> mine_order;
         for (std::int64_t ob = me; ob < grid_size(s.out); ob += s.workers) mine_order.push_back(ob);
-        // Room for all of it at once: growing would copy what is already written, again and
-        // again (a wire header is well under 64 + 8 bytes a dimension).
         std::size_t room = 8 * (1 + mine_order.size());
-        for (const std::int64_t ob : mine_order)
-            room += 64 + 8 * s.out.size() +
-                    static_cast<std::size_t>(
-                        kernels::shape_size(block_shape(s.out, block_coords(s.out, ob)))) *
+        std::vector<OutputBlock> blocks(mine_order.size());
+        for (std::size_t i = 0; i < mine_order.size(); ++i) {
+            blocks[i].shape = block_shape(s.out, block_coords(s.out, mine_order[i]));
+            room += kernels::Buffer::header_bytes(s.out.size()) +
+                    static_cast<std::size_t>(kernels::shape_size(blocks[i].shape)) *
                         kernels::dtype_size(s.dtype);
+        }
         out.reserve(room);
         ByteWriter w(out);
         w.pod<std::uint64_t>(mine_order.size());
         const std::size_t table = out.size();
         out.resize(table + mine_order.size() * sizeof(std::uint64_t));
+        std::vector<std::size_t> data_at(mine_order.size());
         for (std::size_t i = 0; i < mine_order.size(); ++i) {
             const std::uint64_t offset = out.size();
             std::memcpy(out.data() + table + i * sizeof offset, &offset, sizeof offset);
-            auto it = mine.find(mine_order[i]);
-            if (it == mine.end()) {
-                kernels::Buffer(s.dtype, block_shape(s.out, block_coords(s.out, mine_order[i])))
-                    .encode_to(out);
-            } else {
-                it->second.encode_to(out);
-                mine.erase(it);  // one block at a time: the blocks are not held twice
-            }
+            data_at[i] = kernels::Buffer::append_wire_form(out, s.dtype, blocks[i].shape);
         }
+        for (std::size_t i = 0; i < blocks.size(); ++i)
+            blocks[i].data = reinterpret_cast<std::byte*>(out.data() + data_at[i]);
+        for (const auto& stream : received) assemble(group, s, stream, blocks);
     });
 
 /// Output block b of an exchange over W workers: block b / W of worker b mod W's result.

@@ -131,6 +131,9 @@ public:
     static std::size_t header_bytes(std::size_t ndim);
     /// Writes the wire form to `out` (appending: a copy of the data).
     void encode_to(Bytes& out) const;
+    /// Appends the wire form of a block of `dtype` and `shape` whose elements the caller then
+    /// writes in place (they are left as they are); returns the offset in `out` where they start.
+    static std::size_t append_wire_form(Bytes& out, DType dtype, const Shape& shape);
     /// The wire form, taking this buffer's storage when nobody else shares it (no copy);
     /// leaves the buffer empty.
     Bytes encoded_in_place() &&;
