@@ -689,6 +689,47 @@ Array Array::broadcast_to(const Shape& target) const {
     return make_array(Kind::kBroadcast, dtype(), target, c, {node_}, detail::BroadcastParams{});
 }
 
+namespace {
+
+std::optional<Array> reshape_blockwise(const Array& x, const Shape& target) {
+    // The leading dimensions the reshape leaves alone keep their chunks; past them, the input
+    // is made whole but for its first reshaped dimension k (as Dask does). When each block's
+    // run along k then holds whole rows of the output's remaining dimensions, every block is
+    // one output block of the same elements in the same order: no element moves.
+    if (x.size() == 0) return std::nullopt;
+    const std::size_t in_nd = x.shape().size(), out_nd = target.size();
+    std::size_t k = 0;
+    while (k < in_nd && k < out_nd && x.shape()[k] == target[k]) ++k;
+    const auto product = [](const Shape& s, std::size_t from) {
+        return from < s.size()
+                   ? kernels::shape_size(Shape(s.begin() + static_cast<long>(from), s.end()))
+                   : std::int64_t{1};
+    };
+    const std::int64_t in_row = product(x.shape(), k + 1), out_row = product(target, k + 1);
+    Chunks in_chunks = x.chunks();
+    for (std::size_t d = k + 1; d < in_nd; ++d) in_chunks[d] = {x.shape()[d]};
+    Chunks out_chunks(out_nd);
+    for (std::size_t d = 0; d < std::min(k, out_nd); ++d) out_chunks[d] = in_chunks[d];
+    for (std::size_t d = k + 1; d < out_nd; ++d) out_chunks[d] = {target[d]};
+    if (k < out_nd) {
+        // The input's blocks along k (one block of extent 1 when the input has no dimension k:
+        // the output only adds trailing dimensions of 1).
+        const std::vector<std::int64_t> along =
+            k < in_nd ? in_chunks[k] : std::vector<std::int64_t>{1};
+        for (const std::int64_t c : along) {
+            if (c * in_row % out_row != 0) return std::nullopt;
+            out_chunks[k].push_back(c * in_row / out_row);
+        }
+    } else if (in_row != 1) {
+        return std::nullopt;
+    }
+    const Array in = x.rechunk(ChunkSpec(in_chunks));
+    return make_array(Kind::kReshape, x.dtype(), target, out_chunks, {in.node()},
+                      detail::ReshapeParams{true});
+}
+
+}  // namespace
+
 Array Array::reshape(const Shape& requested) const {
     Shape target = requested;
     std::int64_t known = 1;
@@ -706,6 +747,7 @@ Array Array::reshape(const Shape& requested) const {
         throw UsageError("cannot reshape an array of size " + std::to_string(size()) + " (shape " +
                          shape_text(shape()) + ") into shape " + shape_text(requested));
     if (target == shape()) return *this;
+    if (auto blockwise = reshape_blockwise(*this, target)) return *blockwise;
     // Blocks that are whole along every dimension but the first are contiguous runs of the
     // C-ordered elements, on both sides; the output's first-dimension blocks follow the input's.
     Chunks whole = chunks();

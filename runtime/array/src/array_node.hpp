@@ -105,7 +105,10 @@ struct RelabelParams {
     std::vector<int> source;
 };
 struct BroadcastParams {};
-struct ReshapeParams {};
+struct ReshapeParams {
+    /// Block b of the output holds exactly block b of the input (Array::reshape_blockwise).
+    bool blockwise = false;
+};
 struct RechunkParams {};
 struct MatmulParams {
     /// inputs[0] @ inputs[0].T, the only input: blocks on and above the diagonal are multiplied

@@ -381,6 +381,19 @@ std::vector<TaskId> Materializer::build(const NodePtr& node) {
         case Kind::kReshape: {
             const NodePtr& src = n.inputs[0];
             const auto& in = blocks(src);
+            if (std::get<ReshapeParams>(n.params).blockwise) {
+                for (std::int64_t b = 0; b < nblocks; ++b) {
+                    ReshapeSpec s;
+                    s.dtype = n.dtype;
+                    s.shape = block_shape(n.chunks, block_coords(n.chunks, b));
+                    s.src_start = {0};
+                    s.dst_start = {0};
+                    s.count = {kernels::shape_size(s.shape)};
+                    out.push_back(
+                        add(tasks::reshape, encode_spec(s), {in[static_cast<std::size_t>(b)]}));
+                }
+                return out;
+            }
             const std::int64_t in_row =
                 src->shape.empty()
                     ? 1
