@@ -70,7 +70,9 @@ TEST_P(BlockQrTest, ReconstructsTheBlock) {
     for (std::int64_t i = 0; i < kk; ++i)
         for (std::int64_t j = 0; j < std::min(i, n); ++j)
             EXPECT_EQ(r64.data<double>()[i * n + j], 0);
-    if (m > 2 * k::qr_panel_rows(n)) EXPECT_GT(f.factors.size(), 1u) << "a panel tree was made";
+    if (m > 2 * k::qr_panel_rows(n)) {
+        EXPECT_GT(f.factors.size(), 1u) << "a panel tree was made";
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(

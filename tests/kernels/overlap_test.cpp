@@ -74,9 +74,10 @@ TEST(Overlap, HalosOfEveryBlockMatchThePaddedArray) {
                             const std::int64_t i = bi + di, j = bj + dj;
                             const bool inside = i >= 0 && i < nr && j >= 0 && j < nc;
                             if (!inside && boundary != Boundary::kPeriodic) continue;
-                            around[static_cast<std::size_t>((di + 1) * 3 + dj + 1)] =
-                                &blocks[static_cast<std::size_t>(((i + nr) % nr) * nc +
-                                                                 (j + nc) % nc)];
+                            const std::size_t slot = static_cast<std::size_t>(di + 1) * 3 +
+                                                     static_cast<std::size_t>(dj + 1);
+                            around[slot] = &blocks[static_cast<std::size_t>(((i + nr) % nr) * nc +
+                                                                            (j + nc) % nc)];
                         }
                     std::vector<std::int64_t> low;
                     const Buffer got = extend_with_halo(around, spec, low);
