@@ -221,25 +221,26 @@ Header read_header(const char* data, std::size_t size, bool exact = true) {
     return h;
 }
 
-}  // namespace
-
-void Buffer::encode_to(Bytes& out) const {
-    const std::size_t header = header_bytes(shape_.size());
-    const std::size_t at = out.size();
-    out.resize(at + header + nbytes());
-    write_header(out.data() + at, static_cast<std::uint32_t>(header), dtype_, shape_);
-    if (nbytes() > 0) std::memcpy(out.data() + at + header, data_, nbytes());
-}
-
-std::size_t Buffer::append_wire_form(Bytes& out, DType dtype, const Shape& shape) {
-    const std::size_t header = header_bytes(shape.size());
-    const auto bytes = static_cast<std::size_t>(
-        checked_mul(shape_size(shape), static_cast<std::int64_t>(dtype_size(dtype)),
-                    "the byte size of a block of shape " + shape_text(shape)));
+/// Appends a wire header and room for `bytes` of elements; returns where the elements start.
+std::size_t append_header(Bytes& out, DType dtype, const Shape& shape, std::size_t bytes) {
+    const std::size_t header = Buffer::header_bytes(shape.size());
     const std::size_t at = out.size();
     out.resize(at + header + bytes);
     write_header(out.data() + at, static_cast<std::uint32_t>(header), dtype, shape);
     return at + header;
+}
+
+}  // namespace
+
+void Buffer::encode_to(Bytes& out) const {
+    const std::size_t at = append_header(out, dtype_, shape_, nbytes());
+    if (nbytes() > 0) std::memcpy(out.data() + at, data_, nbytes());
+}
+
+std::size_t Buffer::append_wire_form(Bytes& out, DType dtype, const Shape& shape) {
+    const auto bytes = checked_mul(shape_size(shape), static_cast<std::int64_t>(dtype_size(dtype)),
+                                   "the byte size of a block of shape " + shape_text(shape));
+    return append_header(out, dtype, shape, static_cast<std::size_t>(bytes));
 }
 
 Bytes Buffer::encoded_in_place() && {

@@ -156,31 +156,6 @@ Array elementwise(Op op, std::vector<Array> inputs) {
             if (!kernels::is_float(operand_dtype)) operand_dtype = DType::kFloat64;
             result = operand_dtype;
             break;
-        case Op::kSqrt:
-        case Op::kExp:
-        case Op::kLog:
-        case Op::kLog1p:
-        case Op::kSin:
-        case Op::kCos:
-        case Op::kTanh:
-        case Op::kTan:
-        case Op::kArcsin:
-        case Op::kArccos:
-        case Op::kArctan:
-        case Op::kSinh:
-        case Op::kCosh:
-        case Op::kArcsinh:
-        case Op::kArccosh:
-        case Op::kArctanh:
-        case Op::kExp2:
-        case Op::kExpm1:
-        case Op::kLog2:
-        case Op::kLog10:
-        case Op::kCbrt:
-            operand_dtype =
-                kernels::is_float(inputs[0].dtype()) ? inputs[0].dtype() : DType::kFloat64;
-            result = operand_dtype;
-            break;
         case Op::kNeg:
         case Op::kSign:
             operand_dtype = inputs[0].dtype();
@@ -193,8 +168,16 @@ Array elementwise(Op op, std::vector<Array> inputs) {
             result = DType::kBool;
             break;
         default:
-            operand_dtype = promote_operands(ops);
-            result = kernels::is_comparison(op) ? DType::kBool : operand_dtype;
+            if (inputs.size() == 1 && !kernels::op_defined(op, DType::kInt64)) {
+                // A unary function the kernels define only for floats (sqrt and every
+                // transcendental one) takes an integer or bool operand as float64, as NumPy's.
+                operand_dtype =
+                    kernels::is_float(inputs[0].dtype()) ? inputs[0].dtype() : DType::kFloat64;
+                result = operand_dtype;
+            } else {
+                operand_dtype = promote_operands(ops);
+                result = kernels::is_comparison(op) ? DType::kBool : operand_dtype;
+            }
     }
     // One check for every operation the kernels do not define for the dtype, with NumPy's
     // advice where it has some.
